@@ -1,0 +1,234 @@
+"""Markdown files with YAML front matter: read, split, parse and dump.
+
+Positions reported here are lines and columns of the Markdown file itself (1-based), never of the YAML block,
+so that an editor can jump straight to them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitegen.errors import Diagnostic
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class FrontMatterLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe YAML without implicit timestamps: dates stay strings so that bad ones get our own message."""
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+
+FENCE = "---"
+Position = tuple[int, int]
+
+
+class FrontMatterError(Exception):
+    def __init__(self, message: str, line: int = 1, col: int = 0):
+        super().__init__(message)
+        self.message, self.line, self.col = message, line, col
+
+    def diagnostic(self, path: Path | str) -> Diagnostic:
+        return Diagnostic(str(path), self.message, self.line, self.col)
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed Markdown file.
+
+    fields: the front matter mapping. body: the Markdown after the closing fence.
+    positions: for each top-level key, where its value starts; item_positions: where each list item starts.
+    body_line: the file line on which the body starts.
+    """
+
+    fields: dict[str, Any]
+    body: str
+    body_line: int
+    positions: dict[str, Position] = field(default_factory=dict)
+    key_positions: dict[str, Position] = field(default_factory=dict)
+    item_positions: dict[str, list[Position]] = field(default_factory=dict)
+    warnings: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def position(self, key: str, index: int | None = None) -> Position:
+        if index is not None:
+            items = self.item_positions.get(key, [])
+            if index < len(items):
+                return items[index]
+        return self.positions.get(key, self.key_positions.get(key, (1, 1)))
+
+
+def decode(data: bytes) -> tuple[str, bool]:
+    """Bytes to text with Unix newlines. Returns (text, had_bom). Raises FrontMatterError if not UTF-8."""
+    had_bom = data.startswith(b"\xef\xbb\xbf")
+    if had_bom:
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise FrontMatterError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line, col
+        ) from None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, had_bom
+
+
+def split(text: str) -> tuple[str, str, int]:
+    """Split a file into (yaml_text, body, body_line). The YAML block starts on line 2."""
+    if not text.strip():
+        raise FrontMatterError("empty file: a page starts with a '---' line, its YAML fields, and '---'", 1, 1)
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[:first_end]
+    if first.rstrip() != FENCE:
+        raise FrontMatterError("no front matter: the file must start with a '---' line", 1, 1)
+    match = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M).search(text, first_end + 1) if first_end >= 0 else None
+    if match is None:
+        raise FrontMatterError("front matter is not closed: add a '---' line after the fields", 1, 1)
+    yaml_text = text[first_end + 1 : match.start()]
+    body = text[match.end() + 1 :] if match.end() < len(text) else ""
+    body_line = yaml_text.count("\n") + 3
+    return yaml_text, body, body_line
+
+
+def _yaml_error(exc: yaml.YAMLError, yaml_text: str) -> FrontMatterError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    line, col = (mark.line + 2, mark.column + 1) if mark is not None else (2, 0)
+    lines = yaml_text.split("\n")
+    src = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
+    if "\t" in src and ("'\\t'" in problem or "tab" in problem):
+        return FrontMatterError("tab character in front matter: YAML indents with spaces", line, src.index("\t") + 1)
+    context = getattr(exc, "context", None)
+    message = f"YAML syntax error: {problem}"
+    if context and context not in problem:
+        message += f" ({context})"
+    return FrontMatterError(message, line, col)
+
+
+def _check_tabs(yaml_text: str) -> None:
+    for number, src in enumerate(yaml_text.split("\n"), start=2):
+        stripped = src.lstrip(" ")
+        if stripped.startswith("\t"):
+            raise FrontMatterError(
+                "tab character in front matter: YAML indents with spaces", number, len(src) - len(stripped) + 1
+            )
+
+
+def parse_yaml(yaml_text: str) -> tuple[Any, yaml.Node | None]:
+    """Parse the YAML block; returns (data, root node). Raises FrontMatterError with file positions."""
+    _check_tabs(yaml_text)
+    loader = FrontMatterLoader(yaml_text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, yaml_text) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise FrontMatterError(f"YAML value error: {exc}", 2, 1) from None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def _pos(node: yaml.Node) -> Position:
+    return node.start_mark.line + 2, node.start_mark.column + 1
+
+
+def parse(text: str) -> Document:
+    """Parse a whole page. Raises FrontMatterError for anything that is not a mapping of fields."""
+    yaml_text, body, body_line = split(text)
+    data, node = parse_yaml(yaml_text)
+    if data is None:
+        data, node = {}, None
+    if not isinstance(data, dict) or (node is not None and not isinstance(node, yaml.MappingNode)):
+        line, col = _pos(node) if node is not None else (2, 1)
+        raise FrontMatterError("front matter must be a mapping of 'key: value' lines", line, col)
+    doc = Document(fields={}, body=body, body_line=body_line)
+    seen: set[str] = set()
+    for key_node, value_node in node.value if node is not None else []:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+        if key in seen:
+            line, col = _pos(key_node)
+            raise FrontMatterError(f"duplicate key '{key}' in front matter", line, col)
+        seen.add(key)
+        doc.key_positions[key] = _pos(key_node)
+        doc.positions[key] = _pos(value_node)
+        if isinstance(value_node, yaml.SequenceNode):
+            doc.item_positions[key] = [_pos(item) for item in value_node.value]
+    doc.fields = {str(k): v for k, v in data.items()}
+    return doc
+
+
+def read(path: Path) -> tuple[Document, bool]:
+    """Read and parse a page file. Returns (document, had_bom). Raises FrontMatterError."""
+    text, had_bom = decode(path.read_bytes())
+    return parse(text), had_bom
+
+
+# --- dumping ---------------------------------------------------------------------------------------------
+
+# Non-printable characters and YAML's extra line breaks (NEL, LS, PS) must be escaped to survive a round trip.
+_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@%+=~?&*!$'()-]*")
+
+
+def quote(text: str) -> str:
+    """A YAML double-quoted scalar that any YAML 1.1 or 1.2 parser reads back as `text`."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    out = re.sub(r"[\x00-\x1f]", lambda m: f"\\x{ord(m.group()):02x}", out)
+    out = _NON_PRINTABLE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}" if ord(m.group()) <= 0xFFFF else f"\\U{ord(m.group()):08x}", out
+    )
+    return f'"{out}"'
+
+
+def _reads_back_as_string(text: str) -> bool:
+    loader = FrontMatterLoader("")
+    try:
+        return loader.resolve(yaml.ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+    finally:
+        loader.dispose()
+
+
+def scalar(value: Any, flow: bool = False) -> str:
+    """One value in the style sitegen writes: plain where safe, double-quoted otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    if _PLAIN_SAFE.fullmatch(text) and _reads_back_as_string(text) and not (flow and text.endswith(":")):
+        return text
+    return quote(text)
+
+
+def dump_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(scalar(v, flow=True) for v in value) + "]"
+    if isinstance(value, dict):
+        return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**9).strip()
+    return scalar(value)
+
+
+def dump(fields: dict[str, Any], body: str, quote_keys: tuple[str, ...] = ("title",)) -> str:
+    """Render a page: fields in the given order, one per line, then the body."""
+    lines = [FENCE]
+    for key, value in fields.items():
+        text = quote(str(value)) if key in quote_keys and isinstance(value, str) else dump_value(value)
+        lines.append(f"{key}: {text}")
+    lines.append(FENCE)
+    head = "\n".join(lines) + "\n"
+    return head + body if body.endswith("\n") or not body else head + body + "\n"

@@ -1,0 +1,66 @@
+"""Shared test helpers: write a mini-site from a dict, run the CLI in-process and capture its output."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sitegen.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+def write_site(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `{"content/papers/a.md": "..."}` below root; str values are dedented and stored as UTF-8."""
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def paper(slug: str, title: str | None = None, body: str = "An abstract.", **fields: str) -> str:
+    """A well-formed paper page; extra fields are given as raw YAML text."""
+    lines = ["---", f'title: "{title or slug.replace("-", " ").title()}"', f"slug: {slug}"]
+    lines += [f"{key}: {value}" for key, value in fields.items()]
+    lines += ["---", body, ""]
+    return "\n".join(lines)
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(capsys):
+    """Run `sitegen ARGS...` in-process; returns exit code, stdout and stderr."""
+
+    def _run(*args: str | Path) -> Run:
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 2
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return _run
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A writer for a mini-site in tmp_path: site({...}) -> root."""
+
+    def _site(files: dict[str, str | bytes]) -> Path:
+        return write_site(tmp_path, files)
+
+    return _site
