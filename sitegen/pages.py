@@ -1,0 +1,494 @@
+"""Plan the site: views of papers, tags and digests with every index computed once, then one planned page
+(site path, template, context) per output HTML file.
+
+Everything a template needs is computed here, once per build: sort orders, papers by tag and by digest,
+excerpts and rendered Markdown. Templates only loop and print, so a page costs as much
+at 10 papers as at 10,000.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup
+
+from sitegen import urls
+from sitegen.errors import Report
+from sitegen.markdown import MarkdownRenderer, excerpt, plain_text
+from sitegen.model import Paper, Site, Tag
+from sitegen.urls import Link, classify_link
+
+SUMMARY_CHARS = 300
+DESCRIPTION_CHARS = 200
+HOME_PER_DIGEST = 6  # paper titles shown per digest on the home page
+
+
+@dataclass(slots=True, eq=False)
+class PaperView:
+    paper: Paper
+    slug: str
+    title: str
+    path: str
+    draft: bool
+    abstract_html: Markup
+    notes_html: Markup
+    summary: str
+    description: str
+    digests: list[date]
+    links: list[Link]
+    tags: list[TagView] = field(default_factory=list)
+    tag_names: str = ""
+    related: list[PaperView] = field(default_factory=list)
+    #: The paper as an item of a list (tag and digest pages), rendered once per build from
+    #: partials/paper_item.html and reused by every list that shows it.
+    item_html: Markup = field(default_factory=Markup)
+
+    @property
+    def latest(self) -> date | None:
+        return self.digests[-1] if self.digests else None
+
+    @property
+    def first(self) -> date | None:
+        return self.digests[0] if self.digests else None
+
+    @property
+    def status(self) -> str | None:
+        return self.paper.status
+
+    @property
+    def rating(self) -> int | None:
+        return self.paper.rating
+
+    @property
+    def arxiv(self) -> str | None:
+        return self.paper.arxiv
+
+    @property
+    def code_links(self) -> list[Link]:
+        return [link for link in self.links if link.is_code]
+
+
+@dataclass(slots=True, eq=False)
+class TagView:
+    slug: str
+    name: str
+    description: str
+    papers: list[PaperView] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return urls.tag_path(self.slug)
+
+    @property
+    def feed_path(self) -> str:
+        return urls.tag_feed_path(self.slug)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(slots=True, eq=False)
+class DigestView:
+    date: date
+    papers: list[PaperView]
+    sources: list[str]
+    newer: DigestView | None = None
+    older: DigestView | None = None
+
+    @property
+    def path(self) -> str:
+        return urls.digest_path(self.date)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(slots=True)
+class SiteIndex:
+    """The visible content of one build and its precomputed orders.
+
+    recent: every paper, newest digest first, in each digest's own order, then undated papers by title.
+    tags: tags with at least one paper, by name. digests: newest first.
+    """
+
+    papers: list[PaperView]
+    recent: list[PaperView]
+    tags: list[TagView]
+    digests: list[DigestView]
+    by_slug: dict[str, PaperView]
+
+    @property
+    def latest_date(self) -> date | None:
+        return self.digests[0].date if self.digests else None
+
+    @property
+    def tags_by_count(self) -> list[TagView]:
+        return sorted(self.tags, key=lambda t: (-t.count, t.name.casefold()))
+
+
+def tag_display_name(slug: str) -> str:
+    """A readable name for a tag the taxonomy does not describe."""
+    text = slug.replace("-", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _title_key(view: PaperView) -> tuple[str, str]:
+    return view.title.casefold(), view.slug
+
+
+def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: bool) -> SiteIndex:
+    """Views of the content a build shows; drafts only when `drafts` is set."""
+    papers = [p for p in site.papers if drafts or not p.draft]
+    all_slugs = {p.slug for p in site.papers}
+    views: list[PaperView] = []
+    for paper in papers:
+        abstract_html = markdown.render(paper.abstract)
+        text = plain_text(abstract_html)
+        views.append(
+            PaperView(
+                paper=paper,
+                slug=paper.slug,
+                title=paper.title,
+                path=urls.paper_path(paper.slug),
+                draft=paper.draft,
+                abstract_html=abstract_html,
+                notes_html=markdown.render(paper.notes),
+                summary=excerpt(text, SUMMARY_CHARS),
+                description=excerpt(text, DESCRIPTION_CHARS),
+                digests=list(paper.digests),
+                links=[classify_link(url) for url in paper.links],
+            )
+        )
+    by_slug = {v.slug: v for v in views}
+
+    # Digests: the record's order first, then papers the record does not list, by title.
+    members: dict[date, list[PaperView]] = {}
+    for view in views:
+        for day in view.digests:
+            members.setdefault(day, []).append(view)
+    digest_views: list[DigestView] = []
+    for day in sorted(members, reverse=True):
+        record = site.digests.get(day)
+        in_day = {v.slug: v for v in members[day]}
+        ordered: list[PaperView] = []
+        for slug in record.order if record else []:
+            view = in_day.pop(slug, None)
+            if view is not None:
+                ordered.append(view)
+        ordered.extend(sorted(in_day.values(), key=_title_key))
+        digest_views.append(
+            DigestView(date=day, papers=ordered, sources=list(record.sources) if record else [])
+        )
+    for newer, older in itertools.pairwise(digest_views):
+        newer.older, older.newer = older, newer
+    _check_digest_records(site, all_slugs, report)
+
+    seen: set[str] = set()
+    recent: list[PaperView] = []
+    for digest in digest_views:
+        for view in digest.papers:
+            if view.slug not in seen:
+                seen.add(view.slug)
+                recent.append(view)
+    recent.extend(sorted((v for v in views if v.slug not in seen), key=_title_key))
+
+    tags: dict[str, TagView] = {}
+    for view in recent:
+        for slug in view.paper.tags:
+            tag = tags.get(slug)
+            if tag is None:
+                known: Tag | None = site.tags.get(slug)
+                name = known.name if known else tag_display_name(slug)
+                tag = tags[slug] = TagView(
+                    slug=slug, name=name, description=known.description if known else ""
+                )
+            tag.papers.append(view)
+    for view in views:
+        view.tags = [tags[slug] for slug in view.paper.tags]
+        view.tag_names = ", ".join(tag.name for tag in view.tags)
+
+    return SiteIndex(
+        papers=sorted(views, key=_title_key),
+        recent=recent,
+        tags=sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug)),
+        digests=digest_views,
+        by_slug=by_slug,
+    )
+
+
+def _check_digest_records(site: Site, slugs: set[str], report: Report) -> None:
+    records_dir = site.content_dir / "digests"
+    for day, record in sorted(site.digests.items()):
+        missing = [slug for slug in record.order if slug not in slugs]
+        for slug in missing:
+            path = records_dir / f"{day.isoformat()}.yaml"
+            report.warning(
+                path, f"digest record lists '{slug}', but no paper has that slug", *_line_of(path, slug)
+            )
+
+
+def _line_of(path: Any, needle: str) -> tuple[int, int]:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            col = line.find(needle)
+            if col >= 0:
+                return number, col + 1
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0, 0
+
+
+def attach_related(index: SiteIndex, related: dict[str, list[str]]) -> None:
+    for view in index.papers:
+        view.related = [index.by_slug[s] for s in related.get(view.slug, []) if s in index.by_slug]
+
+
+# --- planned pages ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    """What base.html needs to know about a page: its address, title and description for search engines."""
+
+    path: str
+    kind: str
+    title: str
+    description: str
+    og_type: str = "website"
+    noindex: bool = False
+    prev: str | None = None
+    next: str | None = None
+    feed: str | None = None
+    feed_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPage:
+    kind: str
+    path: str
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    page: int
+    pages: int
+    total: int
+    base: str
+
+    def path(self, page: int) -> str:
+        return urls.tag_path(self.base, page)
+
+    @property
+    def prev(self) -> str | None:
+        return self.path(self.page - 1) if self.page > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.path(self.page + 1) if self.page < self.pages else None
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """Page numbers to show, None standing for a gap: 1 … 4 5 6 … 12."""
+        keep = {1, self.pages, self.page - 1, self.page, self.page + 1}
+        if self.page <= 3:
+            keep.update({2, 3, 4})
+        if self.page >= self.pages - 2:
+            keep.update({self.pages - 1, self.pages - 2, self.pages - 3})
+        out: list[int | None] = []
+        previous = 0
+        for n in sorted(n for n in keep if 1 <= n <= self.pages):
+            if n - previous == 2:
+                out.append(previous + 1)
+            elif n - previous > 2:
+                out.append(None)
+            out.append(n)
+            previous = n
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSet:
+    """The SVG charts of a build (strings of inline SVG, or '' when there is nothing to draw)."""
+
+    rising: Markup
+    per_digest: Markup
+    tag_sizes: Markup
+    timelines: dict[str, Markup]
+
+
+def plan_pages(
+    index: SiteIndex, config: Any, charts: ChartSet, bibtex: Callable[[Paper], str]
+) -> list[PlannedPage]:
+    """Every HTML page of the site, in a stable order."""
+    pages: list[PlannedPage] = []
+    add = pages.append
+    site_title = config.title
+
+    add(
+        PlannedPage(
+            "home",
+            urls.HOME,
+            "home.html",
+            {
+                "page": PageMeta(urls.HOME, "home", site_title, config.description, feed=urls.FEED),
+                "latest": index.digests[: config.home_digests],
+                "home_per_digest": HOME_PER_DIGEST,
+                "tags": index.tags_by_count,
+                "rising_chart": charts.rising,
+            },
+        )
+    )
+
+    for view in index.papers:
+        digests = ", ".join(d.isoformat() for d in view.digests)
+        description = view.description or (
+            f"A paper from the digests of {digests}." if digests else site_title
+        )
+        add(
+            PlannedPage(
+                "paper",
+                view.path,
+                "paper.html",
+                {
+                    "page": PageMeta(
+                        view.path, "paper", view.title, description, "article", noindex=view.draft
+                    ),
+                    "paper": view,
+                    "bibtex": bibtex(view.paper),
+                    "find_links": urls.find_paper_links(view.title),
+                    "arxiv_links": urls.arxiv_links(view.arxiv) if view.arxiv else [],
+                },
+            )
+        )
+
+    add(
+        PlannedPage(
+            "tags",
+            urls.TAGS,
+            "tags.html",
+            {
+                "page": PageMeta(urls.TAGS, "tags", "Tags", f"All {len(index.tags)} tags of {site_title}."),
+                "tags": index.tags,
+                "chart": charts.tag_sizes,
+            },
+        )
+    )
+    per_page = max(int(config.per_page), 1)
+    for tag in index.tags:
+        pages_count = max(math.ceil(tag.count / per_page), 1)
+        for number in range(1, pages_count + 1):
+            pagination = Pagination(number, pages_count, tag.count, tag.slug)
+            path = urls.tag_path(tag.slug, number)
+            title = tag.name if number == 1 else f"{tag.name} (page {number} of {pages_count})"
+            description = tag.description or f"{tag.count} papers tagged {tag.name}."
+            meta = PageMeta(
+                path,
+                "tag",
+                title,
+                description,
+                prev=pagination.prev,
+                next=pagination.next,
+                feed=tag.feed_path,
+                feed_title=f"{tag.name} · {site_title}",
+            )
+            start = (number - 1) * per_page
+            add(
+                PlannedPage(
+                    "tag",
+                    path,
+                    "tag.html",
+                    {
+                        "page": meta,
+                        "tag": tag,
+                        "papers": tag.papers[start : start + per_page],
+                        "first_index": start + 1,
+                        "pagination": pagination,
+                        "chart": charts.timelines.get(tag.slug, Markup("")) if number == 1 else Markup(""),
+                    },
+                )
+            )
+
+    add(
+        PlannedPage(
+            "digests",
+            urls.DIGESTS,
+            "digests.html",
+            {
+                "page": PageMeta(
+                    urls.DIGESTS, "digests", "Digests", f"All {len(index.digests)} digests of {site_title}."
+                ),
+                "digests": index.digests,
+                "chart": charts.per_digest,
+            },
+        )
+    )
+    for digest in index.digests:
+        label = human_date(digest.date)
+        add(
+            PlannedPage(
+                "digest",
+                digest.path,
+                "digest.html",
+                {
+                    "page": PageMeta(
+                        digest.path,
+                        "digest",
+                        f"Digest of {label}",
+                        f"The {digest.count} papers of the {label} digest, in the digest's order.",
+                        prev=digest.older.path if digest.older else None,
+                        next=digest.newer.path if digest.newer else None,
+                    ),
+                    "digest": digest,
+                },
+            )
+        )
+
+    add(
+        PlannedPage(
+            "search",
+            urls.SEARCH,
+            "search.html",
+            {
+                "page": PageMeta(urls.SEARCH, "search", "Search", f"Search the papers of {site_title}."),
+                "tags": index.tags,
+                "digests": index.digests,
+            },
+        )
+    )
+    add(
+        PlannedPage(
+            "404",
+            urls.NOT_FOUND,
+            "404.html",
+            {
+                "page": PageMeta(
+                    urls.NOT_FOUND, "404", "Page not found", "This page does not exist.", noindex=True
+                )
+            },
+        )
+    )
+    return pages
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_date(day: date | None) -> str:
+    """'Mar 13, 2026' (English whatever the locale, and faster than strftime)."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
+
+
+def counts_by_kind(pages: Sequence[PlannedPage]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for page in pages:
+        counts[page.kind] = counts.get(page.kind, 0) + 1
+    return counts

@@ -1,0 +1,181 @@
+"""Templates: one Jinja environment per builder, the site's templates before the built-in theme's.
+
+Autoescaping is on and undefined variables are errors, so a typo in a template fails the build with the
+template's file and line instead of printing an empty string. A template problem becomes a diagnostic, never a
+traceback, and is reported once per template and message, not once per page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
+
+from sitegen import __version__
+from sitegen.errors import Report
+from sitegen.pages import PlannedPage, human_date
+
+Progress = Callable[[str, int, int], None]
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def theme_dir(name: str) -> Path:
+    """The built-in theme's `templates` or `static` folder.
+
+    Installed from a wheel, the theme lives inside the package (`sitegen/_theme/<name>`, mapped in
+    pyproject.toml); from a checkout or an editable install it is the repository's top-level folder.
+    """
+    packaged = _PACKAGE_DIR / "_theme" / name
+    return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / name
+
+
+def make_environment(site_templates: Path) -> Environment:
+    """The site's templates first, then the theme's.
+
+    `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
+    """
+    theme = FileSystemLoader(theme_dir("templates"))
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(site_templates), theme, PrefixLoader({"theme": theme})]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,  # see TemplateWatch: one check per build, not one stat per page
+        cache_size=-1,
+    )
+    env.filters["human_date"] = human_date
+    env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
+    env.globals["generator"] = f"sitegen {__version__}"
+    return env
+
+
+class TemplateWatch:
+    """Notices edited templates between builds (for `serve`); otherwise compiled templates are reused."""
+
+    def __init__(self, folders: Iterable[Path]):
+        self._folders = list(folders)
+        self._seen: tuple | None = None
+
+    def changed(self) -> bool:
+        state = []
+        for folder in self._folders:
+            if folder.is_dir():
+                for path in sorted(folder.rglob("*")):
+                    with contextlib.suppress(OSError):
+                        st = path.stat()
+                        state.append((str(path), st.st_mtime_ns, st.st_size))
+        seen, self._seen = self._seen, tuple(state)
+        return seen is not None and seen != self._seen
+
+
+@dataclass(frozen=True, slots=True)
+class Helpers:
+    """Functions every template gets: `url('papers/x/')`, `abs_url(...)`, `asset('style.css')`."""
+
+    url: Callable[[str], str]
+    abs_url: Callable[[str], str]
+    assets: dict[str, str]
+
+    def asset(self, name: str) -> str:
+        try:
+            return self.url(self.assets[name])
+        except KeyError:
+            raise TemplateError(f"asset({name!r}): no such file in the static folders") from None
+
+
+def set_globals(env: Environment, common: dict[str, Any]) -> None:
+    """The helpers and site-wide values of a build become the environment's globals, so that imported macro
+    templates and fragments see them without being re-run for every page."""
+    env.globals.update(common)
+
+
+def render_items(env: Environment, template_name: str, papers: Iterable[Any], report: Report) -> None:
+    """Render each paper's list item once (partials/paper_item.html), for every list that shows it."""
+    template = _load(env, template_name, report)
+    if template is None:
+        return
+    for paper in papers:
+        try:
+            paper.item_html = Markup(template.render(paper=paper))
+        except Exception as exc:
+            where, line = _template_position(exc, template_name)
+            report.error(where, f"{_message(exc)} (rendering the list item of {paper.slug})", line)
+            return
+
+
+def render_pages(
+    env: Environment,
+    pages: Iterable[PlannedPage],
+    report: Report,
+    total: int,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Render every planned page; returns {site path: HTML}. Problems go to `report`."""
+    templates: dict[str, jinja2.Template | None] = {}
+    out: dict[str, str] = {}
+    reported: set[tuple[str, str]] = set()
+    step = max(total // 100, 50)
+    for done, page in enumerate(pages, start=1):
+        template = templates.get(page.template, False)
+        if template is False:
+            template = templates[page.template] = _load(env, page.template, report)
+        if template is not None:
+            try:
+                out[page.path] = template.render(page.context)
+            except Exception as exc:
+                where, line = _template_position(exc, page.template)
+                message = _message(exc)
+                if (where, message) not in reported:
+                    reported.add((where, message))
+                    report.error(where, f"{message} (rendering {page.path or 'the home page'})", line)
+        if progress and (done % step == 0 or done == total):
+            progress("render", done, total)
+    return out
+
+
+def _load(env: Environment, name: str, report: Report) -> jinja2.Template | None:
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        report.error(exc.filename or name, f"template syntax error: {exc.message}", exc.lineno)
+    except jinja2.TemplateNotFound as exc:
+        report.error(name, f"template not found: {exc.name}")
+    except TemplateError as exc:
+        report.error(name, f"template error: {_message(exc)}")
+    return None
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined variable: {exc.message}"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}"
+    if isinstance(exc, TemplateError):
+        return exc.message or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
+    """The innermost template file and line of an exception (Jinja maps template frames to their sources)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return exc.filename, exc.lineno
+    found = (fallback, 0)
+    for frame in traceback.extract_tb(exc.__traceback__ or sys.exc_info()[2]):
+        if frame.filename.endswith((".html", ".xml", ".j2", ".jinja")):
+            found = (frame.filename, frame.lineno or 0)
+    return found
+
+
+def safe(html: str) -> Markup:
+    """Mark trusted HTML (inline SVG from the charts) as safe to insert unescaped."""
+    return Markup(html)

@@ -1,0 +1,160 @@
+"""URLs of the output: where each page lives, and how a link to it is written.
+
+Every link the site prints goes through `Urls`, so that a base URL with a path (`https://x.org/review/`) is
+carried by every href, src and feed URL. Page addresses inside sitegen are *site paths*: relative to the
+site's root, without a leading slash, ending in `/` for a page (`papers/x/`) or naming a file (`feed.xml`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote, quote_plus, urlsplit
+
+_SAFE_PATH = re.compile(r"[A-Za-z0-9/._~-]*")
+
+
+def _quote(site_path: str) -> str:
+    path = site_path.lstrip("/")
+    # Slugs and dates need no quoting: skip the slow general case for them.
+    return path if _SAFE_PATH.fullmatch(path) else quote(path, safe="/:@!$&'()*+,;=-._~%")
+
+
+class Urls:
+    """Turns site paths into links. `base_url` is absolute and ends with '/'."""
+
+    __slots__ = ("base_path", "base_url")
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        path = urlsplit(self.base_url).path or "/"
+        #: The path part of the base URL: '/' or '/review/'.
+        self.base_path = path if path.endswith("/") else path + "/"
+
+    def path(self, site_path: str = "") -> str:
+        """A root-relative link (`/review/papers/x/`): works on any host the site is copied to."""
+        return self.base_path + _quote(site_path)
+
+    def absolute(self, site_path: str = "") -> str:
+        """A full URL for feeds, the sitemap, canonical and OpenGraph links."""
+        return self.base_url + _quote(site_path)
+
+    def content_link(self, href: str) -> str:
+        """A link written by hand in Markdown: '/papers/x/' means the site's root, not the host's."""
+        if href.startswith("/") and not href.startswith("//") and not href.startswith(self.base_path):
+            return self.base_path + href[1:]
+        return href
+
+
+# --- where each page lives -------------------------------------------------------------------------------
+
+
+def paper_path(slug: str) -> str:
+    return f"papers/{slug}/"
+
+
+def tag_path(slug: str, page: int = 1) -> str:
+    return f"tags/{slug}/" if page <= 1 else f"tags/{slug}/page/{page}/"
+
+
+def tag_feed_path(slug: str) -> str:
+    return f"tags/{slug}/feed.xml"
+
+
+def digest_path(day: date) -> str:
+    return f"digests/{day.isoformat()}/"
+
+
+HOME, TAGS, DIGESTS, SEARCH = "", "tags/", "digests/", "search/"
+FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
+
+
+def output_file(site_path: str) -> str:
+    """The file, relative to the output folder, that serves a site path."""
+    return site_path + "index.html" if site_path == "" or site_path.endswith("/") else site_path
+
+
+# --- links to the outside world ----------------------------------------------------------------------------
+
+_CODE_HOSTS = {
+    "github.com": "GitHub",
+    "gitlab.com": "GitLab",
+    "gitee.com": "Gitee",
+    "bitbucket.org": "Bitbucket",
+    "codeberg.org": "Codeberg",
+    "git.sr.ht": "SourceHut",
+    "sourceforge.net": "SourceForge",
+}
+_HF_KINDS = {"datasets": "dataset", "spaces": "demo"}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An external link of a paper, classified for display.
+
+    kind: 'code' for source repositories (GitHub, GitLab, Gitee, Hugging Face models, ...), 'dataset', 'demo',
+    'paper' (arXiv and the like), 'project' (a project page), or 'link'.
+    """
+
+    url: str
+    label: str
+    kind: str
+    host: str
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind in ("code", "dataset", "demo")
+
+    @property
+    def badge(self) -> str:
+        return {
+            "code": "Code",
+            "dataset": "Dataset",
+            "demo": "Demo",
+            "paper": "Paper",
+            "project": "Project page",
+        }.get(self.kind, "Link")
+
+
+def classify_link(url: str) -> Link:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    host = host[4:] if host.startswith("www.") else host
+    segments = [s for s in parts.path.split("/") if s]
+    label = host + ("/" + "/".join(segments) if segments else "")
+    if len(label) > 64:
+        label = label[:63] + "…"
+    kind = "link"
+    if host in _CODE_HOSTS or host.endswith(".gitlab.com"):
+        kind = "code" if segments else "link"
+    elif host in ("huggingface.co", "hf.co"):
+        if segments and segments[0] == "papers":
+            kind = "paper"
+        elif segments and segments[0] in _HF_KINDS:
+            kind = _HF_KINDS[segments[0]]
+        elif len(segments) >= 2:
+            kind = "code"  # a model repository
+    elif host in ("arxiv.org", "openreview.net", "aclanthology.org", "doi.org", "proceedings.mlr.press"):
+        kind = "paper"
+    elif host.endswith((".github.io", ".gitlab.io")) or host.startswith("sites.google."):
+        kind = "project"
+    return Link(url=url, label=label, kind=kind, host=host)
+
+
+def find_paper_links(title: str) -> list[tuple[str, str]]:
+    """Searches for a paper by its title on arXiv and Hugging Face: (label, URL)."""
+    return [
+        ("arXiv", f"https://arxiv.org/search/?query={quote_plus(title)}&searchtype=title"),
+        ("Hugging Face", f"https://huggingface.co/papers?q={quote_plus(title)}"),
+    ]
+
+
+def arxiv_links(arxiv_id: str) -> list[tuple[str, str]]:
+    """Abstract, PDF and Hugging Face pages of an arXiv paper: (label, URL)."""
+    bare = re.sub(r"v\d+$", "", arxiv_id)
+    return [
+        ("arXiv abstract", f"https://arxiv.org/abs/{arxiv_id}"),
+        ("PDF", f"https://arxiv.org/pdf/{arxiv_id}"),
+        ("Hugging Face", f"https://huggingface.co/papers/{bare}"),
+    ]
