@@ -256,7 +256,7 @@ def make_paper(model: WordModel, seed: int, index: int) -> PaperText:
     while len(words) < 3:
         words = model.title.sentence(rng, rng.randint(5, 14))
     title = " ".join(words).rstrip(":,;")
-    if rng.random() < 0.55:
+    if rng.random() < 0.55 and ":" not in title:
         title = f"{name}: {title}"
     target = rng.randint(150, 250)
     sentences: list[str] = []
