@@ -166,7 +166,8 @@ def overlay(errors: tuple[str, ...]) -> str:
         '<p style="margin:0 0 1rem;font-size:18px;color:#f87171"><strong>sitegen: the last rebuild failed'
         "</strong></p>"
         f'<pre style="margin:0 0 1rem;white-space:pre-wrap;color:#fecaca">{lines}</pre>'
-        '<p style="margin:0;color:#a1a1aa">Fix the file and save: this page reloads by itself. '
+        '<p style="margin:0;color:#a1a1aa">Below is the last good build. '
+        "Fix the file and save: this page reloads by itself. "
         '<button type="button" onclick="this.closest(\'#sitegen-error-overlay\').remove()">'
         "Dismiss</button></p>"
         "</div>"

@@ -196,8 +196,10 @@ class RequestHandler(BaseHTTPRequestHandler):
     server: SiteServer
     protocol_version = "HTTP/1.1"
     server_version = "sitegen"
-    sys_version = ""
     timeout = 60  # idle keep-alive connections end by themselves
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args) -> None:
         pass  # a request log drowns the build messages that matter

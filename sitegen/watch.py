@@ -147,6 +147,26 @@ def changes_of(event: FileSystemEvent, layout: Layout) -> Changes:
     return found
 
 
+def _inode(folder: Path) -> int:
+    try:
+        return os.stat(folder).st_ino
+    except OSError:
+        return -1
+
+
+def _files_below(folder: Path, layout: Layout) -> Changes:
+    found = Changes()
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS]
+        for name in filenames:
+            path = Path(dirpath) / name
+            kind = layout.classify(path)
+            if kind is not None:
+                found.paths.add(layout.source_path(path))
+                found.kinds.add(kind)
+    return found
+
+
 class Debouncer:
     """Collects changes and calls `action` once they have been quiet for `delay` seconds (at most `max_wait`).
 
@@ -226,7 +246,7 @@ class Watcher:
         self._sink = sink
         self._lock = threading.Lock()
         self._handler = _Handler(self)
-        self._watches: dict[Path, ObservedWatch] = {}
+        self._watches: dict[Path, tuple[ObservedWatch, int]] = {}
         self._observer: BaseObserver = Observer()
         try:
             self._observer.start()
@@ -239,8 +259,9 @@ class Watcher:
             self._observer.start()
             self._schedule()
 
-    def _schedule(self) -> None:
-        """Watch the root (not recursively) and every source folder that exists now; drop vanished ones."""
+    def _schedule(self) -> list[Path]:
+        """Watch the root (not recursively) and every source folder that exists now; drop vanished ones.
+        Returns the folders newly watched."""
         root = _absolute(self._layout.root)
         wanted = {root: False}
         for folder in map(_absolute, self._layout.folders().values()):
@@ -252,15 +273,22 @@ class Watcher:
             for f, r in wanted.items()
             if not r or not any(o != f and r2 and _is_below(f, o) for o, r2 in wanted.items())
         }
-        for folder in [f for f in self._watches if f not in wanted or not os.path.isdir(f)]:
-            watch = self._watches.pop(folder)
-            with contextlib.suppress(KeyError, OSError):
-                self._observer.unschedule(watch)
+        for folder in [f for f in self._watches if f not in wanted or _inode(f) != self._watches[f][1]]:
+            self._drop(folder)  # gone, or deleted and made again: the old watch follows the dead folder
+        added = []
         for folder, recursive in wanted.items():
             if folder not in self._watches:
-                self._watches[folder] = self._observer.schedule(
-                    self._handler, str(folder), recursive=recursive
-                )
+                inode = _inode(folder)
+                watch = self._observer.schedule(self._handler, str(folder), recursive=recursive)
+                self._watches[folder] = (watch, inode)
+                added.append(folder)
+        return added
+
+    def _drop(self, folder: Path) -> None:
+        if folder in self._watches:
+            watch, _ = self._watches.pop(folder)
+            with contextlib.suppress(KeyError, OSError):
+                self._observer.unschedule(watch)
 
     def set_layout(self, layout: Layout) -> None:
         """Follow new folder settings (sitegen.yaml changed)."""
@@ -271,8 +299,15 @@ class Watcher:
     def event(self, event: FileSystemEvent) -> None:
         with self._lock:
             changes = changes_of(event, self._layout)
+            if event.is_directory and event.event_type in ("deleted", "moved"):
+                # The watch of a folder deleted (and perhaps made again already) follows the dead folder.
+                self._drop(_absolute(Path(os.fsdecode(event.src_path))))
             if changes.full:
-                self._schedule()  # a source folder may have appeared
+                # A source folder may have appeared. Files written into it before its watch began sent no
+                # events: name them all, so the builder does not take them for unchanged.
+                for folder in self._schedule():
+                    if folder != _absolute(self._layout.root):
+                        changes.merge(_files_below(folder, self._layout))
         self._sink(changes)
 
     def stop(self) -> None:

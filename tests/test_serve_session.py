@@ -1,0 +1,226 @@
+"""`sitegen serve --watch` end to end over HTTP: real server, real files, real watcher, the site's builder."""
+
+from __future__ import annotations
+
+import html
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import REPO, paper, write_site
+
+from sitegen.serve import Preview, site_builder
+
+pytest.importorskip("sitegen.build")  # until the builder is committed
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+class Recorder:
+    """Wraps the builder factory to see what each rebuild was told."""
+
+    def __init__(self) -> None:
+        self.changed: list[set[Path] | None] = []
+
+    def __call__(self, root: Path, out_dir: Path, base_url: str):
+        builder = site_builder(root, out_dir, base_url)
+        recorder = self
+
+        class Recording:
+            def build(self, changed=None):
+                recorder.changed.append(None if changed is None else set(changed))
+                return builder.build(changed=changed)
+
+        return Recording()
+
+
+SITE = {
+    "content/papers/alpha.md": paper("alpha", "Alpha Paper", "Alpha abstract.", digests="[2026-03-13]"),
+    "content/papers/beta.md": paper("beta", "Beta Paper", "Beta abstract.", digests="[2026-03-13]"),
+}
+
+
+@pytest.fixture
+def preview(tmp_path):
+    """start(files) -> (Preview, root, logs) with the site's real builder, watching."""
+    running: list[Preview] = []
+
+    def start(files: dict[str, str] = SITE, watch: bool = True, recorder=None):
+        root = write_site(tmp_path / "site", files)
+        logs: list[str] = []
+        p = Preview(root, port=0, watch=watch, log=logs.append, make_builder=recorder or site_builder)
+        p.__enter__()
+        running.append(p)
+        return p, root, logs
+
+    yield start
+    for p in running:
+        p.close()
+
+
+class EventStream:
+    """Reads one page's live-reload stream in the background."""
+
+    def __init__(self, base: str, page: str, token: str, file: str):
+        host, port = base.split("//")[1].strip("/").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.conn.request("GET", f"/__sitegen/events?since={token}&file={file}&path={page}")
+        self.response = self.conn.getresponse()
+        self.events: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.response:
+                line = raw.decode().strip()
+                if line.startswith("event: "):
+                    self.events.append(line[7:])
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def token_of(page: str) -> str:
+    return re.search(r'var since = "([^"]+)"', page).group(1)
+
+
+def test_edit_rebuilds_the_page_and_reloads_only_pages_showing_it(preview):
+    recorder = Recorder()
+    p, root, logs = preview(recorder=recorder)
+    status, page = get(p.url + "papers/alpha/")
+    assert status == 200 and "Alpha abstract." in page
+    assert "data-sitegen-livereload" in page
+    assert "data-sitegen-livereload" not in (p.out_dir / "papers/alpha/index.html").read_text()
+    token = token_of(page)
+    alpha = EventStream(p.url, "/papers/alpha/", token, "papers/alpha/index.html")
+    beta = EventStream(p.url, "/papers/beta/", token, "papers/beta/index.html")
+    try:
+        source = root / "content/papers/alpha.md"
+        source.write_text(paper("alpha", "Alpha Paper", "Rewritten abstract.", digests="[2026-03-13]"))
+        wait_for(lambda: "reload" in alpha.events, what="the reload event")
+        assert "Rewritten abstract." in get(p.url + "papers/alpha/")[1]
+        wait_for(lambda: "generation" in beta.events, what="the generation event")
+        assert "reload" not in beta.events  # beta's page did not change
+    finally:
+        alpha.close()
+        beta.close()
+    assert recorder.changed[0] is None  # the first build is a full one
+    assert recorder.changed[-1] == {source}
+    assert any(line.startswith("rebuilt in ") and "alpha.md" in line for line in logs)
+
+
+def test_broken_yaml_shows_the_error_over_the_page_until_fixed(preview):
+    p, root, logs = preview()
+    source = root / "content/papers/alpha.md"
+    source.write_text('---\ntitle: "Alpha Paper\nslug: alpha\n---\nAbstract.\n')
+    line = wait_for(lambda: next((x for x in logs if "alpha.md:" in x), None), what="the error line")
+    assert re.search(r"alpha\.md:\d+:\d+: ", line)
+    status, page = get(p.url + "papers/alpha/")
+    assert status == 200 and "Alpha abstract." in page  # the last good build is still served
+    assert 'id="sitegen-error-overlay"' in page and html.escape(line) in page
+    source.write_text(paper("alpha", "Alpha Paper", "Fixed abstract.", digests="[2026-03-13]"))
+    wait_for(lambda: "Fixed abstract." in get(p.url + "papers/alpha/")[1], what="the fixed page")
+    assert "sitegen-error-overlay" not in get(p.url + "papers/alpha/")[1]
+
+
+def test_deleted_and_renamed_papers_lose_their_pages(preview):
+    p, root, _ = preview()
+    (root / "content/papers/beta.md").unlink()
+    wait_for(lambda: get(p.url + "papers/beta/")[0] == 404, what="beta's 404")
+    _, page = get(p.url + "papers/beta/")
+    assert "data-sitegen-livereload" in page  # a 404 page reloads too, e.g. when the paper comes back
+    os.replace(root / "content/papers/alpha.md", root / "content/papers/gamma.md")
+    assert get(p.url + "papers/alpha/")[0] == 200  # same slug: same page
+    (root / "content/papers/gamma.md").write_text(paper("gamma", "Gamma Paper", digests="[2026-03-13]"))
+    wait_for(lambda: get(p.url + "papers/gamma/")[0] == 200, what="gamma's page")
+    wait_for(lambda: get(p.url + "papers/alpha/")[0] == 404, what="alpha's 404")
+
+
+def test_a_broken_template_is_reported_and_the_server_survives(preview):
+    p, root, logs = preview()
+    template = root / "templates" / "paper.html"
+    template.parent.mkdir(exist_ok=True)
+    template.write_text('{% extends "base.html" %}{% block content %}{% if %}{% endblock %}')
+    wait_for(lambda: any(re.search(r"paper\.html:\d+", x) for x in logs), what=f"the template error {logs}")
+    status, page = get(p.url + "papers/alpha/")
+    assert status == 200 and "sitegen-error-overlay" in page
+    template.unlink()
+    wait_for(lambda: "sitegen-error-overlay" not in get(p.url + "papers/alpha/")[1], what="the fix")
+
+
+def test_bad_settings_at_start_do_not_stop_the_server(preview):
+    p, root, logs = preview({**SITE, "sitegen.yaml": "per_page: lots\n"})
+    assert any("sitegen.yaml:1:11: " in line for line in logs)
+    status, page = get(p.url)
+    assert status == 404 and "sitegen-error-overlay" in page and "per_page" in page
+    (root / "sitegen.yaml").write_text("per_page: 10\n")
+    wait_for(lambda: get(p.url)[0] == 200, what="the site after the fix")
+    assert "sitegen-error-overlay" not in get(p.url)[1]
+
+
+def test_static_file_change_is_copied(preview):
+    p, root, _ = preview({**SITE, "static/notes.txt": "one\n"})
+    assert get(p.url + "notes.txt") == (200, "one\n")
+    (root / "static/notes.txt").write_text("two\n")
+    wait_for(lambda: get(p.url + "notes.txt") == (200, "two\n"), what="the copied static file")
+
+
+def test_without_watch_nothing_is_injected_but_errors(preview):
+    p, _, _ = preview(watch=False)
+    status, page = get(p.url + "papers/alpha/")
+    assert status == 200 and "data-sitegen-livereload" not in page
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    root = write_site(tmp_path, SITE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0", "--watch"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        url = None
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if match := re.search(r"at (http://\S+) ", line):
+                url = match.group(1)
+                break
+        assert url, lines
+        assert get(url + "papers/alpha/")[0] == 200
+        out_dirs = list(Path(os.environ.get("TMPDIR", "/tmp")).glob("sitegen-serve-*"))
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+        assert "stopped" in process.stderr.read()
+        assert all(not d.exists() or d in out_dirs for d in out_dirs)
+    finally:
+        if process.poll() is None:
+            process.kill()
