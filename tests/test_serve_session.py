@@ -20,8 +20,6 @@ from conftest import REPO, paper, write_site
 
 from sitegen.serve import Preview, site_builder
 
-pytest.importorskip("sitegen.build")  # until the builder is committed
-
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
