@@ -198,7 +198,7 @@ class Builder:
         key = (config.allow_html, link.base_path)
         if self._markdown is None or self._markdown_key != key:
             self._markdown = MarkdownRenderer(
-                allow_html=config.allow_html, link=link.content_link, heading_offset=2
+                allow_html=config.allow_html, link=link.content_link, heading_base=3
             )
             self._markdown_key = key
         return self._markdown

@@ -20,16 +20,17 @@ from markupsafe import Markup
 class MarkdownRenderer:
     """Renders Markdown fragments of a page.
 
-    heading_offset: added to every heading level (the page's own title is the only `<h1>`, so a curator's
-    `# Notes` becomes an `<h2>`). link: rewrites link and image targets (used to give root-relative links the
-    site's base path).
+    heading_base: the level a fragment's top headings get. A fragment sits in a page section below the page's
+    `<h1>` and the section's `<h2>`, so a curator's `# Idea` or `## Idea` becomes an `<h3>`, and levels never
+    skip (`#` then `###` become h3 then h4), which keeps the outline valid for screen readers and checkers.
+    link: rewrites link and image targets (used to give root-relative links the site's base path).
     """
 
     def __init__(
-        self, allow_html: bool = False, link: Callable[[str], str] | None = None, heading_offset: int = 1
+        self, allow_html: bool = False, link: Callable[[str], str] | None = None, heading_base: int = 3
     ):
         self._link = link
-        self._offset = heading_offset
+        self._base = heading_base
         md = MarkdownIt(
             "commonmark", {"html": allow_html, "linkify": True, "typographer": False, "xhtmlOut": False}
         )
@@ -41,10 +42,8 @@ class MarkdownRenderer:
         self._used: dict[str, Markup] = {}
 
     def _adjust(self, state: StateCore) -> None:
+        self._relevel([t for t in state.tokens if t.type in ("heading_open", "heading_close")])
         for token in state.tokens:
-            if token.type in ("heading_open", "heading_close") and self._offset:
-                level = min(int(token.tag[1]) + self._offset, 6)
-                token.tag = f"h{level}"
             for child in token.children or ():
                 if self._link is None:
                     break
@@ -56,6 +55,17 @@ class MarkdownRenderer:
                     src = child.attrGet("src")
                     if isinstance(src, str):
                         child.attrSet("src", self._link(src))
+
+    def _relevel(self, headings: list[Any]) -> None:
+        if not headings:
+            return
+        ranks = {level: rank for rank, level in enumerate(sorted({int(t.tag[1]) for t in headings}))}
+        previous = self._base - 1
+        for token in headings:
+            if token.type == "heading_open":
+                level = min(self._base + ranks[int(token.tag[1])], previous + 1, 6)
+                previous = level
+            token.tag = f"h{previous}"
 
     def render(self, text: str) -> Markup:
         """HTML for a Markdown fragment (safe to insert into a template)."""
