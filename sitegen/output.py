@@ -228,7 +228,8 @@ def write_output(
         if progress and (done % step == 0 or done == total):
             progress("write", done, total)
     removed = _prune(out, set(previous) - set(records))
-    _write_manifest(out, records)
+    if records != previous or not (out / MANIFEST).is_file():
+        _write_manifest(out, records)
     return WriteResult(written=written, removed=removed, records=records)
 
 
