@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,8 @@ from sitegen.markdown import MarkdownRenderer, excerpt, plain_text
 from sitegen.model import Paper, Site, Tag
 from sitegen.urls import Link, classify_link
 
+# C0 control characters other than tab and newlines: invalid in HTML and XML, and never meant in a title.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SUMMARY_CHARS = 300
 DESCRIPTION_CHARS = 200
 HOME_PER_DIGEST = 6  # paper titles shown per digest on the home page
@@ -149,17 +152,17 @@ def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: 
     all_slugs = {p.slug for p in site.papers}
     views: list[PaperView] = []
     for paper in papers:
-        abstract_html = markdown.render(paper.abstract)
+        abstract_html = markdown.render(_CONTROL.sub("", paper.abstract))
         text = plain_text(abstract_html)
         views.append(
             PaperView(
                 paper=paper,
                 slug=paper.slug,
-                title=paper.title,
+                title=_CONTROL.sub("", paper.title),
                 path=urls.paper_path(paper.slug),
                 draft=paper.draft,
                 abstract_html=abstract_html,
-                notes_html=markdown.render(paper.notes),
+                notes_html=markdown.render(_CONTROL.sub("", paper.notes)),
                 summary=excerpt(text, SUMMARY_CHARS),
                 description=excerpt(text, DESCRIPTION_CHARS),
                 digests=list(paper.digests),

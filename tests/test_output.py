@@ -1,0 +1,146 @@
+"""The output folder: write-if-changed, atomic writes, pruning by manifest, static files, fingerprints."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sitegen.output import (
+    MANIFEST,
+    Artifact,
+    SourceHashes,
+    collect_static,
+    digest,
+    read_manifest,
+    write_output,
+)
+
+
+def gen(path: str, data: bytes) -> Artifact:
+    return Artifact(path, digest(data), data=data)
+
+
+def stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns
+
+
+def test_writes_files_and_a_manifest(tmp_path):
+    out = tmp_path / "out"
+    result = write_output(out, [gen("index.html", b"home"), gen("a/b/index.html", b"deep")], {})
+    assert sorted(result.written) == ["a/b/index.html", "index.html"]
+    assert (out / "a/b/index.html").read_bytes() == b"deep"
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert sorted(manifest["files"]) == ["a/b/index.html", "index.html"]
+    assert read_manifest(out) == result.records
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_unchanged_files_keep_inode_and_mtime(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("x.html", b"same"), gen("y.html", b"old")], {})
+    before = stat(out / "x.html")
+    second = write_output(out, [gen("x.html", b"same"), gen("y.html", b"new")], first.records)
+    assert second.written == ["y.html"]
+    assert stat(out / "x.html") == before
+    assert (out / "y.html").read_bytes() == b"new"
+
+
+def test_without_a_manifest_bytes_are_compared(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x.html").write_bytes(b"same")
+    before = stat(out / "x.html")
+    result = write_output(out, [gen("x.html", b"same")], read_manifest(out))
+    assert result.written == []
+    assert stat(out / "x.html") == before
+
+
+def test_a_file_edited_by_hand_is_restored(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("x.html", b"generated")], {})
+    (out / "x.html").write_bytes(b"edited")
+    result = write_output(out, [gen("x.html", b"generated")], first.records)
+    assert result.written == ["x.html"]
+    assert (out / "x.html").read_bytes() == b"generated"
+
+
+def test_stale_files_are_pruned_and_empty_folders_removed(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(
+        out, [gen("index.html", b"h"), gen("tags/x/index.html", b"x"), gen("tags/y/a.xml", b"y")], {}
+    )
+    (out / "mine.txt").write_text("placed by hand")
+    (out / "tags/y/notes.txt").write_text("also mine")
+    (out / "pagefind").mkdir()
+    (out / "pagefind/pagefind.js").write_text("js")
+    result = write_output(out, [gen("index.html", b"h")], first.records)
+    assert sorted(result.removed) == ["tags/x/index.html", "tags/y/a.xml"]
+    assert not (out / "tags/x").exists()
+    assert (out / "tags/y/notes.txt").exists()  # a folder holding a foreign file stays
+    assert (out / "mine.txt").exists()
+    assert (out / "pagefind/pagefind.js").exists()
+    assert sorted(read_manifest(out)) == ["index.html"]
+
+
+def test_pagefind_is_never_pruned_even_if_listed(tmp_path):
+    out = tmp_path / "out"
+    (out / "pagefind").mkdir(parents=True)
+    (out / "pagefind/x.js").write_text("x")
+    previous = {"pagefind/x.js": write_output(out, [gen("pagefind/x.js", b"x")], {}).records["pagefind/x.js"]}
+    result = write_output(out, [], previous)
+    assert result.removed == []
+    assert (out / "pagefind/x.js").exists()
+
+
+def test_a_file_where_a_folder_must_go_is_replaced(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("tags/x", b"was a file")], {})
+    result = write_output(out, [gen("tags/x/index.html", b"now a page")], first.records)
+    assert (out / "tags/x/index.html").read_bytes() == b"now a page"
+    assert result.written == ["tags/x/index.html"]
+
+
+def test_files_are_world_readable(tmp_path):
+    out = tmp_path / "out"
+    old = os.umask(0o022)
+    try:
+        write_output(out, [gen("index.html", b"h")], {})
+    finally:
+        os.umask(old)
+    assert (out / "index.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_static_files_site_before_theme_and_css_fingerprinted(tmp_path):
+    site, theme = tmp_path / "site", tmp_path / "theme"
+    for folder, files in {
+        theme: {"style.css": "theme css", "site.js": "theme js", "favicon.svg": "<svg/>"},
+        site: {"style.css": "site css", "img/fig.png": "png", ".DS_Store": "junk"},
+    }.items():
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text)
+    files = collect_static([site, theme], SourceHashes())
+    css = files.assets["style.css"]
+    assert css.startswith("assets/style.") and css.endswith(".css")
+    assert css == f"assets/style.{digest(b'site css')[:10]}.css"
+    assert files.assets["site.js"] == f"assets/site.{digest(b'theme js')[:10]}.js"
+    assert files.assets["img/fig.png"] == "img/fig.png"
+    assert files.assets["favicon.svg"] == "favicon.svg"
+    assert ".DS_Store" not in files.assets
+    sources = {a.path: a.source for a in files.artifacts}
+    assert sources[css] == site / "style.css"
+    out = tmp_path / "out"
+    write_output(out, files.artifacts, {})
+    assert (out / css).read_text() == "site css"
+    assert (out / "img/fig.png").read_text() == "png"
+
+
+def test_fingerprint_changes_with_content(tmp_path):
+    (tmp_path / "style.css").write_text("a")
+    hashes = SourceHashes()
+    first = collect_static([tmp_path], hashes).assets["style.css"]
+    (tmp_path / "style.css").write_text("b")
+    os.utime(tmp_path / "style.css", ns=(1, 1))  # the mtime changes even on coarse clocks
+    assert collect_static([tmp_path], hashes).assets["style.css"] != first
