@@ -156,5 +156,5 @@ def arxiv_links(arxiv_id: str) -> list[tuple[str, str]]:
     return [
         ("arXiv abstract", f"https://arxiv.org/abs/{arxiv_id}"),
         ("PDF", f"https://arxiv.org/pdf/{arxiv_id}"),
-        ("Hugging Face", f"https://huggingface.co/papers/{bare}"),
+        ("Hugging Face paper page", f"https://huggingface.co/papers/{bare}"),
     ]
