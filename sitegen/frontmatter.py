@@ -176,7 +176,7 @@ def read(path: Path) -> tuple[Document, bool]:
     return parse(text), had_bom
 
 
-# --- dumping ---------------------------------------------------------------------------------------------
+# --- dumping ------------------------------------------------------------------------------------------------
 
 # Non-printable characters and YAML's extra line breaks (NEL, LS, PS) must be escaped to survive a round trip.
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -232,3 +232,97 @@ def dump(fields: dict[str, Any], body: str, quote_keys: tuple[str, ...] = ("titl
     lines.append(FENCE)
     head = "\n".join(lines) + "\n"
     return head + body if body.endswith("\n") or not body else head + body + "\n"
+
+
+# --- surgical edits -----------------------------------------------------------------------------------------
+# The importer may add a digest date or a missing field to a page the curator has edited. These functions
+# change only the characters needed for that, so comments, quoting, key order and the body stay as written.
+
+
+def _yaml_block(text: str) -> tuple[int, str, yaml.MappingNode | None]:
+    """(offset of the YAML block in `text`, the block, its root node). Raises FrontMatterError."""
+    yaml_text, _body, _line = split(text)
+    offset = text.index("\n") + 1
+    _data, node = parse_yaml(yaml_text)
+    if node is not None and not isinstance(node, yaml.MappingNode):
+        raise FrontMatterError("front matter must be a mapping of 'key: value' lines", 2, 1)
+    return offset, yaml_text, node
+
+
+def _offset(text: str, base: int, mark: yaml.Mark) -> int:
+    """Character offset in `text` of a YAML mark, counted from the block start `base` by line and column."""
+    pos = base
+    for _ in range(mark.line):
+        pos = text.index("\n", pos) + 1
+    return pos + mark.column
+
+
+def insert_field(text: str, key: str, value: Any) -> str:
+    """Add `key: value` as the last line of the front matter. The key must be absent."""
+    offset, yaml_text, node = _yaml_block(text)
+    if node is not None and any(getattr(k, "value", None) == key for k, _ in node.value):
+        raise FrontMatterError(f"'{key}' is already in the front matter")
+    end = offset + len(yaml_text)
+    line = f"{key}: {dump_value(value)}\n"
+    if yaml_text and not yaml_text.endswith("\n"):
+        line = "\n" + line
+    return text[:end] + line + text[end:]
+
+
+def add_list_item(text: str, key: str, value: Any, ordered: bool = False) -> str:
+    """Add `value` to the list field `key`, in the list's own style (flow `[a, b]` or block `- a` lines).
+
+    The item goes at the end, or with `ordered`, before the first item that sorts after it (so that a sorted
+    list of dates stays sorted).
+
+    An absent or empty field becomes `key: [value]`; a single value that should have been a list becomes a
+    two-item flow list that keeps the original text. Returns `text` unchanged if the item is already there.
+    Raises FrontMatterError if the field is a mapping, or the front matter cannot be parsed.
+    """
+    offset, _yaml_text, node = _yaml_block(text)
+    pairs = node.value if node is not None else []
+    pair = next(((k, v) for k, v in pairs if getattr(k, "value", None) == key), None)
+    item = scalar(value, flow=True)
+    if pair is None:
+        return insert_field(text, key, [value])
+    _key_node, value_node = pair
+    if isinstance(value_node, yaml.SequenceNode):
+        items = value_node.value
+        if any(isinstance(n, yaml.ScalarNode) and n.value == str(value) for n in items):
+            return text
+        later = [n for n in items if isinstance(n, yaml.ScalarNode) and str(n.value) > str(value)]
+        if ordered and later and all(isinstance(n, yaml.ScalarNode) for n in items):
+            at = _offset(text, offset, later[0].start_mark)
+            if value_node.flow_style:
+                return text[:at] + item + ", " + text[at:]
+            line_start = text.rfind("\n", 0, at) + 1
+            return text[:line_start] + text[line_start:at] + item + "\n" + text[line_start:]
+        if value_node.flow_style or not items:
+            if items:
+                at = _offset(text, offset, items[-1].end_mark)
+                return text[:at] + ", " + item + text[at:]
+            at = _offset(text, offset, value_node.end_mark) - 1  # the "]" of "[]"
+            return text[:at] + item + text[at:]
+        last = items[-1]
+        start = _offset(text, offset, last.start_mark)
+        line_start = text.rfind("\n", 0, start) + 1
+        dash = text.rfind("-", line_start, start)
+        prefix = text[line_start:dash] if dash >= 0 else " " * max(0, start - line_start - 2)
+        end = _offset(text, offset, last.end_mark)
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        return text[:line_end] + f"\n{prefix}- {item}" + text[line_end:]
+    if isinstance(value_node, yaml.ScalarNode):
+        start = _offset(text, offset, value_node.start_mark)
+        end = _offset(text, offset, value_node.end_mark)
+        original = text[start:end]
+        if value_node.value == str(value):
+            return text
+        if value_node.value in ("", "~", "null", "Null", "NULL") and value_node.tag.endswith(":null"):
+            new = f"[{item}]"
+            if start == end and not text[start - 1 : start].isspace():
+                new = " " + new
+            return text[:start] + new + text[end:]
+        return text[:start] + f"[{original}, {item}]" + text[end:]
+    line, col = _pos(value_node)
+    raise FrontMatterError(f"'{key}' must be a list like [a, b]", line, col)
