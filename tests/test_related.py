@@ -1,0 +1,299 @@
+"""Related papers: tokenization, a corpus whose answer is known, and incremental/cached == cold, exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from sitegen.model import Paper
+from sitegen.related import RelatedIndex, RelatedOptions, related_papers, stem, tokenize
+
+from conftest import SEEDS
+
+
+def make(slug: str, title: str, abstract: str) -> Paper:
+    return Paper(source=Path(f"content/papers/{slug}.md"), title=title, slug=slug, body=abstract + "\n")
+
+
+# Three topics; every paper shares its topic's vocabulary, and a little general vocabulary with everyone.
+CLUSTERS = {
+    "diffusion": (
+        "Diffusion models for image synthesis",
+        "We train a denoising diffusion model that generates images from noise with a score network, "
+        "improving sample quality of image synthesis and guidance for denoising.",
+    ),
+    "robot": (
+        "Robot manipulation with reinforcement learning",
+        "A robot arm learns grasping and manipulation through reinforcement learning with a reward for each "
+        "grasp, trained in simulation and deployed on a real robot.",
+    ),
+    "speech": (
+        "Speech recognition for low-resource languages",
+        "We transcribe speech audio with an acoustic encoder, improving speech recognition word error rate "
+        "for low-resource languages with little transcribed audio.",
+    ),
+}
+TWISTS = ["benchmark", "scaling", "efficiency", "evaluation"]
+
+
+def cluster_corpus() -> list[Paper]:
+    papers = []
+    for topic, (title, abstract) in CLUSTERS.items():
+        for n, twist in enumerate(TWISTS):
+            papers.append(make(f"{topic}-{n}", f"{title}: {twist}", f"{abstract} We report {twist} results."))
+    return papers
+
+
+# -- analysis -------------------------------------------------------------------------------------------------
+
+
+def test_tokenize_words_compounds_stems_and_stop_words():
+    text = "The Self-Tuning Networks use text-to-image LLMs (GPT-4) on 2023 benchmarks & studies; state-of-the-art!"
+    assert tokenize(text) == [
+        "self-tuning", "tuning", "network", "text-to-image", "text", "image", "llm", "gpt-4", "gpt", "benchmark",
+    ]  # fmt: skip
+
+
+def test_tokenize_folds_accents_and_drops_other_scripts():
+    assert tokenize("Schrödinger équation 量子 naïve") == ["schrodinger", "equation", "naive"]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("models", "model"), ("studies", "study"), ("classes", "class"), ("patches", "patch"),
+        ("images", "image"), ("analysis", "analysis"), ("corpus", "corpus"), ("loss", "loss"),
+        ("gans", "gan"), ("gas", "gas"), ("l2s", "l2s"),
+    ],
+)  # fmt: skip
+def test_stem_folds_plurals_only(word, expected):
+    assert stem(word) == expected
+
+
+# -- results --------------------------------------------------------------------------------------------------
+
+
+def test_clusters_relate_within_their_topic():
+    related = related_papers(cluster_corpus(), k=3)
+    assert set(related) == {p.slug for p in cluster_corpus()}
+    for slug, others in related.items():
+        topic = slug.split("-")[0]
+        assert len(others) == 3
+        assert slug not in others
+        assert all(other.split("-")[0] == topic for other in others), (slug, others)
+
+
+def test_shared_twist_breaks_the_tie_within_a_topic():
+    """diffusion-0 and robot-0 share 'benchmark', but topic words outweigh it; within the topic, order is by slug."""
+    related = related_papers(cluster_corpus(), k=5)
+    assert related["diffusion-0"][:3] == ["diffusion-1", "diffusion-2", "diffusion-3"]
+    # After the topic, the papers that share the twist word come next.
+    assert set(related["diffusion-0"][3:]) == {"robot-0", "speech-0"}
+
+
+def test_unrelated_paper_gets_no_list_and_k_is_respected():
+    papers = [*cluster_corpus(), make("lonely", "Quokka husbandry", "Marsupial enclosures and feeding.")]
+    related = related_papers(papers, k=2)
+    assert related["lonely"] == []
+    assert all(len(others) <= 2 for others in related.values())
+    assert "lonely" not in {s for others in related.values() for s in others}
+
+
+def test_result_does_not_depend_on_input_order():
+    papers = cluster_corpus()
+    shuffled = papers[:]
+    random.Random(4).shuffle(shuffled)
+    assert related_papers(shuffled) == related_papers(papers)
+
+
+def test_title_counts_more_than_abstract():
+    base = "Generic words about learning systems and data."
+    papers = [
+        make("a", "Graph networks", base + " Sparse attention."),
+        make("b", "Graph networks too", base + " Other topic entirely."),
+        make("c", "Something else", base + " Sparse attention."),
+        make("d", "Unrelated title", "Nothing shared here at all."),
+    ]
+    # a shares the title words with b, and the same number of abstract words with c
+    assert related_papers(papers, k=1)["a"] == ["b"]
+
+
+def test_empty_and_single_corpus():
+    assert related_papers([]) == {}
+    assert related_papers([make("solo", "A title", "An abstract.")]) == {"solo": []}
+    assert related_papers([make("blank", "", "")]) == {"blank": []}
+
+
+def test_notes_do_not_change_related():
+    papers = cluster_corpus()
+    with_notes = [dataclasses.replace(p, body=p.body + "\nCurator notes about robots and speech.\n") for p in papers]
+    assert related_papers(with_notes) == related_papers(papers)
+
+
+# -- incremental and cached == cold ---------------------------------------------------------------------------
+
+WORDS = (
+    "diffusion denoising image robot grasp reward speech audio acoustic graph node protein molecule language "
+    "token attention sparse quantization pruning retrieval agent planning reasoning proof theorem video motion"
+).split()
+
+
+def random_corpus(rng: random.Random, n: int) -> list[Paper]:
+    papers = []
+    for i in range(n):
+        title = " ".join(rng.choices(WORDS, k=4))
+        abstract = " ".join(rng.choices(WORDS, k=rng.randint(5, 25)))
+        papers.append(make(f"p{i:03d}", title, abstract))
+    return papers
+
+
+def edit(rng: random.Random, papers: list[Paper]) -> list[Paper]:
+    papers = papers[:]
+    i = rng.randrange(len(papers))
+    kind = rng.choice(["abstract", "title", "word", "swap", "notes", "add", "remove"])
+    p = papers[i]
+    if kind == "abstract":
+        papers[i] = dataclasses.replace(p, body=" ".join(rng.choices(WORDS, k=rng.randint(3, 25))))
+    elif kind == "title":
+        papers[i] = dataclasses.replace(p, title=" ".join(rng.choices(WORDS, k=3)))
+    elif kind == "word":
+        papers[i] = dataclasses.replace(p, body=p.abstract + " " + rng.choice(WORDS))
+    elif kind == "swap":
+        j = rng.randrange(len(papers))
+        papers[i], papers[j] = dataclasses.replace(p, body=papers[j].body), dataclasses.replace(papers[j], body=p.body)
+    elif kind == "notes":
+        papers[i] = dataclasses.replace(p, body=p.abstract + "\n\nnotes " + rng.choice(WORDS))
+    elif kind == "add":
+        papers.append(make(f"n{rng.randrange(10**6):06d}", " ".join(rng.choices(WORDS, k=3)), rng.choice(WORDS)))
+    elif len(papers) > 2:
+        del papers[i]
+    return papers
+
+
+# Small postings caps and document-frequency limits, so that the capped paths run on a small corpus.
+OPTION_SETS = [
+    RelatedOptions(),
+    RelatedOptions(k=3, max_terms=4, max_postings=3, max_df=0.3, max_df_floor=2),
+    RelatedOptions(k=1, max_terms=2, max_postings=1, min_df=1),
+]
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+@pytest.mark.parametrize("seed", range(6))
+def test_incremental_updates_equal_a_cold_computation(options, seed):
+    rng = random.Random(seed)
+    papers = random_corpus(rng, 40)
+    index = RelatedIndex(options)
+    index.update(papers)
+    for _ in range(25):
+        papers = edit(rng, papers)
+        assert index.update(papers) == RelatedIndex(options).update(papers)
+
+
+def test_unchanged_content_is_not_recomputed():
+    rng = random.Random(1)
+    papers = random_corpus(rng, 60)
+    index = RelatedIndex()
+    first = index.update(papers)
+    assert index.stats["analyzed"] == 60 and index.dirty
+    again = index.update(list(reversed(papers)))
+    assert again == first
+    assert index.stats == {"analyzed": 0, "vectors": 0, "rows": 0, "merged": 0}
+
+
+def test_one_edit_recomputes_only_what_it_reaches():
+    rng = random.Random(2)
+    vocabulary = [f"term{n}x" for n in range(600)]
+    papers = [make(f"p{i:03d}", " ".join(rng.choices(vocabulary, k=4)), " ".join(rng.choices(vocabulary, k=30)))
+              for i in range(300)]  # fmt: skip
+    index = RelatedIndex()
+    before = index.update(papers)
+    papers[7] = dataclasses.replace(papers[7], body=papers[7].abstract + " term5x term6x")
+    after = index.update(papers)
+    assert after == related_papers(papers) and after != before
+    assert index.stats["analyzed"] == 1
+    assert 0 < index.stats["vectors"] < 100
+    assert 0 < index.stats["rows"] < 100
+
+
+def test_save_and_load_round_trip(tmp_path):
+    papers = random_corpus(random.Random(3), 50)
+    path = tmp_path / "cache" / "related.bin"
+    index = RelatedIndex()
+    expected = index.update(papers)
+    index.save(path)
+    assert not index.dirty and path.is_file()
+    assert [p.name for p in path.parent.iterdir()] == ["related.bin"]  # no temp file left behind
+
+    loaded = RelatedIndex.load(path)
+    assert loaded.update(papers) == expected
+    assert loaded.stats["rows"] == 0 and not loaded.dirty  # nothing changed: nothing recomputed
+
+    loaded = RelatedIndex.load(path)
+    edited = papers[:]
+    edited[4] = dataclasses.replace(edited[4], title="robot grasp reward")
+    assert loaded.update(edited) == related_papers(edited)
+    assert loaded.stats["analyzed"] == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"x\x9c\x03\x00\x00\x00\x00\x01"])
+def test_unreadable_cache_means_a_cold_start(tmp_path, content):
+    path = tmp_path / "related.bin"
+    path.write_bytes(content)
+    papers = cluster_corpus()
+    index = RelatedIndex.load(path)
+    assert index.update(papers) == related_papers(papers)
+    assert index.stats["analyzed"] == len(papers)
+
+
+def test_cache_of_other_options_is_not_reused(tmp_path):
+    path = tmp_path / "related.bin"
+    papers = cluster_corpus()
+    index = RelatedIndex()
+    index.update(papers)
+    index.save(path)
+    other = RelatedIndex.load(path, RelatedOptions(k=2))
+    assert other.update(papers) == related_papers(papers, k=2)
+    assert other.stats["analyzed"] == len(papers)
+
+
+# -- the real digests -------------------------------------------------------------------------------------------
+
+_DATE_LINE = re.compile(r"[A-Z][a-z]{2} \d{1,2}")
+
+
+def seed_papers() -> list[Paper]:
+    """Crude reading of the scraped digests: a long line is an abstract, the line before it its title."""
+    found: dict[str, Paper] = {}
+    for path in sorted(SEEDS.glob("*.txt")):
+        lines = [line.strip().removeprefix("Subscribe") for line in path.read_text().splitlines() if line.strip()]
+        for before, line in zip(lines, lines[1:], strict=False):
+            if len(line) > 200 and len(before) < 200 and not _DATE_LINE.fullmatch(before):
+                slug = re.sub(r"[^a-z0-9]+", "-", before.lower()).strip("-")[:60]
+                found.setdefault(slug, make(slug, before, line))
+    return list(found.values())
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs the shared seed digests")
+def test_seed_papers_relate_by_topic():
+    papers = seed_papers()
+    assert len(papers) > 300
+    titles = {p.slug: p.title.lower() for p in papers}
+    related = related_papers(papers)
+
+    def neighbours_mentioning(title_words: str, word: str) -> float:
+        """Share of the related papers mentioning `word` in their title, over papers whose title has it."""
+        hits = total = 0
+        for slug, others in related.items():
+            if title_words in titles[slug]:
+                hits += sum(word in titles[o] for o in others)
+                total += len(others)
+        return hits / total
+
+    assert neighbours_mentioning("unlearning", "unlearning") > 0.5
+    assert neighbours_mentioning("diffusion", "diffusion") > 0.3
+    assert neighbours_mentioning("in-context", "context") > 0.3
