@@ -2,32 +2,34 @@
 
 The baseline that arxiv-sanity uses, in pure Python with sparse vectors and an inverted index:
 
-- Each paper's text becomes term counts (`Analyzer`): lowercase ASCII words and hyphenated terms (a compound such
-  as "text-to-image" counts as itself and as its parts), English and academic stop words removed, plurals folded by
-  a light S-stemmer. Title terms count `title_weight` times. Counts depend on the paper alone, so `RelatedIndex`
-  caches them by a hash of title and abstract.
+- Each paper's text becomes term counts (`Analyzer`): lowercase ASCII words and hyphenated terms (a compound
+  such as "text-to-image" counts as itself and as its parts), English and academic stop words removed, plurals
+  folded by a light S-stemmer. Title terms count `title_weight` times. Counts depend on the paper alone, so
+  `RelatedIndex` caches them by a hash of title and abstract.
 - A weight is sublinear TF times smoothed IDF, over the terms found in at least `min_df` papers (a term of one
-  paper relates nothing) and at most a `max_df` share of them (corpus-wide words such as "model" say nothing of the
-  topic and would make every pair a candidate).
+  paper relates nothing) and at most a `max_df` share of them (corpus-wide words such as "model" say nothing
+  of the topic and would make every pair a candidate).
 - A paper is represented by its `max_terms` heaviest terms, L2-normalised (the "interesting terms" of Lucene's
-  MoreLikeThis). On the sample papers this keeps the neighbours that full vectors find as well or better, and it
-  bounds the work: a paper is compared only with the papers on the postings of its own few terms, never densely
-  with all. A term's postings keep at most `max_postings` papers (those it weighs most in), so the work grows
-  linearly with the corpus even for a term that half the papers share.
-- Weights are rounded to integers (`SCALE`), so a score is an exact integer sum: it does not depend on the order
-  of summation, score(a, b) == score(b, a), and ties break by slug reproducibly. That is what lets an incremental
-  update give the same lists as a cold computation, byte for byte.
-- Only pairs with a positive score are related, so a paper with nothing in common with any other has fewer than k.
+  MoreLikeThis). On the sample papers this keeps the neighbours that full vectors find as well or better, and
+  it bounds the work: a paper is compared only with the papers on the postings of its own few terms, never
+  densely with all. A term's postings keep at most `max_postings` papers (those it weighs most in), so the
+  work grows linearly with the corpus even for a term that half the papers share.
+- Weights are rounded to integers (`SCALE`), so a score is an exact integer sum: it does not depend on the
+  order of summation, score(a, b) == score(b, a), and ties break by slug reproducibly. That is what lets an
+  incremental update give the same lists as a cold computation, byte for byte.
+- Only pairs with a positive score are related, so a paper with nothing in common with any other has fewer
+  than k.
 
-`RelatedIndex` keeps the counts, vectors and ranked lists of the last computation and redoes only what a change
-reaches (see `RelatedIndex.update`); it saves to and loads from a cache file. `related_papers()` is the one-shot
-entry point.
+`RelatedIndex` keeps the counts, vectors and ranked lists of the last computation and redoes only what a
+change reaches (see `RelatedIndex.update`); it saves to and loads from a cache file. `related_papers()` is the
+one-shot entry point.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import marshal
 import math
 import os
@@ -38,7 +40,6 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
-import itertools
 from itertools import compress, repeat
 from pathlib import Path
 
@@ -49,29 +50,31 @@ FORMAT_VERSION = 1
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
-STOP_WORDS = frozenset(
-    """
-    a about above across after again against all almost along already also although always am among an and another
-    any anyone anything are around as at be became because become becomes been before being below between both but
-    by can cannot could did do does doing done down during each either else enough etc even ever every few for from
-    further had has have having he her here hers herself him himself his how however i if in into is it its itself
-    just least less let like made make makes making many may me might more most much must my myself neither no nor
-    not now of off often on once one only onto or other others otherwise our ours ourselves out over own per perhaps
-    quite rather same several she should since so some such than that the their theirs them themselves then there
-    thereby therefore these they this those though through throughout thus to together too toward towards under
-    until up upon us very via was we well were what whatever when where whereas whether which while who whom whose
-    why will with within without would yet you your yours yourself
-    able additionally allow allows approach approaches based better demonstrate demonstrates demonstrated
-    effective effectively empirical empirically existing experiment experimental experiments extensive extensively
-    furthermore given highly important introduce introduces introduced largely lead leads method methods moreover
-    namely new novel outperform outperforms outperforming paper particular particularly present presents presented
-    previous prior problem problems propose proposed proposes provide provides recent recently remain remains
-    respectively result results show shows showed shown significant significantly specifically state-of-the-art
-    strong study studies substantially superior task tasks use used uses using various way ways work works
-    """.split()
-)
+# English function words, then words of academic boilerplate ("we propose a novel method").
+_STOP_TEXT = """
+    a about above across after again against all almost along already also although always am among an and
+    another any anyone anything are around as at be became because become becomes been before being below
+    between both but by can cannot could did do does doing done down during each either else enough etc even
+    ever every few for from further had has have having he her here hers herself him himself his how however i
+    if in into is it its itself just least less let like made make makes making many may me might more most
+    much must my myself neither no nor not now of off often on once one only onto or other others otherwise
+    our ours ourselves out over own per perhaps quite rather same several she should since so some such than
+    that the their theirs them themselves then there thereby therefore these they this those though through
+    throughout thus to together too toward towards under until up upon us very via was we well were what
+    whatever when where whereas whether which while who whom whose why will with within without would yet you
+    your yours yourself able additionally allow allows approach approaches based better demonstrate
+    demonstrates demonstrated effective effectively empirical empirically existing experiment experimental
+    experiments extensive extensively furthermore given highly important introduce introduces introduced
+    largely lead leads method methods moreover namely new novel outperform outperforms outperforming paper
+    particular particularly present presents presented previous prior problem problems propose proposed
+    proposes provide provides recent recently remain remains respectively result results show shows showed
+    shown significant significantly specifically state-of-the-art strong study studies substantially superior
+    task tasks use used uses using various way ways work works
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 # Prefixes that mean little alone: kept inside a compound ("pre-training"), not as terms of their own.
-_PREFIX_PARTS = frozenset("pre post non multi self co re sub semi de un anti inter intra cross over under".split())
+_PREFIX_TEXT = "pre post non multi self co re sub semi de un anti inter intra cross over under"
+_PREFIX_PARTS = frozenset(_PREFIX_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +91,11 @@ class RelatedOptions:
     max_postings: int = 200
 
 
-# -- analysis ---------------------------------------------------------------------------------------------------
+# -- analysis ------------------------------------------------------------------------------------------
 
 
 def stem(word: str) -> str:
-    """A light S-stemmer (Harman 1991, plus -sses/-xes/-ches/-shes): folds plurals, leaves other words alone."""
+    """A light S-stemmer (Harman 1991, plus -sses/-xes/-ches/-shes): folds plurals, leaves the rest alone."""
     if len(word) <= 3 or word[-1] != "s" or not word.isalpha():
         return word
     if word.endswith("ies") and not word.endswith(("eies", "aies")):
@@ -111,7 +114,7 @@ def _keep(term: str) -> bool:
 
 
 def _fold(text: str) -> bytes:
-    """Lowercase ASCII bytes: accents dropped ("Schrödinger" -> "schrodinger"), other non-ASCII letters removed."""
+    """Lowercase ASCII bytes: accents dropped ("Schrödinger" -> "schrodinger"), other non-ASCII removed."""
     text = text.lower()
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
@@ -197,7 +200,7 @@ def content_hash(paper: Paper) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
-# -- weighting and ranking -----------------------------------------------------------------------------------------
+# -- weighting and ranking -----------------------------------------------------------------------------
 
 # A paper's vector: (term, integer weight) pairs sorted by term.
 Vector = tuple[tuple[str, int], ...]
@@ -210,9 +213,9 @@ _TF = [0.0] + [1.0 + math.log(n) for n in range(1, 256)]
 def make_vector(analysis: Analysis, idf: dict[str, float], max_terms: int) -> Vector:
     """The `max_terms` heaviest TF-IDF terms (ties by term), L2-normalised and rounded to integers."""
     terms, counts = analysis
-    # (-weight, term) so that one ascending sort orders by weight descending, then term; unknown terms weigh 0.
+    # (-weight, term): one ascending sort orders by weight descending, then term; unknown terms weigh 0.
     weights = map(float.__mul__, map(_TF.__getitem__, counts), map(idf.get, terms, repeat(0.0)))
-    heaviest = sorted(zip(map(float.__neg__, weights), terms))[:max_terms]
+    heaviest = sorted(zip(map(float.__neg__, weights), terms, strict=True))[:max_terms]
     norm = math.sqrt(math.fsum(w * w for w, _ in heaviest))
     if not norm:
         return ()
@@ -221,7 +224,7 @@ def make_vector(analysis: Analysis, idf: dict[str, float], max_terms: int) -> Ve
 
 
 def _rank(scores: dict[int, int], depth: int) -> Row:
-    """The `depth` best (score, number) pairs of a paper: highest score first, ties by number (= slug) ascending."""
+    """The `depth` best (score, number) pairs: highest score first, ties by number (= slug) ascending."""
     if len(scores) > depth:
         threshold = sorted(scores.values(), reverse=True)[depth - 1]
         keep = compress(scores, map(threshold.__le__, scores.values()))
@@ -238,8 +241,8 @@ def _merge(row: Row, pushed: Iterable[tuple[int, int]], depth: int) -> Row:
 class _Postings:
     """term -> the papers that have it in their vector: [(number, weight)] in number order.
 
-    A term on more than `limit` vectors keeps the `limit` papers it weighs most in (ties by number): the others
-    do not score on that term, with anyone, so scores stay symmetric.
+    A term on more than `limit` vectors keeps the `limit` papers it weighs most in (ties by number): the
+    others do not score on that term, with anyone, so scores stay symmetric.
     """
 
     def __init__(self, vectors: Sequence[Vector], limit: int) -> None:
@@ -310,15 +313,15 @@ def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
     return tuple((t, w) for t, w in vector if postings.carries(t, i))
 
 
-# -- the index ----------------------------------------------------------------------------------------------------
+# -- the index -----------------------------------------------------------------------------------------
 
 
 class RelatedIndex:
     """Related-paper lists kept between builds, updated rather than recomputed after small changes.
 
     Keep one instance per site: in memory across rebuilds in `serve`, in a cache file between `build` runs
-    (`load` before, `save` after when `dirty`). `update(papers)` returns exactly what `related_papers(papers, k)`
-    returns (the tests compare them after random edits), reusing:
+    (`load` before, `save` after when `dirty`). `update(papers)` returns exactly what
+    `related_papers(papers, k)` returns (the tests compare them after random edits), reusing:
 
     - the term counts of every paper whose title and abstract are unchanged (content hash);
     - everything, when no paper's title or abstract changed and none was added or removed;
@@ -374,7 +377,7 @@ class RelatedIndex:
         return self._result()
 
     def save(self, path: Path) -> None:
-        """Write the index atomically (temp file + rename): a crash leaves the old cache or none, never half of one."""
+        """Write atomically (temp file + rename): a crash leaves the old cache or none, never half of one."""
         data = {
             "version": FORMAT_VERSION,
             "python": sys.version_info[:2],
@@ -397,7 +400,7 @@ class RelatedIndex:
 
     @classmethod
     def load(cls, path: Path, options: RelatedOptions | None = None) -> RelatedIndex:
-        """The index saved at `path`; an empty one if it is missing, unreadable, or of another version or options.
+        """The index saved at `path`; an empty one if it is missing, unreadable, or of other version/options.
 
         The cache is marshal data (fast, and unlike pickle it cannot run code when read); it is tied to the
         Python version that wrote it.
@@ -432,11 +435,13 @@ class RelatedIndex:
         n, options = len(self._slugs), self.options
         cap = max(options.max_df * n, options.max_df_floor)
         return {
-            term: math.log((1 + n) / (1 + count)) + 1.0 for term, count in df.items() if options.min_df <= count <= cap
+            term: math.log((1 + n) / (1 + count)) + 1.0
+            for term, count in df.items()
+            if options.min_df <= count <= cap
         }
 
     def _ensure_derived(self) -> None:
-        """Document frequencies, vectors and postings of the current papers (after a load, from the analyses)."""
+        """Document frequencies, vectors and postings of the papers (after a load: from the analyses)."""
         if self._postings is not None:
             return
         analyses = [self._analyses[self._hashes[slug]] for slug in self._slugs]
@@ -464,10 +469,10 @@ class RelatedIndex:
 
         With the number of papers fixed, a paper's vector changes only if its own counts changed or one of its
         terms changed weight (document frequency). Its effective vector (what the postings carry) changes only
-        then, or when it moves in or out of a capped postings list. A score changes only if one side's effective
-        vector changed; so the row of a paper whose effective vector is unchanged changes only if a changed paper
-        was in it (rank that row again from scratch) or a changed paper's new score lets it in (merge it: every
-        paper outside the row kept its score, which was below the row's last).
+        then, or when it moves in or out of a capped postings list. A score changes only if one side's
+        effective vector changed; so the row of a paper whose effective vector is unchanged changes only if a
+        changed paper was in it (rank that row again from scratch) or a changed paper's new score lets it in
+        (merge it: every paper outside the row kept its score, which was below the row's last).
         """
         assert self._df is not None and self._postings is not None
         number = {slug: i for i, slug in enumerate(self._slugs)}
