@@ -1,40 +1,336 @@
-"""Static SVG charts made at build time. (Interface fixed; the real implementation replaces this stub.)
+"""Static SVG charts made at build time.
 
-Every function returns inline SVG markup (a string, safe to insert as HTML) that reads in light and dark themes
-(colours through CSS `currentColor`/classes, no hard-coded background) and carries a text alternative
+Every function returns inline SVG markup (a string, safe to insert as HTML) that reads in light and dark
+themes (colours through CSS `currentColor`/classes, no hard-coded background) and carries a text alternative
 (<title>/<desc> and role="img" aria-labelledby), or "" when there is nothing to draw.
+
+Shape of the markup, for the page's CSS:
+
+- `<svg class="chart-svg chart-KIND">` with `fill="currentColor"`, a viewBox and `width="100%"`: it scales to
+  its container and inherits the page's text colour and font. KIND is digests, tags, timeline or rising.
+- `.chart-bar` bars (`fill="currentColor"` at reduced opacity, so they read without any CSS),
+  `.chart-bar-before` the "earlier" bar of the rising chart, `.chart-grid` grid lines, `.chart-axis` the
+  baseline, `.chart-label` category and tick labels, `.chart-value` numbers at bar ends, `.chart-axis-title`
+  axis titles and legend.
+- A bar with a page links to it (`<a href>` around it, out of the tab order: the same links are in the page's
+  lists, and a keyboard user should not tab through a hundred bars), and has a <title> tooltip with its
+  figure.
+- Every piece of text is escaped: names may hold <, & or quotes.
+
+Long histories are binned so that a chart never has more than `max_bars` bars: per month, or per year.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Sequence
+from html import escape
+
+# Logical canvas; the SVG scales to its container's width, so these are proportions, not pixels.
+WIDTH = 560
+FONT = 13
+CHAR = FONT * 0.58  # average advance of a character, to fit labels
+BAR_OPACITY = ".8"
+MAX_BARS = 90
 
 
-def papers_per_digest(counts: Sequence[tuple[str, int, str]]) -> str:
+def _esc(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _num(x: float) -> str:
+    """A coordinate with at most one decimal and no trailing zeros: short, and identical on every run."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _count(n: float) -> str:
+    return f"{n:,.1f}".removesuffix(".0") if isinstance(n, float) else f"{n:,}"
+
+
+def _plural(n: float, word: str) -> str:
+    return f"{_count(n)} {word}" + ("" if n == 1 else "s")
+
+
+def _nice_step(top: int, ticks: int = 4) -> int:
+    """A whole step of 1, 2 or 5 times a power of ten giving at most `ticks` grid lines up to `top`."""
+    rough = max(top, 1) / ticks
+    magnitude = 10 ** max(math.floor(math.log10(rough)), 0)
+    return next(f * magnitude for f in (1, 2, 5, 10) if f * magnitude >= rough)
+
+
+def _truncate(text: str, width: float) -> str:
+    """The text cut with an ellipsis to fit `width` logical units."""
+    fits = max(int(width / CHAR), 2)
+    return text if len(text) <= fits else text[: fits - 1].rstrip() + "…"
+
+
+class _Svg:
+    """Collects the elements of one chart and wraps them with the accessible header."""
+
+    def __init__(self, kind: str, title: str, desc: str, height: float, data: object) -> None:
+        digest = hashlib.blake2b(repr((kind, title, data)).encode(), digest_size=4).hexdigest()
+        self.id = f"chart-{kind}-{digest}"
+        self.kind, self.title, self.desc, self.height = kind, title, desc, height
+        self.parts: list[str] = []
+
+    def add(self, element: str) -> None:
+        self.parts.append(element)
+
+    def bar(
+        self, box: tuple[float, float, float, float], tip: str, url: str | None, cls: str = "chart-bar"
+    ) -> None:
+        x, y, w, h = box
+        opacity = BAR_OPACITY if cls == "chart-bar" else ".3"
+        rect = (
+            f'<rect class="{cls}" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
+            f' fill-opacity="{opacity}"><title>{_esc(tip)}</title></rect>'
+        )
+        self.add(f'<a href="{_esc(url)}" tabindex="-1">{rect}</a>' if url else rect)
+
+    def text(self, x: float, y: float, content: str, cls: str = "chart-label", anchor: str = "start") -> None:
+        anchor_attr = "" if anchor == "start" else f' text-anchor="{anchor}"'
+        self.add(f'<text class="{cls}" x="{_num(x)}" y="{_num(y)}"{anchor_attr}>{_esc(content)}</text>')
+
+    def line(self, x1: float, y1: float, x2: float, y2: float, cls: str, opacity: str) -> None:
+        self.add(
+            f'<line class="{cls}" x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}"'
+            f' stroke="currentColor" stroke-opacity="{opacity}"/>'
+        )
+
+    def markup(self) -> str:
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{self.kind}" role="img"'
+            f' aria-labelledby="{self.id}-title {self.id}-desc" viewBox="0 0 {WIDTH} {_num(self.height)}"'
+            f' width="100%" fill="currentColor" font-size="{FONT}">'
+            f'<title id="{self.id}-title">{_esc(self.title)}</title>'
+            f'<desc id="{self.id}-desc">{_esc(self.desc)}</desc>'
+        )
+        return head + "".join(self.parts) + "</svg>"
+
+
+# -- bars over time ------------------------------------------------------------------------------------------
+
+
+Point = tuple[str, int, "str | None"]  # (ISO date, count, URL)
+Bin = tuple[str, int, "str | None", int]  # (label, count, URL, digests in it)
+
+
+def _bins(points: Sequence[Point], max_bars: int) -> tuple[list[Bin], str]:
+    """One bar per digest, or per month (or year) when there are more than `max_bars`; and that unit."""
+    if len(points) <= max_bars:
+        return [(d, c, u, 1) for d, c, u in points], "digest"
+    width, unit = (7, "month") if len({d[:7] for d, _, _ in points}) <= max_bars else (4, "year")
+    sums: dict[str, list[int]] = {}
+    for d, c, _ in points:
+        entry = sums.setdefault(d[:width], [0, 0])
+        entry[0] += c
+        entry[1] += 1
+    return [(key, total, None, n) for key, (total, n) in sums.items()], unit
+
+
+def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) -> str:
+    """Vertical bars of paper counts, oldest left."""
+    if not any(c for _, c, _ in points):
+        return ""
+    noun = "paper"
+    points = sorted(points, key=lambda p: p[0])
+    bins, unit = _bins(points, max_bars)
+    total = sum(c for _, c, _, _ in bins)
+    top = max(c for _, c, _, _ in bins)
+    step = _nice_step(top)
+    ceiling = step * -(-top // step)
+    peak = next(b for b in bins if b[1] == top)
+    desc = (
+        f"{_plural(total, noun)} in {_plural(len(points), 'digest')} from {points[0][0]} to {points[-1][0]}"
+        f"{'' if unit == 'digest' else f', one bar per {unit}'}; most in {peak[0]} ({_count(top)})."
+    )
+    height = 200
+    left, right, top_margin, bottom = len(_count(ceiling)) * CHAR + 10, 8, 24, 26
+    plot_w, plot_h = WIDTH - left - right, height - top_margin - bottom
+    svg = _Svg(kind, title, desc, height, points)
+    svg.text(0, 12, f"{noun}s per {unit}".capitalize(), "chart-axis-title")
+    for tick in range(0, ceiling + 1, step):
+        y = top_margin + plot_h - tick / ceiling * plot_h
+        if tick:
+            svg.line(left, y, WIDTH - right, y, "chart-grid", ".15")
+        svg.text(left - 6, y + FONT * 0.35, _count(tick), anchor="end")
+    slot = plot_w / len(bins)
+    gap = min(slot * 0.2, 4) if slot > 3 else 0
+    for i, (label, count, url, digests) in enumerate(bins):
+        if not count:
+            continue
+        h = count / ceiling * plot_h
+        tip = f"{label}: {_plural(count, noun)}"
+        if unit != "digest":
+            tip += f" in {_plural(digests, 'digest')}"
+        svg.bar((left + i * slot + gap / 2, top_margin + plot_h - h, max(slot - gap, 0.5), h), tip, url)
+    baseline = top_margin + plot_h
+    svg.line(left, baseline, WIDTH - right, baseline, "chart-axis", ".5")
+    # At most one date label per ~12 characters of width: the first, the last, and evenly between.
+    labels = min(len(bins), max(int(plot_w // (CHAR * 12)), 2))
+    shown = sorted({round(i * (len(bins) - 1) / (labels - 1)) for i in range(labels)}) if labels > 1 else [0]
+    for i in shown:
+        if len(shown) > 1 and i == shown[0]:
+            x, anchor = left, "start"
+        elif len(shown) > 1 and i == shown[-1]:
+            x, anchor = WIDTH - right, "end"
+        else:
+            x, anchor = left + (i + 0.5) * slot, "middle"
+        svg.text(x, baseline + FONT + 4, bins[i][0], anchor=anchor)
+    return svg.markup()
+
+
+def papers_per_digest(counts: Sequence[tuple[str, int, str]], *, max_bars: int = MAX_BARS) -> str:
     """Bars of papers per digest. counts: (ISO date, paper count, URL of the digest page), oldest first."""
-    return ""
+    return _time_bars("digests", "Papers per digest", [(d, c, u) for d, c, u in counts], max_bars)
+
+
+def tag_timeline(name: str, counts: Sequence[tuple[str, int]], *, max_bars: int = MAX_BARS) -> str:
+    """One tag's papers per digest over time. counts: (ISO date, count) for every digest date, oldest first.
+
+    A date with no paper of the tag draws no bar but keeps its place on the time axis.
+    """
+    points: list[Point] = [(d, c, None) for d, c in counts]
+    return _time_bars("timeline", f"Papers tagged {name} per digest", points, max_bars)
+
+
+# -- horizontal bars -----------------------------------------------------------------------------------------
+
+
+def _label_width(names: Sequence[str]) -> float:
+    return min(max(len(n) for n in names) * CHAR + 8, WIDTH * 0.38)
 
 
 def tag_sizes(counts: Sequence[tuple[str, int, str]]) -> str:
     """Horizontal bars of papers per tag. counts: (tag display name, paper count, URL of the tag page)."""
-    return ""
+    rows = [(n, c, u) for n, c, u in counts if c > 0]
+    if not rows:
+        return ""
+    row_h, top_margin = 22, 6
+    label_w = _label_width([n for n, _, _ in rows])
+    value_w = len(_count(max(c for _, c, _ in rows))) * CHAR + 8
+    plot_w = WIDTH - label_w - value_w
+    top = max(c for _, c, _ in rows)
+    height = top_margin + row_h * len(rows) + 4
+    listed = ", ".join(f"{n} {_count(c)}" for n, c, _ in rows[:12])
+    more = f", and {len(rows) - 12} more" if len(rows) > 12 else ""
+    desc = f"Papers per tag, {_plural(len(rows), 'tag')}: {listed}{more}."
+    svg = _Svg("tags", "Papers per tag", desc, height, rows)
+    for i, (name, count, url) in enumerate(rows):
+        y = top_margin + i * row_h
+        w = max(count / top * plot_w, 1)
+        svg.text(label_w - 8, y + row_h / 2 + FONT * 0.35, _truncate(name, label_w - 8), anchor="end")
+        svg.bar((label_w, y + 3, w, row_h - 6), f"{name}: {_plural(count, 'paper')}", url)
+        svg.text(label_w + w + 5, y + row_h / 2 + FONT * 0.35, _count(count), "chart-value")
+    svg.line(label_w, top_margin, label_w, height - 4, "chart-axis", ".5")
+    return svg.markup()
 
 
-def tag_timeline(name: str, counts: Sequence[tuple[str, int]]) -> str:
-    """One tag's papers per digest over time. counts: (ISO date, count) for every digest date, oldest first."""
-    return ""
+def rising_tags(
+    rows: Sequence[tuple[str, int, int, str]],
+    *,
+    recent_digests: int | None = None,
+    earlier_digests: int | None = None,
+) -> str:
+    """Tags rising in the latest digests.
+
+    rows: (tag name, recent count, earlier count, URL), most rising first (see `rising_tag_rows`). With
+    `recent_digests` and `earlier_digests` (how many digests each count covers) the bars compare papers per
+    digest: a solid bar for the latest digests over a faint one for the digests before. Without them, the bar
+    is the recent count and the earlier count is given in words.
+    """
+    rows = [(n, r, e, u) for n, r, e, u in rows if r > 0]
+    if not rows:
+        return ""
+    rates = recent_digests and earlier_digests
+    figures = [
+        (r / recent_digests, e / earlier_digests) if rates else (float(r), None) for _, r, e, _ in rows
+    ]
+
+    def value_text(i: int) -> str:
+        now, before = figures[i]
+        if before is not None:
+            return f"{now:.1f} per digest, was {before:.1f}"
+        return f"{_count(rows[i][1])} recent, {_count(rows[i][2])} before"
+
+    row_h, top_margin = 30, 24
+    label_w = _label_width([n for n, _, _, _ in rows])
+    value_w = max(len(value_text(i)) for i in range(len(rows))) * CHAR + 8
+    plot_w = max(WIDTH - label_w - value_w, WIDTH * 0.2)
+    top = max(max(now, before or 0.0) for now, before in figures)
+    height = top_margin + row_h * len(rows) + 4
+    window = f"the latest {_plural(recent_digests, 'digest')}" if recent_digests else "the latest digests"
+    listed = "; ".join(f"{name}: {value_text(i)}" for i, (name, _, _, _) in enumerate(rows))
+    desc = f"Tags rising in {window}, most rising first. {listed}."
+    svg = _Svg("rising", f"Rising tags in {window}", desc, height, (rows, recent_digests, earlier_digests))
+    svg.bar((0, 4, 12, 10), f"Bars: {window}", None)
+    svg.text(17, 13, window.capitalize(), "chart-axis-title")
+    if rates:
+        x = 17 + len(window) * CHAR + 16
+        svg.bar((x, 4, 12, 10), "Faint bars: the digests before", None, cls="chart-bar-before")
+        svg.text(x + 17, 13, "The digests before (papers per digest)", "chart-axis-title")
+    for i, (name, _, _, url) in enumerate(rows):
+        y = top_margin + i * row_h
+        now, before = figures[i]
+        w = max(now / top * plot_w, 1)
+        mid = y + row_h / 2 + FONT * 0.35
+        svg.text(label_w - 8, mid, _truncate(name, label_w - 8), anchor="end")
+        end = w
+        if before is not None:
+            faint = max(before / top * plot_w, 1)
+            svg.bar(
+                (label_w, y + 3, faint, row_h - 6), f"{name}: {value_text(i)}", None, cls="chart-bar-before"
+            )
+            end = max(w, faint)
+        svg.bar((label_w, y + 8, w, row_h - 16), f"{name}: {value_text(i)}", url)
+        svg.text(label_w + end + 5, mid, value_text(i), "chart-value")
+    svg.line(label_w, top_margin, label_w, height - 4, "chart-axis", ".5")
+    return svg.markup()
 
 
-def rising_tags(rows: Sequence[tuple[str, int, int, str]]) -> str:
-    """Tags rising in the latest digests. rows: (tag name, recent count, earlier count, URL), most rising first."""
-    return ""
+# -- which tags rise -----------------------------------------------------------------------------------------
 
 
 def rising_tag_rows(
-    tag_dates: dict[str, list[str]], digest_dates: Sequence[str], recent: int = 3
+    tag_dates: dict[str, list[str]],
+    digest_dates: Sequence[str],
+    recent: int = 3,
+    *,
+    min_recent: int = 2,
+    limit: int | None = None,
 ) -> list[tuple[str, int, int]]:
     """Which tags rise: tag_dates maps tag slug -> the digest dates of its papers (one per paper and date).
 
     Returns (tag slug, count in the `recent` latest digests, count in the earlier ones), most rising first.
+
+    A tag rises when its share of all tag mentions in the latest `recent` digests is above its share in the
+    digests before. Shares, not counts, so that a bigger digest does not lift every tag. The score compares
+    the recent count r with the count E expected at the earlier share, smoothed by one on both sides:
+    log((r + 1) / (E + 1)). The smoothing keeps a tag seen once recently and never before from topping the
+    list; a tag needs at least `min_recent` recent papers and r > E. Ties: higher recent count, then slug.
+    Nothing rises without digests both before and in the window (there is no trend to speak of).
     """
-    return []
+    dates = sorted(set(digest_dates))
+    if recent < 1 or len(dates) <= recent:
+        return []
+    window = set(dates[-recent:])
+    earlier_dates = set(dates[:-recent])
+    counts: dict[str, tuple[int, int]] = {}
+    for slug, tag_days in tag_dates.items():
+        r = sum(1 for d in tag_days if d in window)
+        e = sum(1 for d in tag_days if d in earlier_dates)
+        counts[slug] = (r, e)
+    total_recent = sum(r for r, _ in counts.values())
+    total_earlier = sum(e for _, e in counts.values())
+    if not total_recent or not total_earlier:
+        return []
+    scored = []
+    for slug, (r, e) in counts.items():
+        expected = e * total_recent / total_earlier
+        if r >= min_recent and r > expected:
+            scored.append((-math.log((r + 1) / (expected + 1)), -r, slug, e))
+    scored.sort()
+    rows = [(slug, -neg_r, e) for _, neg_r, slug, e in scored]
+    return rows if limit is None else rows[:limit]
