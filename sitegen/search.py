@@ -2,10 +2,19 @@
 
 The last stage of a build. Pagefind's own Python API answers each call about 100 ms late (its service loop
 sleeps 0.1 s before reading every reply), so adding pages one by one would take minutes; the CLI over the
-output folder does the same work in one process (see benchmarks/pagefind_scale.py for the figures).
+output folder does the same work in one process (benchmarks/pagefind_api.py measures both).
 
-The bundle is written to a temporary folder next to the output's `pagefind/` and swapped in when complete, so
-a failed or interrupted run leaves the previous index in place and a server never sees half an index.
+Pagefind holds the whole index in memory while it builds it: about 125 KB per paper page, so 30,000 pages need
+3.8 GB (the out-of-memory reports near 30,000 pages) and 100,000 pages 12 GB (benchmarks/pagefind_scale.py).
+Above `shard_pages` pages the index is therefore built in shards of at most that many pages, one Pagefind run
+each, with bounded memory. Shard 0 is the main bundle `pagefind/` (with Pagefind's UI files); shard i > 0 is
+`pagefind/shards/<i>/`. `pagefind/shards.json` lists the other bundles relative to the main one, and the
+search page merges them into one search with Pagefind's `mergeIndex`, which sums filter counts and ranks the
+results of all shards together. Pages are dealt to shards in path order (slug order, unrelated to content),
+so each shard's word statistics, and hence its scores, match the others'.
+
+The bundle is written to a temporary folder and swapped in when complete, so a failed or interrupted run
+leaves the previous index in place and a server never sees half an index.
 """
 
 from __future__ import annotations
@@ -16,27 +25,34 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.errors import Diagnostic, SitegenError
 
 BUNDLE_DIR = "pagefind"
+SHARDS_DIR = "shards"
+SHARDS_FILE = "shards.json"
 PAPER_GLOB = "papers/*/index.html"
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable pagefind's own Python API honours
+# ~1.3 GB of Pagefind memory per shard. Fewer, larger shards mean fewer requests per search in the browser.
+DEFAULT_SHARD_PAGES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """What the index holds: pages indexed, and how long Pagefind took."""
+    """What the index holds: pages indexed, in how many shards, and how long Pagefind took."""
 
     pages: int
     seconds: float
     bundle: Path
+    shards: int = 1
     languages: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        return f"search index: {self.pages} pages in {self.seconds:.1f} s"
+        shards = f" in {self.shards} shards" if self.shards > 1 else ""
+        return f"search index: {self.pages} pages{shards} in {self.seconds:.1f} s"
 
 
 def _error(message: str) -> SitegenError:
@@ -57,16 +73,161 @@ def find_pagefind(binary: Path | None = None) -> Path:
             ) from None
         try:
             binary = Path(get_executable())
-        except (FileNotFoundError, OSError):
+        except OSError:
             raise _error(
-                "search index: the pagefind_bin package has no binary for this platform; "
-                "reinstall it (pip install --force-reinstall 'pagefind[bin]') or build with --no-search"
+                "search index: the pagefind_bin package has no binary for this platform; reinstall it "
+                "(pip install --force-reinstall 'pagefind[bin]') or build with --no-search"
             ) from None
     if not binary.is_file() or not os.access(binary, os.X_OK):
         raise _error(
-            f"search index: pagefind binary {binary} is missing or not executable; or build with --no-search"
+            f"search index: pagefind binary {binary} is missing or not executable (or use --no-search)"
         )
     return binary
+
+
+def plan_shards(pages: list[str], shard_pages: int) -> list[list[str]]:
+    """Cut the sorted page list into the fewest groups of at most `shard_pages`, of nearly equal size."""
+    if not pages:
+        return []
+    count = -(-len(pages) // max(shard_pages, 1))
+    size, extra = divmod(len(pages), count)
+    groups, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        groups.append(pages[start:end])
+        start = end
+    return groups
+
+
+def index_site(
+    out_dir: Path,
+    *,
+    base_path: str = "/",
+    glob: str = PAPER_GLOB,
+    shard_pages: int = DEFAULT_SHARD_PAGES,
+    jobs: int = 1,
+    force_language: str | None = None,
+    binary: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> SearchResult:
+    """Index the pages of `out_dir` matching `glob` into `out_dir/pagefind/`.
+
+    `base_path` is the path the site is served under ("/review/" for https://x.org/review/). The index stores
+    page URLs relative to the output folder; `shards.json` records `base_path` as the `baseUrl` the search
+    page may pass to Pagefind (Pagefind derives the same from where its bundle is served). `jobs` shards are
+    indexed at a time: each needs its own memory, so 1 keeps the peak lowest.
+
+    `glob` is read by Python's pathlib (to count and shard the pages) and by Pagefind (wax patterns): keep to
+    what both read alike, `*`, `**`, `?` and `[...]`, relative to the output folder.
+
+    Raises SitegenError (exit 1, one line) when the binary is missing or fails. A site with no pages to index
+    gets no bundle (Pagefind refuses to write an empty one) and a result with pages=0.
+    """
+    started = time.perf_counter()
+    bundle = out_dir / BUNDLE_DIR
+    pages = _matching_pages(out_dir, glob)
+    if not pages:
+        shutil.rmtree(bundle, ignore_errors=True)  # an old index would find pages that no longer exist
+        if log:
+            log("search index: no pages to index")
+        return SearchResult(pages=0, seconds=time.perf_counter() - started, bundle=bundle, shards=0)
+    executable = find_pagefind(binary)
+    staging = out_dir / f".{BUNDLE_DIR}.tmp"
+    work = out_dir / f".{BUNDLE_DIR}.work"
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+    groups = plan_shards(pages, shard_pages)
+    try:
+        if len(groups) == 1:
+            _run(executable, out_dir, staging, glob, force_language, log, label="")
+        else:
+
+            def one(i: int) -> None:
+                site = work / str(i)
+                _link_pages(out_dir, groups[i], site)
+                target = staging if i == 0 else staging / SHARDS_DIR / str(i)
+                label = f" shard {i + 1}/{len(groups)} ({len(groups[i])} pages)"
+                # The shard folder holds only its pages: Pagefind's default glob takes them all, so the
+                # pages are chosen by one glob implementation (Python's) alone.
+                _run(executable, site, target, None, force_language, log, label)
+                shutil.rmtree(site, ignore_errors=True)  # keep the disk use to one shard's links
+
+            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(groups)))) as pool:
+                for _ in pool.map(one, range(len(groups))):
+                    pass
+        bundles = [f"{SHARDS_DIR}/{i}/" for i in range(1, len(groups))]
+        manifest = {"bundles": bundles, "base_url": base_path, "pages": len(pages)}
+        (staging / SHARDS_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        counted, languages = 0, set()
+        for path in [staging, *(staging / b for b in bundles)]:
+            n, langs = _count_pages(path)
+            counted += n
+            languages.update(langs)
+        _swap_in(staging, bundle)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    return SearchResult(counted, seconds, bundle, len(groups), tuple(sorted(languages)))
+
+
+def _matching_pages(out_dir: Path, glob: str) -> list[str]:
+    """Output-relative paths matching `glob`, sorted, outside the bundle and sitegen's dot folders."""
+    found = []
+    for path in out_dir.glob(glob):
+        rel = path.relative_to(out_dir)
+        if (
+            rel.parts[0] == BUNDLE_DIR
+            or any(part.startswith(".") for part in rel.parts)
+            or not path.is_file()
+        ):
+            continue
+        found.append(rel.as_posix())
+    return sorted(found)
+
+
+def _link_pages(out_dir: Path, pages: list[str], site: Path) -> None:
+    """A folder holding just these pages at the same relative paths (hard links: no copying, same URLs)."""
+    made: set[Path] = set()
+    for rel in pages:
+        target = site / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        try:
+            os.link(out_dir / rel, target)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(out_dir / rel, target)
+
+
+def _run(
+    executable: Path,
+    site: Path,
+    output: Path,
+    glob: str | None,
+    force_language: str | None,
+    log: Callable[[str], None] | None,
+    label: str,
+) -> None:
+    cmd = [os.fspath(executable), "--site", os.fspath(site), "--output-path", os.fspath(output)]
+    if glob:
+        cmd += ["--glob", glob]
+    if force_language:
+        cmd += ["--force-language", force_language]
+    if log:
+        log(f"search index{label}: {' '.join(cmd)}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
+    except OSError as exc:
+        raise _error(f"search index: cannot run {executable}: {exc.strerror}") from None
+    if proc.returncode < 0:
+        reason = f"killed by signal {-proc.returncode}" + (
+            " (out of memory?)" if proc.returncode == -9 else ""
+        )
+        raise _error(f"search index{label}: pagefind failed ({reason})")
+    if proc.returncode != 0:
+        tail = _failure_line(proc.stderr + "\n" + proc.stdout)
+        raise _error(f"search index{label}: pagefind failed (exit {proc.returncode}): {tail}")
 
 
 def _failure_line(output: str) -> str:
@@ -84,68 +245,6 @@ def _count_pages(bundle: Path) -> tuple[int, tuple[str, ...]]:
         return sum(int(lang.get("page_count", 0)) for lang in languages.values()), tuple(sorted(languages))
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise _error(f"search index: pagefind wrote no readable pagefind-entry.json ({exc})") from None
-
-
-def _has_pages(out_dir: Path, glob: str) -> bool:
-    return next(iter(out_dir.glob(glob)), None) is not None
-
-
-def index_site(
-    out_dir: Path,
-    *,
-    base_path: str = "/",
-    glob: str = PAPER_GLOB,
-    force_language: str | None = None,
-    binary: Path | None = None,
-    log: Callable[[str], None] | None = None,
-) -> SearchResult:
-    """Index the pages of `out_dir` matching `glob` into `out_dir/pagefind/`.
-
-    `base_path` is the path the site is served under ("/review/" for https://x.org/review/); the index stores
-    URLs relative to the output folder and the search page passes `base_path` to Pagefind's `baseUrl`.
-    Raises SitegenError (exit 1, one line) when the binary is missing or fails. A site with no pages to
-    index gets no bundle (Pagefind refuses to write an empty one) and a result with pages=0.
-    """
-    del base_path  # result URLs are made absolute in the browser (Pagefind's baseUrl option)
-    started = time.perf_counter()
-    bundle = out_dir / BUNDLE_DIR
-    if not _has_pages(out_dir, glob):
-        shutil.rmtree(bundle, ignore_errors=True)  # an old index would find pages that no longer exist
-        if log:
-            log("search index: no pages to index")
-        return SearchResult(pages=0, seconds=time.perf_counter() - started, bundle=bundle)
-    executable = find_pagefind(binary)
-    staging = out_dir / f".{BUNDLE_DIR}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    cmd = [
-        os.fspath(executable),
-        "--site",
-        os.fspath(out_dir),
-        "--output-path",
-        os.fspath(staging),
-        "--glob",
-        glob,
-    ]
-    if force_language:
-        cmd += ["--force-language", force_language]
-    if log:
-        log(f"search index: {' '.join(cmd)}")
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
-    except OSError as exc:
-        raise _error(f"search index: cannot run {executable}: {exc.strerror}") from None
-    if proc.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        if proc.returncode < 0:
-            reason = f"killed by signal {-proc.returncode}" + (
-                " (out of memory?)" if proc.returncode == -9 else ""
-            )
-        else:
-            reason = f"exit {proc.returncode}: {_failure_line(proc.stderr + chr(10) + proc.stdout)}"
-        raise _error(f"search index: pagefind failed ({reason})")
-    pages, languages = _count_pages(staging)
-    _swap_in(staging, bundle)
-    return SearchResult(pages, time.perf_counter() - started, bundle, languages)
 
 
 def _swap_in(staging: Path, bundle: Path) -> None:

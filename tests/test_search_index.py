@@ -1,0 +1,286 @@
+"""The search index step: the real Pagefind binary over hand-written output pages (sitegen/search.py)."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from sitegen.errors import SitegenError
+from sitegen.search import PAPER_GLOB, find_pagefind, index_site, plan_shards
+
+pagefind_bin = pytest.importorskip("pagefind_bin")
+
+# slug -> (title, tags, digests, abstract)
+PAPERS = {
+    "alpha": ("Alpha Vision Transformer", ["Vision"], ["2026-03-13"], "A transformer for images; alphaword."),
+    "beta": ("Beta Pixel Model", ["Vision"], ["2026-03-13", "2026-03-14"], "A pixel transformer; betaword."),
+    "gamma": ("Gamma Language Model", ["Language"], ["2026-03-14"], "A transformer for text; gammaword."),
+    "delta": ("Delta Tokenizer", ["Language"], ["2026-03-14"], "Tokens for a transformer; deltaword."),
+    "epsilon": ("Epsilon Speech", ["Language", "Vision"], ["2026-03-15"], "Audio transformer; epsilonword."),
+}
+
+
+def paper_html(slug: str) -> str:
+    title, tags, digests, abstract = PAPERS[slug]
+    tag_links = " ".join(f'<a href="/tags/{t.lower()}/" data-pagefind-filter="tag">{t}</a>' for t in tags)
+    digest_links = " ".join(f'<time data-pagefind-filter="digest">{d}</time>' for d in digests)
+    latest = max(digests)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body>
+<header><a href="/">Site</a> <form action="/search/"><input name="q"></form> navigationword</header>
+<main>
+<article data-pagefind-body>
+<h1 data-pagefind-meta="title">{title}</h1>
+<span hidden data-pagefind-meta="date:{latest}" data-pagefind-sort="date:{latest}"></span>
+<p>{digest_links}</p>
+<p>{tag_links}</p>
+<p>{abstract}</p>
+<section id="related" data-pagefind-ignore>relatedword</section>
+</article>
+</main>
+</body></html>
+"""
+
+
+def write_output(out: Path, slugs=tuple(PAPERS)) -> Path:
+    for slug in slugs:
+        path = out / "papers" / slug / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(paper_html(slug), encoding="utf-8")
+    # Pages that are not papers: never indexed (the glob leaves them out).
+    (out / "tags" / "vision").mkdir(parents=True, exist_ok=True)
+    (out / "tags" / "vision" / "index.html").write_text(
+        '<html lang="en"><body><main data-pagefind-body><h1>Vision</h1>transformer</main></body></html>'
+    )
+    (out / "index.html").write_text('<html lang="en"><body><h1>Home</h1>transformer</body></html>')
+    return out
+
+
+def entry_pages(bundle: Path) -> int:
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    return sum(lang["page_count"] for lang in entry["languages"].values())
+
+
+def _cbor(data: bytes, pos: int = 0):
+    """The subset of CBOR Pagefind's filter files use: unsigned ints, text, arrays, maps."""
+    major, info = data[pos] >> 5, data[pos] & 31
+    pos += 1
+    if info < 24:
+        value = info
+    else:
+        size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+        value = int.from_bytes(data[pos : pos + size], "big")
+        pos += size
+    if major == 0:
+        return value, pos
+    if major in (2, 3):
+        raw = data[pos : pos + value]
+        return (raw.decode("utf-8") if major == 3 else raw), pos + value
+    if major == 4:
+        items = []
+        for _ in range(value):
+            item, pos = _cbor(data, pos)
+            items.append(item)
+        return items, pos
+    if major == 5:
+        mapping = {}
+        for _ in range(value):
+            key, pos = _cbor(data, pos)
+            mapping[key], pos = _cbor(data, pos)
+        return mapping, pos
+    raise ValueError(f"unexpected CBOR major type {major}")
+
+
+def filter_counts(bundle: Path) -> dict[str, dict[str, int]]:
+    """{filter: {value: pages}} read from the bundle's filter files."""
+    counts: dict[str, dict[str, int]] = {}
+    for path in (bundle / "filter").glob("*.pf_filter"):
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd")
+        (name, values), _ = _cbor(data[12:])
+        counts[name] = {value: len(pages) for value, pages in values}
+    return counts
+
+
+def test_index_site_indexes_paper_pages_with_filters(tmp_path):
+    out = write_output(tmp_path / "public")
+    logs: list[str] = []
+    result = index_site(out, log=logs.append)
+    bundle = out / "pagefind"
+    assert result.pages == 5 and result.shards == 1 and result.languages == ("en",)
+    assert result.bundle == bundle
+    assert entry_pages(bundle) == 5  # the tag page and the home page are left out
+    for name in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-entry.json"):
+        assert (bundle / name).is_file(), name
+    assert filter_counts(bundle) == {
+        "tag": {"Vision": 3, "Language": 3},
+        "digest": {"2026-03-13": 2, "2026-03-14": 3, "2026-03-15": 1},
+    }
+    manifest = json.loads((bundle / "shards.json").read_text(encoding="utf-8"))
+    assert manifest == {"bundles": [], "base_url": "/", "pages": 5}
+    assert not (out / ".pagefind.tmp").exists() and not (out / ".pagefind.work").exists()
+    assert "search index: 5 pages in" in result.summary()
+    assert any("--glob" in line for line in logs)
+
+
+def test_large_sites_are_indexed_in_shards_listed_in_shards_json(tmp_path):
+    out = write_output(tmp_path / "public")
+    result = index_site(out, shard_pages=2, jobs=2)
+    bundle = out / "pagefind"
+    assert result.pages == 5 and result.shards == 3
+    manifest = json.loads((bundle / "shards.json").read_text(encoding="utf-8"))
+    assert manifest["bundles"] == ["shards/1/", "shards/2/"]
+    sizes = [entry_pages(bundle), *(entry_pages(bundle / b) for b in manifest["bundles"])]
+    assert sizes == [2, 2, 1]
+    # Every page is in exactly one shard, and the shards' filter counts add up to the whole site's.
+    totals: dict[str, dict[str, int]] = {}
+    for path in [bundle, *(bundle / b for b in manifest["bundles"])]:
+        for name, values in filter_counts(path).items():
+            for value, n in values.items():
+                totals.setdefault(name, {}).setdefault(value, 0)
+                totals[name][value] += n
+    assert totals["tag"] == {"Vision": 3, "Language": 3}
+    assert not (out / ".pagefind.work").exists() and not (out / ".pagefind.tmp").exists()
+    # Re-indexing unsharded replaces the whole bundle: no stale shards remain.
+    assert index_site(out).shards == 1
+    assert not (bundle / "shards").exists()
+    assert entry_pages(bundle) == 5
+
+
+def test_plan_shards_makes_the_fewest_even_groups():
+    pages = [f"p{i:03}" for i in range(25)]
+    groups = plan_shards(pages, 10)
+    assert [len(g) for g in groups] == [9, 8, 8]
+    assert [p for g in groups for p in g] == pages
+    assert plan_shards(pages, 25) == [pages]
+    assert plan_shards([], 10) == []
+
+
+def test_no_pages_means_no_bundle_and_no_stale_index(tmp_path):
+    out = write_output(tmp_path / "public")
+    index_site(out)
+    for slug in PAPERS:
+        (out / "papers" / slug / "index.html").unlink()
+    result = index_site(out)
+    assert result.pages == 0 and result.shards == 0
+    assert not (out / "pagefind").exists()
+
+
+def test_missing_binary_is_one_line_error(tmp_path):
+    out = write_output(tmp_path / "public")
+    with pytest.raises(SitegenError) as caught:
+        index_site(out, binary=tmp_path / "no-such-pagefind")
+    assert caught.value.exit_code == 1
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "no-such-pagefind" in message and "--no-search" in message
+    assert not (out / "pagefind").exists()
+
+
+def test_binary_path_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "elsewhere" / "pagefind"))
+    with pytest.raises(SitegenError, match="elsewhere/pagefind is missing"):
+        find_pagefind()
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    assert find_pagefind() == Path(pagefind_bin.get_executable())
+
+
+def test_pagefind_failure_keeps_the_previous_index(tmp_path):
+    out = write_output(tmp_path / "public")
+    index_site(out)
+    before = sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*"))
+    # Python reads this glob; Pagefind's glob parser refuses it, so the real binary fails.
+    with pytest.raises(SitegenError) as caught:
+        index_site(out, glob="papers//*/index.html")
+    message = str(caught.value)
+    assert caught.value.exit_code == 1 and "\n" not in message
+    assert message.startswith("pagefind: search index: pagefind failed (exit 1): ")
+    assert "did not parse as a valid glob" in message
+    assert sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")) == before
+    assert not (out / ".pagefind.tmp").exists()
+
+
+def test_default_glob_is_paper_pages():
+    assert PAPER_GLOB == "papers/*/index.html"
+
+
+# --- in a real browser: one search over all shards ------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served(tmp_path):
+    """An HTTP server whose root holds the output folder under /review/ (a site hosted on a subpath)."""
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+SEARCH_ALL_SHARDS = """
+async ([bundle, query, filters]) => {
+  const pagefind = await import(bundle + "pagefind.js");
+  // What the search page does once: merge the shards listed next to the main bundle.
+  window.__merged ??= (async () => {
+    const manifest = await (await fetch(bundle + "shards.json")).json();
+    for (const shard of manifest.bundles) {
+      await pagefind.mergeIndex(bundle + shard);
+    }
+  })();
+  await window.__merged;
+  const search = await pagefind.search(query, { filters });
+  const pages = await Promise.all(search.results.map((r) => r.data()));
+  return {
+    urls: pages.map((p) => p.url).sort(),
+    titles: pages.map((p) => p.meta.title).sort(),
+    filters: await pagefind.filters(),
+  };
+}
+"""
+
+
+@pytest.mark.browser
+def test_sharded_index_searches_every_shard_in_the_browser(served):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    root, origin = served
+    out = write_output(root / "review")
+    assert index_site(out, base_path="/review/", shard_pages=2).shards == 3
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{origin}/review/")
+            everything = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {}])
+            assert everything["urls"] == [f"/review/papers/{slug}/" for slug in sorted(PAPERS)]
+            assert everything["filters"]["tag"] == {"Vision": 3, "Language": 3}
+            assert everything["filters"]["digest"] == {"2026-03-13": 2, "2026-03-14": 3, "2026-03-15": 1}
+            vision = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {"tag": "Vision"}])
+            assert vision["titles"] == ["Alpha Vision Transformer", "Beta Pixel Model", "Epsilon Speech"]
+            one = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "deltaword", {}])
+            assert one["urls"] == ["/review/papers/delta/"]
+            # Outside data-pagefind-body, and inside data-pagefind-ignore: not searchable.
+            for word in ("navigationword", "relatedword"):
+                assert page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", word, {}])["urls"] == []
+        finally:
+            browser.close()
