@@ -1,10 +1,177 @@
-"""BibTeX entries for paper pages. (Interface fixed; the real implementation replaces this stub.)"""
+"""BibTeX entries for paper pages: what a reader pastes into a .bib file to cite the paper.
+
+An `@misc` entry, like arXiv's own export: title, year and month, the arXiv eprint fields and a URL. There is
+no author field: the digests name no authors, and an invented one would be worse than none.
+
+- The title is escaped for LaTeX (& % $ # _ { } ~ ^ \\), accented letters become accent commands ("é" ->
+  {\\'e}), Greek letters math, dashes and quotes their TeX ligatures; any other non-ASCII character is kept
+  as UTF-8, which biber and LaTeX since 2018 read as is. Words with a capital past their first letter (BERT,
+  LLaMA, ImageNet, 3D, Self-Tuning) are braced so that a bibliography style that lowercases titles keeps them.
+- The year and month come from the arXiv id (when the paper appeared) or else from the first digest that
+  listed it.
+- The key is the first significant title word, the year and the next significant word:
+  `selftuning2019networks`.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from datetime import date
+
 from sitegen.model import Paper
 
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
-def bibtex_entry(paper: Paper) -> str:
-    """A BibTeX @misc/@article entry for the paper (arXiv eprint fields when paper.arxiv is set), escaped."""
-    return ""
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+# Combining marks (after NFD) and the accent command that writes them.
+_ACCENTS = {
+    "\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u", "\u0307": ".",
+    "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c", "\u0328": "k", "\u0323": "d",
+}  # fmt: skip
+_LETTERS = {
+    "ß": r"{\ss}", "æ": r"{\ae}", "Æ": r"{\AE}", "œ": r"{\oe}", "Œ": r"{\OE}", "ø": r"{\o}", "Ø": r"{\O}",
+    "ł": r"{\l}", "Ł": r"{\L}", "ı": r"{\i}", "đ": r"{\dj}", "Đ": r"{\DJ}",
+    "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}", "\u00a0": "~",
+    "×": r"{$\times$}", "→": r"{$\rightarrow$}", "≤": r"{$\leq$}", "≥": r"{$\geq$}", "±": r"{$\pm$}",
+    "∞": r"{$\infty$}",
+}  # fmt: skip
+# Greek letters as math: every small letter, and the capitals that look unlike Latin ones (Γ, Δ, Θ, ...).
+# Math is braced so that a style lowercasing the title leaves \Omega alone, and $$ never occurs.
+_GREEK_CAPITALS = ("Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega")
+for _code in range(0x3B1, 0x3CA):
+    _name = unicodedata.name(chr(_code)).split()[-1].lower()  # "GREEK SMALL LETTER ALPHA" -> "alpha"
+    _name = "lambda" if _name == "lamda" else _name  # Unicode's spelling
+    _LETTERS[chr(_code)] = "o" if _name == "omicron" else f"{{$\\{_name}$}}"
+_LETTERS["ς"] = r"{$\varsigma$}"
+for _name in _GREEK_CAPITALS:
+    _LETTERS[unicodedata.lookup(f"GREEK CAPITAL LETTER {_name.upper().replace('LAMBDA', 'LAMDA')}")] = (
+        f"{{$\\{_name}$}}"
+    )
+
+# Punctuation around a word that stays outside its case-protecting braces.
+_PUNCTUATION = "()[]:;,.!?\"'“”‘’"
+# Words a citation key skips.
+_KEY_SKIP_TEXT = "a an the of on in for to and or is are with via from by at as towards toward into"
+_KEY_SKIP = frozenset(_KEY_SKIP_TEXT.split())
+_NEW_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}(?:v\d+)?")
+_OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
+
+
+def latex_escape(text: str) -> str:
+    """Plain text as LaTeX that prints the same characters."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        if char in _SPECIAL:
+            out.append(_SPECIAL[char])
+        elif char.isascii():
+            out.append(char)
+        elif char in _LETTERS:
+            out.append(_LETTERS[char])
+        else:
+            out.append(_accented(char))
+    return "".join(out)
+
+
+def _accented(char: str) -> str:
+    """{\\'e} for é; the character itself when it is no Latin letter with accents we can write."""
+    base, *marks = unicodedata.normalize("NFD", char)
+    if not base.isascii() or not marks or any(m not in _ACCENTS for m in marks):
+        return char
+    result = "\\i" if base == "i" else "\\j" if base == "j" else base
+    for mark in marks:
+        command = _ACCENTS[mark]
+        result = f"\\{command}{{{result}}}" if command.isalpha() else f"\\{command}{result}"
+    return "{" + result + "}"
+
+
+def _needs_braces(word: str) -> bool:
+    """Acronyms, names with inner capitals and words mixing digits and capitals keep their case."""
+    letters = word.strip(_PUNCTUATION)
+    return any(c.isupper() for c in letters[1:]) or (
+        any(c.isupper() for c in letters) and any(c.isdigit() for c in letters)
+    )
+
+
+def bibtex_title(title: str) -> str:
+    """The title escaped, with case-sensitive words braced (punctuation stays outside the braces)."""
+    parts = []
+    for word in re.split(r"(\s+)", title.strip()):
+        if word and not word.isspace() and _needs_braces(word):
+            core = word.strip(_PUNCTUATION)
+            start = word.index(core)
+            lead, tail = word[:start], word[start + len(core) :]
+            parts.append(latex_escape(lead) + "{" + latex_escape(core) + "}" + latex_escape(tail))
+        else:
+            parts.append(latex_escape(" " if word.isspace() else word))
+    return "".join(parts)
+
+
+def arxiv_date(arxiv: str) -> tuple[int, int] | None:
+    """(year, month) encoded in an arXiv id: 2403.01234 -> (2024, 3); hep-th/9901001 -> (1999, 1)."""
+    match = _NEW_ID.fullmatch(arxiv) or _OLD_ID.fullmatch(arxiv)
+    if not match:
+        return None
+    yy, mm = int(match.group(1)), int(match.group(2))
+    if not 1 <= mm <= 12:
+        return None
+    return (1900 + yy if yy >= 91 else 2000 + yy), mm
+
+
+def _published(paper: Paper) -> tuple[int, int] | None:
+    if paper.arxiv and (found := arxiv_date(paper.arxiv)):
+        return found
+    first: date | None = min(paper.digests) if paper.digests else None
+    return (first.year, first.month) if first else None
+
+
+def citation_key(paper: Paper) -> str:
+    """First significant title word, year, next significant word: lowercase ASCII letters and digits."""
+    folded = unicodedata.normalize("NFKD", paper.title).encode("ascii", "ignore").decode("ascii").lower()
+    words = [re.sub(r"[^a-z0-9]", "", w) for w in folded.split()]
+    words = [w for w in words if w and w not in _KEY_SKIP] or [
+        re.sub(r"[^a-z0-9]", "", paper.slug) or "paper"
+    ]
+    published = _published(paper)
+    year = str(published[0]) if published else ""
+    return words[0][:30] + year + (words[1][:20] if len(words) > 1 else "")
+
+
+def _url_field(url: str) -> str:
+    """A URL that cannot unbalance the entry: braces, backslashes and spaces percent-encoded."""
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
+
+
+def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
+    """A BibTeX @misc/@article entry for the paper (arXiv eprint fields when paper.arxiv is set), escaped.
+
+    `url` (the paper's page on this site, say) is used when the paper has no arXiv id.
+    """
+    fields: list[tuple[str, str]] = [("title", "{" + bibtex_title(paper.title) + "}")]
+    published = _published(paper)
+    if published:
+        fields += [("year", f"{{{published[0]}}}"), ("month", MONTHS[published[1] - 1])]
+    if paper.arxiv:
+        eprint = re.sub(r"v\d+$", "", paper.arxiv)
+        fields += [("eprint", f"{{{eprint}}}"), ("archivePrefix", "{arXiv}")]
+        url = f"https://arxiv.org/abs/{paper.arxiv}"
+    if url:
+        fields.append(("url", "{" + _url_field(url) + "}"))
+    width = max(len(name) for name, _ in fields)
+    lines = [f"@misc{{{citation_key(paper)},"]
+    lines += [f"  {name.ljust(width)} = {value}," for name, value in fields]
+    lines[-1] = lines[-1].removesuffix(",")
+    return "\n".join([*lines, "}"])
