@@ -1,0 +1,276 @@
+"""sitegen against Hugo on the same corpus: build times, rebuild times, search index, peak memory.
+
+    python benchmarks/run.py --papers 10000 [--keep DIR] [--runs 3] [--check-identical] [--with-search]
+
+In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR already holds it):
+
+  cold         `sitegen build --no-search` into a fresh output folder, no cache
+  no change    the same build again, nothing changed
+  one edit     the build after one paper's abstract changed
+  search       the search index step alone (sitegen.search.index_site over the cold build's output)
+  full         (--with-search) a cold `sitegen build` with search, as a user runs it
+  hugo         Hugo building the equivalent site (benchmarks/hugo_site.py): `hugo --quiet --gc` into a fresh
+               folder with a fresh cache folder
+
+Every figure is the median of --runs runs (the machine is shared and noisy), each a separate process. Memory:
+"peak" is the largest process (as /usr/bin/time reports it), "total" the sampled sum over the process tree
+(build + pagefind + workers). --check-identical compares the outputs of the no-change and one-edit builds byte
+for byte with a cold build of the same content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+for path in (HERE, REPO):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import corpus  # noqa: E402
+import hugo_site  # noqa: E402
+from measure import Measurement, measure, repeat  # noqa: E402
+
+from sitegen.frontmatter import split  # noqa: E402
+
+HUGO = shutil.which("hugo") or "/usr/bin/hugo"
+MANIFEST = ".sitegen-manifest.json"  # sitegen's own record of what it wrote; not part of the site
+CACHE_DIRS = (".sitegen-cache",)
+TARGETS = {"cold": 0.7, "no change": 0.2, "one edit": 0.1}  # issue 7, at 10,000 papers, as ratios to Hugo
+MEMORY_TARGET_MB = 1024
+
+
+@dataclass
+class Row:
+    name: str
+    result: Measurement | None
+    note: str = ""
+
+
+def sitegen_build(root: Path, out: Path, search: bool = False) -> list[str | Path]:
+    cmd: list[str | Path] = [sys.executable, "-m", "sitegen", "build", "--root", root, "--out", out]
+    return cmd if search else [*cmd, "--no-search"]
+
+
+def sitegen_available(root: Path, scratch: Path) -> tuple[bool, str]:
+    """Whether `sitegen build` exists here; a one-paper site is built to find out."""
+    probe = scratch / "probe"
+    shutil.rmtree(probe, ignore_errors=True)
+    papers = probe / "content" / "papers"
+    papers.mkdir(parents=True)
+    (papers / "probe.md").write_text('---\ntitle: "Probe"\nslug: probe\ndigests: [2026-03-13]\n---\nText.\n')
+    result = measure(sitegen_build(probe, probe / "public"))
+    shutil.rmtree(probe, ignore_errors=True)
+    if result.ok:
+        return True, ""
+    return False, result.tail(2) or f"exit {result.returncode}"
+
+
+def fresh(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def clear_caches(root: Path) -> None:
+    fresh(*(root / name for name in CACHE_DIRS))
+
+
+def edit_abstract(path: Path, revision: int) -> None:
+    """Change the abstract (the body's first paragraph) of one paper, keeping the file valid."""
+    text = path.read_text(encoding="utf-8")
+    _yaml, body, _line = split(text)
+    head = text[: len(text) - len(body)]
+    first, sep, rest = body.partition("\n\n")
+    first = first.rstrip("\n")
+    marker = " Revised for the benchmark, revision "
+    if marker in first:
+        first = first[: first.index(marker)]
+    path.write_text(f"{head}{first}{marker}{revision}.\n{sep[1:] if sep else ''}{rest}", encoding="utf-8")
+
+
+def compare_trees(a: Path, b: Path) -> list[str]:
+    """Differences between two output folders (sitegen's manifest ignored), as readable lines."""
+    problems: list[str] = []
+
+    def walk(rel: str) -> None:
+        cmp = filecmp.dircmp(a / rel, b / rel, ignore=[MANIFEST])
+        for name in cmp.left_only:
+            problems.append(f"only in the fast-path build: {rel}{name}")
+        for name in cmp.right_only:
+            problems.append(f"only in the cold build: {rel}{name}")
+        _match, mismatch, errors = filecmp.cmpfiles(a / rel, b / rel, cmp.common_files, shallow=False)
+        problems.extend(f"differs: {rel}{name}" for name in mismatch + errors)
+        for sub in cmp.common_dirs:
+            walk(f"{rel}{sub}/")
+
+    walk("")
+    return problems
+
+
+def check_identical(label: str, root: Path, out: Path, cold_out: Path) -> list[str]:
+    """Build the same content cold into `cold_out` and compare it with `out`."""
+    fresh(cold_out)
+    clear_caches(root)
+    reference = measure(sitegen_build(root, cold_out))
+    if not reference.ok:
+        return [f"{label}: the reference cold build failed: {reference.tail(2)}"]
+    return [f"{label}: {problem}" for problem in compare_trees(out, cold_out)]
+
+
+def show(row: Row, hugo: Measurement | None) -> str:
+    r = row.result
+    if r is None:
+        return f"  {row.name:<11} {'-':>8}  {row.note}"
+    if not r.ok:
+        return f"  {row.name:<11} FAILED (exit {r.returncode}): {r.tail(3)}"
+    compare = hugo is not None and hugo.ok and row.name != "hugo"
+    ratio = f"{r.seconds / hugo.seconds:>6.2f}x" if compare else " " * 7
+    cpu_ratio = f"{r.cpu_seconds / hugo.cpu_seconds:>6.2f}x" if compare and hugo.cpu_seconds else " " * 7
+    target = TARGETS.get(row.name)
+    verdict = ""
+    if target and hugo and hugo.ok:
+        verdict = " ok" if r.seconds <= target * hugo.seconds else f" MISSES the {target}x target"
+    return (
+        f"  {row.name:<11} {r.seconds:>8.2f} {ratio} {r.cpu_seconds:>8.1f} {cpu_ratio} {r.max_rss_mb:>8.0f} "
+        f"{r.peak_total_mb:>8.0f}  {row.note}{verdict}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--papers", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="work folder to keep and reuse (default: a temporary one)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--check-identical", action="store_true", help="compare fast-path builds to a cold one"
+    )
+    parser.add_argument("--with-search", action="store_true", help="also time a cold build with search")
+    parser.add_argument("--hugo-related", action="store_true", help="Hugo lists related pages (slow)")
+    parser.add_argument("--no-hugo", action="store_true", help="skip Hugo")
+    parser.add_argument("--no-sitegen", action="store_true", help="skip sitegen (corpus and Hugo only)")
+    args = parser.parse_args(argv)
+
+    work = (args.keep or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    root = work / f"corpus-{args.papers}-s{args.seed}"
+    out, cold_out = work / "out-sitegen", work / "out-cold"
+    try:
+        manifest = corpus.existing_manifest(root)
+        if manifest and manifest.get("seed") == args.seed:
+            print(f"corpus: reusing {root}")
+        else:
+            fresh(root)
+            manifest = corpus.generate(args.papers, root, seed=args.seed)
+            made = f"{manifest['papers']} papers, {manifest['digests']} digests"
+            print(f"corpus: {made} in {manifest['seconds']} s")
+        print(f"machine: {os.cpu_count()} cores; runs per figure: {args.runs} (median)")
+        rows: list[Row] = []
+        hugo: Measurement | None = None
+        problems: list[str] = []
+
+        if not args.no_hugo:
+            hugo_dir, hugo_out, hugo_cache = work / "hugo-site", work / "out-hugo", work / "hugo-cache"
+            counts = hugo_site.convert(root, hugo_dir, related=args.hugo_related)
+            cmd = [HUGO, "--quiet", "--gc", "--source", hugo_dir, "--destination", hugo_out]
+            cmd += ["--cacheDir", hugo_cache]
+            hugo, _ = repeat(args.runs, lambda: measure(cmd), before=lambda: fresh(hugo_out, hugo_cache))
+            pages = sum(1 for _ in hugo_out.rglob("*.html")) if hugo.ok else 0
+            rows.append(Row("hugo", hugo, f"{pages} HTML files; {counts['papers']} papers"))
+            print(show(rows[-1], hugo), flush=True)
+
+        available, why = (False, "skipped") if args.no_sitegen else sitegen_available(root, work)
+        if not available:
+            note = "sitegen build not available" + (f": {why}" if why != "skipped" else " (skipped)")
+            print(f"  {note}")
+            rows.append(Row("cold", None, note))
+        else:
+            build = sitegen_build(root, out)
+            cold, _ = repeat(
+                args.runs, lambda: measure(build), before=lambda: (fresh(out), clear_caches(root))
+            )
+            rows.append(Row("cold", cold, cold.stdout.strip().splitlines()[-1] if cold.ok else ""))
+            print(show(rows[-1], hugo), flush=True)
+            if cold.ok:
+                same, _ = repeat(args.runs, lambda: measure(build))
+                rows.append(Row("no change", same, same.stdout.strip().splitlines()[-1] if same.ok else ""))
+                print(show(rows[-1], hugo), flush=True)
+                if args.check_identical and same.ok:
+                    problems += check_identical("no change", root, out, cold_out)
+
+                victim = sorted((root / "content" / "papers").glob("*.md"))[args.papers // 2]
+                original = victim.read_bytes()
+                revision = iter(range(1, 1000))
+                try:
+                    edit, _ = repeat(
+                        args.runs,
+                        lambda: measure(build),
+                        before=lambda: edit_abstract(victim, next(revision)),
+                    )
+                    rows.append(
+                        Row("one edit", edit, edit.stdout.strip().splitlines()[-1] if edit.ok else "")
+                    )
+                    print(show(rows[-1], hugo), flush=True)
+                    if args.check_identical and edit.ok:
+                        problems += check_identical("one edit", root, out, cold_out)
+                finally:
+                    victim.write_bytes(original)
+
+                fresh(out)
+                measure(build)  # the output of a cold build of the pristine corpus, for the search step
+                index = [
+                    sys.executable,
+                    "-c",
+                    "import sys; from pathlib import Path; from sitegen.search import index_site; "
+                    "r = index_site(Path(sys.argv[1])); print(r.summary())",
+                    out,
+                ]
+                search, _ = repeat(args.runs, lambda: measure(index))
+                note = search.stdout.strip().splitlines()[-1] if search.ok and search.stdout.strip() else ""
+                rows.append(Row("search", search, note))
+                print(show(rows[-1], hugo), flush=True)
+
+                if args.with_search:
+                    full_build = sitegen_build(root, out, search=True)
+                    full, _ = repeat(args.runs, lambda: measure(full_build), before=lambda: fresh(out))
+                    indexed = (out / "pagefind" / "pagefind-entry.json").is_file()
+                    note = full.stdout.strip().splitlines()[-1] if full.ok and full.stdout.strip() else ""
+                    rows.append(Row("full", full, note + ("" if indexed else " (the build wrote no index)")))
+                    print(show(rows[-1], hugo), flush=True)
+
+        print()
+        print(f"{args.papers} papers; medians of {args.runs} runs; ratios = sitegen's figure / Hugo's")
+        header = f"{'wall s':>8} {'ratio':>7} {'CPU s':>8} {'ratio':>7} {'peak MB':>8} {'total MB':>8}"
+        print(f"  {'step':<11} {header}")
+        for row in rows:
+            print(show(row, hugo))
+        over = [
+            r.name
+            for r in rows
+            if r.name in TARGETS and r.result and r.result.ok and r.result.peak_total_mb > MEMORY_TARGET_MB
+        ]
+        if over:
+            print(f"  peak memory over {MEMORY_TARGET_MB} MB: {', '.join(over)}")
+        if args.check_identical and available:
+            if problems:
+                print(f"check-identical: {len(problems)} differences")
+                for line in problems[:30]:
+                    print(f"  {line}")
+            else:
+                print("check-identical: the no-change and one-edit outputs equal cold builds byte for byte")
+        return 1 if problems else 0
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
