@@ -76,6 +76,7 @@ class SearchRefresher:
         self._log = log
         self._available = True
         self._indexed_once = False
+        self._last_problem = ""
         self._debouncer = Debouncer(
             lambda _: self._index(), SEARCH_DELAY_SECONDS, SEARCH_MAX_WAIT_SECONDS, "sitegen-search"
         )
@@ -100,15 +101,21 @@ class SearchRefresher:
         try:
             index_site(self._out_dir)
         except SitegenError as exc:
-            for diagnostic in exc.diagnostics:
-                self._log(str(diagnostic))
+            self._problem("\n".join(str(d) for d in exc.diagnostics))
             return
         except Exception as exc:  # the preview goes on without fresh search results
-            self._log(f"sitegen serve: search index not refreshed: {type(exc).__name__}: {exc}")
+            self._problem(f"sitegen serve: search index not refreshed: {type(exc).__name__}: {exc}")
             return
+        self._last_problem = ""
         if not self._indexed_once:
             self._indexed_once = True
             self._log(f"search index ready ({time.perf_counter() - started:.1f} s)")
+
+    def _problem(self, text: str) -> None:
+        if text != self._last_problem:  # once per distinct problem, not after every rebuild
+            self._last_problem = text
+            for line in text.splitlines():
+                self._log(line)
 
 
 class Session:

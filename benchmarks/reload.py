@@ -1,0 +1,195 @@
+"""Edit-to-reload time of `sitegen serve --watch`: from saving a paper to the browser having loaded its page.
+
+    python benchmarks/reload.py [--root DIR | --papers N] [--edits K]
+
+Runs the real CLI (`python -m sitegen serve --watch --port 0`) on a site, opens a paper in headless
+chromium (Playwright, /usr/bin/chromium), then K times saves a new abstract for that paper the way editors
+do (temp file + rename) and waits for the page's load event. For each edit it records:
+
+  save -> reload start   watcher debounce + incremental rebuild + the reload message (navigation start)
+  save -> page loaded    what the curator waits for (the load event of the reloaded page)
+  rebuild                the server's own figure ("rebuilt in N ms" on its standard error)
+
+and prints the median and the spread. `--papers N` generates (once, cached in benchmarks/out/) a site of N
+papers with benchmarks/corpus.py; without --root or --papers the repository's sample site is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "benchmarks" / "out"
+CHROMIUM = "/usr/bin/chromium"
+SERVE_START_TIMEOUT = 1800.0  # the first build of a large site
+RELOAD_TIMEOUT_MS = 1_800_000
+
+
+def generate(papers: int) -> Path:
+    root = OUT / f"reload-{papers}"
+    if not (root / "content" / "papers").is_dir():
+        subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "corpus.py"), str(papers), str(root)], check=True
+        )
+    return root
+
+
+class Server:
+    """`sitegen serve --watch` in a child process; its standard error is read on a thread."""
+
+    def __init__(self, root: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0", "--watch"],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            cwd=root,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.url_seen = False
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self._wait_for_url()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            line = line.rstrip("\n")
+            self.lines.put(line)
+            if self.url_seen:
+                print(f"  server: {line}", flush=True)  # live, so a slow rebuild is visible as it happens
+
+    def _wait_for_url(self) -> str:
+        started = time.monotonic()
+        while True:
+            line = self.lines.get(timeout=SERVE_START_TIMEOUT)
+            print(f"  server: {line}", flush=True)
+            if match := re.search(r" at (http://\S+) ", line):
+                print(f"  first build and start: {time.monotonic() - started:.1f} s", flush=True)
+                self.url_seen = True
+                return match.group(1)
+
+    def rebuild_ms(self, timeout: float = 300.0) -> float | None:
+        """The next 'rebuilt in N ms' figure (other lines are shown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                break
+            if match := re.match(r"(rebuilt|failed) in (\d+) ms", line):
+                return float(match.group(2))
+        return None
+
+    def stop(self) -> None:
+        self.process.send_signal(2)  # SIGINT, as Ctrl-C
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def pick_paper(root: Path) -> Path:
+    papers = sorted((root / "content" / "papers").glob("*.md"))
+    if not papers:
+        raise SystemExit(f"{root}: no papers in content/papers/")
+    return papers[len(papers) // 2]
+
+
+def with_abstract(text: str, abstract: str) -> str:
+    """The page with its first body paragraph replaced (the front matter and notes stay)."""
+    _, head, rest = text.split("---\n", 2) if text.startswith("---\n") else ("", "", text)
+    body = rest.lstrip("\n")
+    notes = body.split("\n\n", 1)[1] if "\n\n" in body else ""
+    return f"---\n{head}---\n{abstract}\n\n{notes}" if head else f"{abstract}\n\n{notes}"
+
+
+def save_atomically(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+
+
+def slug_of(path: Path) -> str:
+    match = re.search(r"^slug:\s*(\S+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return match.group(1).strip("'\"") if match else path.stem
+
+
+def measure(root: Path, edits: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    source = pick_paper(root)
+    original = source.read_text(encoding="utf-8")
+    figures: dict[str, list[float]] = {"start": [], "loaded": [], "rebuild": []}
+    server = Server(root)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_page()
+            page.set_default_timeout(RELOAD_TIMEOUT_MS)
+            page.goto(f"{server.url}papers/{slug_of(source)}/")
+            print(f"  editing {source.name} ({page.title()!r})", flush=True)
+            for i in range(edits):
+                marker = f"Reload benchmark edit {i} {time.time_ns()}."
+                with page.expect_event("load", timeout=RELOAD_TIMEOUT_MS):
+                    saved = time.time()
+                    save_atomically(source, with_abstract(original, marker))
+                loaded = time.time()
+                navigation_start = page.evaluate("performance.timeOrigin") / 1000
+                if marker not in page.content():
+                    print(f"  edit {i}: reloaded but the new text is missing", flush=True)
+                rebuild = server.rebuild_ms()
+                figures["start"].append((navigation_start - saved) * 1000)
+                figures["loaded"].append((loaded - saved) * 1000)
+                if rebuild is not None:
+                    figures["rebuild"].append(rebuild)
+                print(
+                    f"  edit {i}: reload starts {figures['start'][-1]:.0f} ms, page loaded "
+                    f"{figures['loaded'][-1]:.0f} ms, server rebuild {rebuild or float('nan'):.0f} ms",
+                    flush=True,
+                )
+                page.wait_for_timeout(300)  # let the search refresh and the stream settle between edits
+            browser.close()
+    finally:
+        save_atomically(source, original)
+        server.stop()
+    return figures
+
+
+def summary(name: str, values: list[float]) -> str:
+    if not values:
+        return f"{name:>22}: no data"
+    return (
+        f"{name:>22}: median {statistics.median(values):7.0f} ms   "
+        f"min {min(values):7.0f}   max {max(values):7.0f}   (n={len(values)})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--root", type=Path, help="site folder (default: the repository's sample site)")
+    where.add_argument("--papers", type=int, help="generate a site of N papers with benchmarks/corpus.py")
+    parser.add_argument("--edits", type=int, default=7, help="edits to time (default 7)")
+    args = parser.parse_args(argv)
+    root = generate(args.papers) if args.papers else (args.root or REPO).resolve()
+    count = len(list((root / "content" / "papers").glob("*.md")))
+    print(f"site: {root} ({count} papers), {args.edits} edits", flush=True)
+    figures = measure(root, args.edits)
+    print(f"edit-to-reload, {count} papers:")
+    print(summary("save -> reload start", figures["start"]))
+    print(summary("save -> page loaded", figures["loaded"]))
+    print(summary("server rebuild", figures["rebuild"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
