@@ -386,7 +386,16 @@ def _entity(m: re.Match[str]) -> str:
 
 
 def _mangled_entity(m: re.Match[str]) -> str:
-    return _ENTITY_CODES.get(int(m.group(1), 16), m.group(0))
+    code = m.group(1)
+    if code.isdigit():
+        # "x2014" may be a year after a word ending in x ("Codex2014 split"): an entity only if alone
+        # ("devices x2013 prior") or is glued between two words ("scratchx2013even")
+        text, start, end = m.string, m.start(), m.end()
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if before.isalnum() != after.isalnum():
+            return m.group(0)
+    return _ENTITY_CODES.get(int(code, 16), m.group(0))
 
 
 def _entities(p: _Pass) -> None:
@@ -430,32 +439,23 @@ def _flanking_opener(text: str, i: int, run: int) -> bool:
     return not (text[i] == "_" and before.isalnum())
 
 
+_MD_SPECIAL = re.compile(
+    r"\*+|_+|\\(?=[!-/:-@\[-`{-~])|`|<(?=[A-Za-z/!?])"
+    r"|&(?=(?:[A-Za-z][A-Za-z0-9]*|#\d+|#[xX][0-9A-Fa-f]+);)|\[(?=[^\]]*\]\s*[(:\[])"
+)
+
+
+def _escape_special(m: re.Match[str]) -> str:
+    found = m.group()
+    if found[0] in "*_":
+        opens = _flanking_opener(m.string, m.start(), len(found))
+        return found.replace(found[0], "\\" + found[0]) if opens else found
+    return "\\" + found
+
+
 def escape_markdown(text: str) -> str:
     """Escape only what Markdown would otherwise read as markup, so that the abstract renders as written."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "*_":
-            run = len(text[i:]) - len(text[i:].lstrip(ch))
-            piece = text[i : i + run]
-            out.append(piece.replace(ch, "\\" + ch) if _flanking_opener(text, i, run) else piece)
-            i += run
-            continue
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _MD_PUNCT:
-            out.append("\\\\")
-        elif ch == "`":
-            out.append("\\`")
-        elif ch == "<" and i + 1 < len(text) and (text[i + 1].isalpha() or text[i + 1] in "/!?"):
-            out.append("\\<")
-        elif ch == "&" and re.match(r"&(?:[A-Za-z][A-Za-z0-9]*|#\d+|#[xX][0-9A-Fa-f]+);", text[i:]):
-            out.append("\\&")
-        elif ch == "[" and re.match(r"\[[^\]]*\]\s*[(:\[]", text[i:]):
-            out.append("\\[")
-        else:
-            out.append(ch)
-        i += 1
-    result = "".join(out)
+    result = _MD_SPECIAL.sub(_escape_special, text)
     # a paragraph that starts like a heading, quote, list item or thematic break
     if re.match(r"(?:#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|={3,}|-{3,}|_{3,})", result):
         result = "\\" + result if not result[0].isdigit() else re.sub(r"^(\d+)([.)])", r"\1\\\2", result)

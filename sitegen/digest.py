@@ -182,11 +182,11 @@ _SENTENCE_END = re.compile(r"[.!?][\"”')\]]*\s+(?=[\"“(\[]?[A-Z0-9])")
 INF = float("inf")
 
 
-def sentence_count(line: str) -> int:
-    """Sentence breaks inside the line, not counting abbreviations such as "e.g." or initials."""
+def sentence_count(line: str, stops: str = ".!?") -> int:
+    """Sentence breaks inside the line ending in one of `stops`, not counting abbreviations ("e.g.", "J.")."""
     count = 0
     for m in _SENTENCE_END.finditer(line):
-        if not _ABBREV.search(line[max(0, m.start() - 8) : m.start() + 1]):
+        if line[m.start()] in stops and not _ABBREV.search(line[max(0, m.start() - 8) : m.start() + 1]):
             count += 1
     return count
 
@@ -203,7 +203,8 @@ def shape_costs(line: str) -> tuple[float, float]:
     period = _ends_sentence(line)
     if n >= 400 or sentences >= 3:
         return 12.0, 0.0
-    if not period and sentences <= 1:  # one break is allowed: "Who's Harry Potter? Approximate Unlearning..."
+    # a title may hold one "?" or "!" ("Who's Harry Potter? Approximate Unlearning in LLMs"), never ". We"
+    if not period and sentences <= 1 and sentence_count(line, ".") == 0:
         if n <= 160:
             return 0.0, 6.0
         if n <= 260:
@@ -301,7 +302,7 @@ def parse_digest(text: str) -> ParsedDigest:
         if number <= first:
             result.header_lines.append(number)
         else:
-            result.anomalies.append(Anomaly(number, f"page text {_clip(line)!r} between papers skipped"))
+            result.anomalies.append(Anomaly(number, f"page text {_clip(line)!r} skipped (not a paper)"))
     for number, line in date_lines:
         if number < first and result.date_text is None:
             result.date_text, result.date_line = line, number

@@ -176,7 +176,7 @@ def read(path: Path) -> tuple[Document, bool]:
     return parse(text), had_bom
 
 
-# --- dumping ------------------------------------------------------------------------------------------------
+# --- dumping ---------------------------------------------------------------------------------------------
 
 # Non-printable characters and YAML's extra line breaks (NEL, LS, PS) must be escaped to survive a round trip.
 _NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")

@@ -36,10 +36,10 @@ class TagRule:
     slug: str
     name: str
     description: str = ""
-    title: tuple[re.Pattern[str], ...] = ()
-    abstract: tuple[re.Pattern[str], ...] = ()
+    title: tuple[Matcher, ...] = ()
+    abstract: tuple[Matcher, ...] = ()
     abstract_min: int = 1
-    exclude: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[Matcher, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +62,10 @@ class TaxonomyResult:
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """One match pattern (see the module docstring) as a regular expression. Raises re.error."""
+def pattern_source(pattern: str) -> str:
+    """The regular expression of one match pattern (see the module docstring), flags included."""
     if len(pattern) >= 2 and pattern.startswith("/") and pattern.endswith("/"):
-        return re.compile(pattern[1:-1])
-    flags = 0 if any(ch.isupper() for ch in pattern) else re.IGNORECASE
+        return pattern[1:-1]
     parts = []
     for word in pattern.split():
         if word.endswith("*") and len(word) > 1:
@@ -74,11 +73,39 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         else:
             parts.append(re.escape(word))
     body = r"[\s-]+".join(parts)  # "fine tuning" matches "fine-tuning" and "fine tuning"
-    return re.compile(rf"(?<!\w){body}(?!\w)", flags)
+    case = "" if any(ch.isupper() for ch in pattern) else "(?i)"
+    return rf"{case}(?<!\w){body}(?!\w)"
 
 
-def count_hits(patterns: tuple[re.Pattern[str], ...], text: str) -> int:
-    return sum(len(p.findall(text)) for p in patterns)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """One match pattern as a compiled regular expression. Raises re.error."""
+    return re.compile(pattern_source(pattern))
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """A compiled pattern and a plain substring that any match must contain (checked first: it is fast)."""
+
+    regex: re.Pattern[str]
+    needle: str | None = None
+
+    def count(self, text: str, lowered: str) -> int:
+        if self.needle is not None and self.needle not in lowered:
+            return 0
+        return len(self.regex.findall(text))
+
+
+def matcher(pattern: str) -> Matcher:
+    """A Matcher for one pattern. Raises re.error."""
+    regex = compile_pattern(pattern)
+    if pattern.startswith("/") and pattern.endswith("/") and len(pattern) >= 2:
+        return Matcher(regex)
+    return Matcher(regex, pattern.split()[0].rstrip("*").lower() or None)
+
+
+def count_hits(patterns: tuple[Matcher, ...], text: str) -> int:
+    lowered = text.lower()
+    return sum(m.count(text, lowered) for m in patterns)
 
 
 def score(rule: TagRule, title: str, abstract: str) -> int:
@@ -132,20 +159,20 @@ class _Loader:
         line, col = _line(node)
         self.diagnostics.append(Diagnostic(str(self.path), message, line, col, "warning"))
 
-    def patterns(self, node: yaml.Node | None, what: str) -> tuple[re.Pattern[str], ...]:
+    def patterns(self, node: yaml.Node | None, what: str) -> tuple[Matcher, ...]:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
             return ()
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        compiled = []
+        good = []
         for item in items:
             if not isinstance(item, yaml.ScalarNode) or not str(item.value).strip():
                 self.error(item, f"'{what}' patterns must be words, phrases or /regular expressions/")
                 continue
             try:
-                compiled.append(compile_pattern(str(item.value).strip()))
+                good.append(matcher(str(item.value).strip()))
             except re.error as exc:
                 self.error(item, f"bad regular expression {item.value!r}: {exc}")
-        return tuple(compiled)
+        return tuple(good)
 
     def rule(self, entry: yaml.Node) -> TagRule | None:
         fields = _mapping(entry)
@@ -253,6 +280,7 @@ def load_taxonomy(path: Path) -> TaxonomyResult:
             continue
         seen.add(rule.slug)
         rules.append(rule)
+    loader.diagnostics.sort(key=lambda d: (d.line, d.col))
     return TaxonomyResult(Taxonomy(tuple(rules), max_tags), loader.diagnostics)
 
 
