@@ -83,6 +83,10 @@ _SYMBOLS = {
     "texttrademark": "™", "textendash": "–", "textemdash": "—", "textbullet": "•", "degree": "°",
     "LaTeX": "LaTeX", "TeX": "TeX", "log": "log", "exp": "exp", "max": "max", "min": "min", "arg": "arg",
     "lim": "lim", "sup": "sup", "inf": "inf", "det": "det", "sin": "sin", "cos": "cos", "tanh": "tanh",
+    "ell": "ℓ", "prime": "′", "top": "⊤", "mid": "|", "vert": "|", "Vert": "‖", "lVert": "‖", "rVert": "‖",
+    "lvert": "|", "rvert": "|", "geqslant": "≥", "leqslant": "≤", "dag": "†", "checkmark": "✓", "neg": "¬",
+    "land": "∧", "lor": "∨", "oplus": "⊕", "otimes": "⊗", "odot": "⊙", "langle": "⟨", "rangle": "⟩",
+    "lceil": "⌈", "rceil": "⌉", "lfloor": "⌊", "rfloor": "⌋", "emptyset": "∅", "varnothing": "∅",
 }  # fmt: skip
 _SPACING = {"quad", "qquad", "newline", "linebreak", "noindent", "par", "smallskip", "medskip", "bigskip"}
 _ABBREVIATIONS = {
@@ -144,7 +148,7 @@ class _Pass:
 
 # --- URLs ---------------------------------------------------------------------------------------------------
 
-_URL = re.compile(r"(?:\\?href\{)?\{?(https?://(?:[^\s<>\"{}\\^`|]|\\[_%#&~])+)", re.IGNORECASE)
+_URL = re.compile(r"(\\?(?:href|url)\{|\{)?(https?://(?:[^\s<>\"{}\\^`|]|\\[_%#&~])+)", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\"*"
 _PLACEHOLDER = "\x00{}\x00"
 _PLACEHOLDER_RE = re.compile("\x00(\\d+)\x00")
@@ -190,20 +194,19 @@ def _take_urls(text: str) -> tuple[str, list[str], list[str]]:
     for m in _URL.finditer(text):
         if m.start() < pos:
             continue
-        raw = m.group(1)
+        prefix, raw = m.group(1) or "", m.group(2)
         url = re.sub(r"\\([_%#&~])", r"\1", trim_url(raw))
-        url_len = len(trim_url(raw))
-        end = m.start(1) + url_len
-        tail = m.start(1) + len(raw)
-        junk = m.group(0) != raw  # an opening "{" or "\href{" before the URL
-        # debris after the URL: "{this https URL}", "{link}}", "}{text}", a repeated "{https://...}"
-        if tail < len(text) and text[tail] == "}" and m.group(0).lower().lstrip("\\").startswith("href{"):
+        end = m.start(2) + len(trim_url(raw))
+        tail = m.start(2) + len(raw)
+        junk = bool(prefix)  # "{", "\href{" or "\url{" before the URL
+        # debris after the URL: "}" closing the prefix, "{this https URL}", "{link}}", a repeated "{https://...}"
+        if prefix and prefix != "{" and tail < len(text) and text[tail] == "}":
             tail += 1
         if tail < len(text) and text[tail] == "{":
             group_end = _braced_group(text, tail)
             if group_end > 0:
                 tail, junk = group_end, True
-        if m.group(0).startswith("{") and tail < len(text) and text[tail] == "}":
+        if prefix == "{" and tail < len(text) and text[tail] == "}":
             tail += 1
         if junk:
             repairs.append("url-debris")
@@ -326,17 +329,39 @@ def _inline_math(m: re.Match[str]) -> str:
 def _dollar_math(m: re.Match[str]) -> str:
     inner = m.group(1)
     # "$5 and $10" is money, "$BT^2$" and "$x$" are math: no space inside the delimiters, and math-like
-    if inner != inner.strip() or not (re.search(r"[\\^_{}=]", inner) or re.fullmatch(r"[A-Za-z]", inner)):
+    mathy = re.search(r"[\\^_{}=<>]", inner) or re.fullmatch(r"[A-Za-z]|[\d.]+%", inner)
+    if inner != inner.strip() or not mathy:
         return m.group(0)
     return inner
 
 
+def _fraction(m: re.Match[str]) -> str:
+    parts = [x.strip() for x in m.groups()]
+    return "/".join(x if re.fullmatch(r"[\w.]+", x) else f"({x})" for x in parts)
+
+
+def _root(m: re.Match[str]) -> str:
+    inner = m.group(1).strip()
+    return "√" + (inner if re.fullmatch(r"[\w.]+", inner) else f"({inner})")
+
+
+_BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": "𝔼", "P": "ℙ"}
+
+
 def _latex(p: _Pass, markdown: bool) -> None:
     p.sub("latex-linebreak", r"\\\\(?:\[[^\]]*\])?", " ")
+    # references that mean nothing outside the paper: "as shown in~\cite{x}", "Table~\ref{t}"
+    p.sub("latex-reference", r"[ ~]*\\(?:cite[a-z]*|[cC]?ref|eqref|autoref|label|footnotemark)\*?(?:\[[^\]]*\])*\{[^{}]*\}", "")
+    p.sub("latex-math", r"\\(?:left|right|[bB]igg?[lr]?)\s*(?:\.|(?=[()\[\]|/\\]))", "")
+    p.sub("latex-math", r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", _fraction)
+    p.sub("latex-math", r"\\sqrt\s*\{([^{}]*)\}", _root)
+    p.sub("latex-math", r"\\mathbb\s*\{([RNZQCEP])\}", lambda m: _BLACKBOARD[m.group(1)])
+    p.sub("latex-math", re.compile(r"(?<!\\)\$([^$\n]{1,60})\$"), _dollar_math)
     p.sub("latex-accent", _ACCENT_RE, _accent)
     p.sub("latex-escape", r'\\"', '"')  # \" before a non-letter: an escaped quote
     p.sub("latex-escape", r"\\'", "'")
     p.sub("latex-escape", r"\\([%&_#$])", r"\1")
+    p.sub("latex-escape", r"\\\|", "‖")
     # escaped braces are literal braces: hide them from the grouping-brace rule below
     p.sub("latex-escape", r"\\\{", "\x02")
     p.sub("latex-escape", r"\\\}", "\x03")
@@ -345,9 +370,10 @@ def _latex(p: _Pass, markdown: bool) -> None:
     p.sub("latex-space", r"\\[,;:!]", "")
     p.sub("latex-math", re.compile(r"\\\((.{1,300}?)\\\)"), _inline_math)
     p.sub("latex-math", re.compile(r"\\\[(.{1,300}?)\\\]"), _inline_math)
-    p.sub("latex-math", re.compile(r"(?<!\\)\$([^$\n]{1,60})\$"), _dollar_math)
     _arg_commands(p, markdown)
     p.sub("latex-macro", _MACRO_RE, lambda m: _macro(m, p.leftovers))
+    p.sub("latex-escape", r"\\-", "")  # a hyphenation hint
+    p.sub("latex-escape", r"\\([^\w\s\x00])", r"\1")  # any other escaped punctuation is that punctuation
     # remnants of macros whose backslash the scraper dropped: "sim50%", "sim 10^3", "m gg n", "; forall d"
     p.sub("latex-remnant", r"(?<![A-Za-z])sim ?(?=\d)", "~")
     p.sub("latex-remnant", r"(?<=\b[A-Za-z] )gg(?= [A-Za-z]\b)", "≫")
@@ -386,26 +412,22 @@ def _entity(m: re.Match[str]) -> str:
 
 
 def _mangled_entity(m: re.Match[str]) -> str:
-    code = m.group(1)
-    if code.isdigit():
-        # "x2014" may be a year after a word ending in x ("Codex2014 split"): an entity only if alone
-        # ("devices x2013 prior") or is glued between two words ("scratchx2013even")
-        text, start, end = m.string, m.start(), m.end()
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if before.isalnum() != after.isalnum():
-            return m.group(0)
-    return _ENTITY_CODES.get(int(code, 16), m.group(0))
+    code = int(m.group(1), 16)
+    if 0xC0 <= code <= 0xFF and code not in (0xD7, 0xF7):  # a Latin-1 letter inside a word: "Mx00fcller"
+        before = m.string[m.start() - 1 : m.start()]
+        return chr(code) if before.isalpha() else m.group(0)
+    return _ENTITY_CODES.get(code, m.group(0))
 
 
 def _entities(p: _Pass) -> None:
     p.sub("entity", r"&(?:[A-Za-z][A-Za-z0-9]{1,30}|#\d{1,7}|#[xX][0-9A-Fa-f]{1,6});", _entity)
     # "&#" or "&" lost but the ";" kept: "#x2013;", "#8211;"
     p.sub("entity", r"(?<![\w&])#(?:[xX]([0-9A-Fa-f]{2,5})|(\d{2,5}));", _entity)
-    # "&#x" and ";" both lost: "scratchx2013even"; only for typographic code points (see _ENTITY_CODES)
+    # "&#x" and ";" both lost: "scratchx2013even"; only for typographic code points (see _ENTITY_CODES).
+    # "10x201320" is "10–20": only "0x2013" at the start of a word is a hexadecimal number.
     p.sub(
         "entity",
-        r"(?<![0-9&#])x(00[A-Fa-f][0-9A-Fa-f]|20[0-9A-Fa-f]{2}|2[12][0-9A-Fa-f]{2})",
+        r"(?<![&#])(?<!\b0)x(00[A-Fa-f][0-9A-Fa-f]|20[0-9A-Fa-f]{2}|2[12][0-9A-Fa-f]{2})",
         _mangled_entity,
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -411,18 +412,13 @@ def import_digests(
             listed_at[key] = entry.title_line
             result.listed += 1
             for leftover in leftovers:
-                line = (
-                    entry.title_line if leftover in entry.title else entry.abstract_line or entry.title_line
-                )
-                warnings.append(
-                    Diagnostic(
-                        where,
-                        f"left as is: {leftover!r} (not a known LaTeX command or entity)",
-                        line,
-                        0,
-                        "warning",
-                    )
-                )
+                in_title = leftover in entry.title
+                line = entry.title_line if in_title else entry.abstract_line or entry.title_line
+                if re.fullmatch(r"\\[A-Za-z]+", leftover):
+                    message = f"unknown LaTeX command {leftover}: kept as the word '{leftover[1:]}'"
+                else:
+                    message = f"scrape artifact left as it is: {leftover}"
+                warnings.append(Diagnostic(where, message, line, 0, "warning"))
             page = pages.get(key)
             if page is None:
                 slug = unique_slug(title, taken)

