@@ -69,6 +69,8 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: Seconds per stage (load, markdown, related, plan, render, write), for benchmarks and `serve` logs.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line: pages per kind, warnings and seconds."""
@@ -86,6 +88,21 @@ class BuildResult:
             return f"build failed: {problems}; output left as it was ({self.seconds:.2f} s)"
         changes = f"{len(self.written)} files written, {len(self.removed)} removed"
         return f"built {', '.join(parts)}; {problems}; {changes} in {self.seconds:.2f} s"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.started = self._last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self._last, 4)
+        self._last = now
+
+    @property
+    def total(self) -> float:
+        return time.perf_counter() - self.started
 
 
 class Builder:
@@ -109,44 +126,48 @@ class Builder:
         `changed` names the sources that changed since the last build (None: unknown). Every page is planned
         and rendered again anyway (from cached Markdown, compiled templates); only changed files are written.
         """
-        started = time.perf_counter()
+        clock = _Clock()
         config = self._config()
         out = self._output_folder(config)
         link = Urls(config.base_url)
         report = Report()
 
         site = load_site(self.root, config, report, drafts=True)
+        clock.lap("load")
         markdown = self._markdown_renderer(config, link)
         index = build_index(site, markdown, report, drafts=self.options.drafts)
+        clock.lap("markdown")
         attach_related(index, self._related_papers(index, config))
+        clock.lap("related")
         pages = plan_pages(index, config, self._charts(index, link), bibtex.bibtex_entry)
+        clock.lap("plan")
 
         static = collect_static(self._static_folders(config), self._hashes)
-        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
         env = self._environment(config)
+        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index))
         render_items(env, "partials/paper_item.html", index.papers, report)
         html = render_pages(env, pages, report, len(pages), self.progress)
-        artifacts = [
-            Artifact(urls.output_file(path), digest(data), data=data) for path, data in _encode(html)
-        ]
+        artifacts = [Artifact(urls.output_file(p), digest(data), data=data) for p, data in _encode(html)]
         artifacts += self._feeds(index, config, link, pages)
         artifacts += _without_collisions(static.artifacts, {a.path for a in artifacts}, report)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
+        clock.lap("render")
 
         if report.has_errors(self.options.strict):
             markdown.next_generation()
-            return BuildResult(report, True, out, counts=counts, seconds=time.perf_counter() - started)
+            return BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
 
         try:
             result = write_output(out, artifacts, self._previous_manifest(out), self.progress)
         except OSError as exc:
             self._manifest = None  # the folder is in an unknown state: trust only its bytes next time
             report.error(exc.filename or out, f"cannot write the output: {exc.strerror or exc}")
-            return BuildResult(report, True, out, counts=counts, seconds=time.perf_counter() - started)
+            return BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
         self._manifest, self._manifest_out = result.records, out
         markdown.next_generation()
+        clock.lap("write")
 
         # Search: the Pagefind index over the written pages is made here (sitegen/search.py), after the
         # output is complete, when self.options.search is set.
@@ -158,7 +179,8 @@ class Builder:
             written=result.written,
             removed=result.removed,
             counts=counts,
-            seconds=time.perf_counter() - started,
+            seconds=clock.total,
+            timings=clock.laps,
         )
 
     # --- steps ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 
 
@@ -36,6 +37,7 @@ class MarkdownRenderer:
         )
         md.enable(["table", "strikethrough", "linkify"])
         md.linkify = _FastLinkify(md.linkify)
+        md.inline.ruler.at("linkify", _inline_linkify)
         md.core.ruler.push("sitegen_adjust", self._adjust)
         self._md = md
         self._cache: dict[str, Markup] = {}
@@ -97,9 +99,29 @@ def excerpt(text: str, limit: int = 280) -> str:
     return cut + "…"
 
 
-# Anything linkify-it could turn into a link: a scheme, "www.", an e-mail address or a dotted host name.
-_LINK_HINT = re.compile(r"://|www\.|@|\w\.[a-z]{2,}", re.IGNORECASE)
-_WORD_WITH_HINT = re.compile(r"\S*(?:://|www\.|@|\w\.[a-z]{2,})\S*", re.IGNORECASE)
+# What can make linkify-it find a link, loosened to a cheap superset: a scheme's ':' or '//', a dot before a
+# digit or a TLD's first letter, '@'. Rare first characters let the regex engine skip ahead fast; only the
+# words holding a hint are then handed to linkify-it. ("localhost" and "www." alone make its pretest true
+# but never a link: pretest() looks for them separately.)
+_LINK_HINT = re.compile(r"\.(?:[a-z0-9]|рф)|:|//|@", re.IGNORECASE)
+_WORD = re.compile(r"\S*")
+
+
+def _hinted_words(text: str) -> list[tuple[int, str]]:
+    """(offset, word) of each whitespace-delimited word of `text` that holds a link hint."""
+    words: list[tuple[int, str]] = []
+    end = 0
+    for hint in _LINK_HINT.finditer(text):
+        if hint.start() < end:
+            continue  # a second hint in a word already taken
+        start = hint.start()
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        match = _WORD.match(text, start)
+        assert match is not None  # \S* always matches
+        end = match.end()
+        words.append((start, match.group()))
+    return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,20 +146,87 @@ class _FastLinkify:
 
     def __init__(self, real: Any):
         self._real = real
+        self._last: tuple[str, list[tuple[int, str]]] | None = None
+        self._answers: dict[tuple[str, str], bool] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
     def pretest(self, text: str) -> bool:
-        return _LINK_HINT.search(text) is not None
+        if _LINK_HINT.search(text) is None:
+            return False
+        lower = text.lower()
+        if "localhost" in lower or "www." in lower:
+            return True
+        return any(self._ask("pretest", word) for _, word in _hinted_words(text))
+
+    def _ask(self, question: str, word: str) -> bool:
+        """linkify-it's pretest or test of one word, remembered: words like "e.g." recur in every abstract."""
+        key = (question, word)
+        answer = self._answers.get(key)
+        if answer is None:
+            if len(self._answers) > 100_000:
+                self._answers.clear()
+            answer = self._answers[key] = bool(getattr(self._real, question)(word))
+        return answer
+
+    def match_at_start(self, text: str) -> Any:
+        word = _WORD.match(text)
+        return self._real.match_at_start(word.group() if word else text)
+
+    def _words(self, text: str) -> list[tuple[int, str]]:
+        # markdown-it asks test(text) and then match(text) about the same text: scan it once.
+        if self._last is None or self._last[0] != text:
+            self._last = (text, _hinted_words(text))
+        return self._last[1]
 
     def test(self, text: str) -> bool:
-        return any(self._real.test(m.group()) for m in _WORD_WITH_HINT.finditer(text))
+        return any(self._ask("test", word) for _, word in self._words(text))
 
     def match(self, text: str) -> list[_Shifted] | None:
+        # Like linkify-it's match(), every link is returned, also one that test() alone would not accept.
         found: list[_Shifted] = []
-        for word in _WORD_WITH_HINT.finditer(text):
-            for m in self._real.match(word.group()) or ():
-                start = word.start()
+        for start, word in self._words(text):
+            for m in self._real.match(word) or ():
                 found.append(_Shifted(m.schema, m.index + start, m.last_index + start, m.raw, m.text, m.url))
         return found or None
+
+
+# RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), right before "://".
+_SCHEME_AT_END = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORECASE)
+_SCHEME_TAIL = 64
+
+
+def _inline_linkify(state: StateInline, silent: bool) -> bool:
+    """markdown-it's inline rule for `scheme://...` links, with one change: the scheme is looked for at the
+    end of the pending text only, not by scanning all of it, which made a long abstract quadratic."""
+    pos, maximum = state.pos, state.posMax
+    if not state.md.options.linkify or state.linkLevel > 0:
+        return False
+    if pos + 3 > maximum or state.src[pos : pos + 3] != "://":
+        return False
+    pending = state.pending
+    match = _SCHEME_AT_END.search(pending[-_SCHEME_TAIL:])
+    if match and match.start(1) == 0 and len(pending) > _SCHEME_TAIL:
+        match = _SCHEME_AT_END.search(pending)  # the word runs past the tail: decide on the whole text
+    if not match:
+        return False
+    proto = match.group(1)
+    link = state.md.linkify.match_at_start(state.src[pos - len(proto) :])
+    if not link:
+        return False
+    url: str = link.url.rstrip("*")  # a trailing '*' belongs to emphasis
+    full_url = state.md.normalizeLink(url)
+    if not state.md.validateLink(full_url):
+        return False
+    if not silent:
+        state.pending = pending[: -len(proto)]
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": full_url}
+        token.markup, token.info = "linkify", "auto"
+        token = state.push("text", "", 0)
+        token.content = state.md.normalizeLinkText(url)
+        token = state.push("link_close", "a", -1)
+        token.markup, token.info = "linkify", "auto"
+    state.pos += len(url) - len(proto)
+    return True

@@ -54,13 +54,17 @@ def test_fast_linkify_matches_linkify_it_on_the_seed_digests():
         assert ours.render(block) == stock.render(block), block[:80]
 
 
+def _same_headings(html: str) -> str:
+    return re.sub(r"<(/?)h\d>", r"<\1h>", str(html))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab .:/@wx-_()[]<>*\n")), max_size=60))
 def test_fast_linkify_property(text):
     stock = MarkdownIt("commonmark", {"linkify": True, "xhtmlOut": False, "html": False}).enable(
         ["table", "strikethrough", "linkify"]
     )
-    assert MarkdownRenderer(heading_base=1).render(text) == stock.render(text)
+    assert _same_headings(MarkdownRenderer(heading_base=1).render(text)) == _same_headings(stock.render(text))
 
 
 def test_raw_html_is_escaped_by_default():
@@ -121,3 +125,34 @@ def test_plain_text_and_excerpt():
     assert excerpt("short", 10) == "short"
     assert excerpt("one two three four", 12) == "one two…"
     assert len(excerpt("word " * 100, 50)) <= 51
+
+
+_PIECES = [
+    "http",
+    "https",
+    "ftp",
+    "://",
+    "www.",
+    "x.org",
+    "a",
+    "b1",
+    " ",
+    "\n",
+    "_",
+    "*",
+    "(",
+    ")",
+    "[",
+    "]",
+    "<",
+    ">",
+]
+_PIECES += ["@", ".", ",", "github.com/a/b", "e.g.", "\\", "`", "mailto:", "x" * 70]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25).map("".join))
+def test_fast_linkify_property_with_url_pieces(text):
+    stock = MarkdownIt("commonmark", {"linkify": True, "xhtmlOut": False, "html": False})
+    stock.enable(["table", "strikethrough", "linkify"])
+    assert _same_headings(MarkdownRenderer(heading_base=1).render(text)) == _same_headings(stock.render(text))
