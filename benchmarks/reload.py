@@ -11,7 +11,7 @@ do (temp file + rename) and waits for the page's load event. For each edit it re
   rebuild                the server's own figure ("rebuilt in N ms" on its standard error)
 
 and prints the median and the spread. `--papers N` generates (once, cached in benchmarks/out/) a site of N
-papers with benchmarks/corpus.py; without --root or --papers the repository's sample site is used.
+papers with benchmarks/corpus.py; without --root or --papers, a copy of the repository's sample site.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import os
 import queue
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,16 @@ OUT = REPO / "benchmarks" / "out"
 CHROMIUM = "/usr/bin/chromium"
 SERVE_START_TIMEOUT = 1800.0  # the first build of a large site
 RELOAD_TIMEOUT_MS = 1_800_000
+
+
+def sample_copy() -> Path:
+    """The repository's sample site, copied so that the benchmark's edits never touch the checkout."""
+    root = OUT / "reload-sample"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(REPO / "content", root / "content")
+    if (REPO / "sitegen.yaml").is_file():
+        shutil.copy2(REPO / "sitegen.yaml", root / "sitegen.yaml")
+    return root  # templates and static: the built-in theme, which is the repository's own
 
 
 def generate(papers: int) -> Path:
@@ -123,7 +134,7 @@ def slug_of(path: Path) -> str:
     return match.group(1).strip("'\"") if match else path.stem
 
 
-def measure(root: Path, edits: int) -> dict[str, list[float]]:
+def measure(root: Path, edits: int, pause: float) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     source = pick_paper(root)
@@ -156,7 +167,8 @@ def measure(root: Path, edits: int) -> dict[str, list[float]]:
                     f"{figures['loaded'][-1]:.0f} ms, server rebuild {rebuild or float('nan'):.0f} ms",
                     flush=True,
                 )
-                page.wait_for_timeout(300)  # let the search refresh and the stream settle between edits
+                # Let the background search refresh finish, so it does not slow the next rebuild down.
+                page.wait_for_timeout(pause * 1000)
             browser.close()
     finally:
         save_atomically(source, original)
@@ -179,11 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--root", type=Path, help="site folder (default: the repository's sample site)")
     where.add_argument("--papers", type=int, help="generate a site of N papers with benchmarks/corpus.py")
     parser.add_argument("--edits", type=int, default=7, help="edits to time (default 7)")
+    parser.add_argument("--pause", type=float, default=5.0, help="seconds between edits (default 5)")
     args = parser.parse_args(argv)
-    root = generate(args.papers) if args.papers else (args.root or REPO).resolve()
+    if args.papers:
+        root = generate(args.papers)
+    elif args.root:
+        root = args.root.resolve()
+    else:
+        root = sample_copy()
     count = len(list((root / "content" / "papers").glob("*.md")))
     print(f"site: {root} ({count} papers), {args.edits} edits", flush=True)
-    figures = measure(root, args.edits)
+    figures = measure(root, args.edits, args.pause)
     print(f"edit-to-reload, {count} papers:")
     print(summary("save -> reload start", figures["start"]))
     print(summary("save -> page loaded", figures["loaded"]))
