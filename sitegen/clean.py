@@ -351,7 +351,11 @@ _BLACKBOARD = {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "Q": "ℚ", "C": "ℂ", "E": 
 def _latex(p: _Pass, markdown: bool) -> None:
     p.sub("latex-linebreak", r"\\\\(?:\[[^\]]*\])?", " ")
     # references that mean nothing outside the paper: "as shown in~\cite{x}", "Table~\ref{t}"
-    p.sub("latex-reference", r"[ ~]*\\(?:cite[a-z]*|[cC]?ref|eqref|autoref|label|footnotemark)\*?(?:\[[^\]]*\])*\{[^{}]*\}", "")
+    p.sub(
+        "latex-reference",
+        r"[ ~]*\\(?:cite[a-z]*|[cC]?ref|eqref|autoref|label|footnotemark)\*?(?:\[[^\]]*\])*\{[^{}]*\}",
+        "",
+    )
     p.sub("latex-math", r"\\(?:left|right|[bB]igg?[lr]?)\s*(?:\.|(?=[()\[\]|/\\]))", "")
     p.sub("latex-math", r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", _fraction)
     p.sub("latex-math", r"\\sqrt\s*\{([^{}]*)\}", _root)
@@ -432,6 +436,33 @@ def _entities(p: _Pass) -> None:
     )
 
 
+_HTML_PAIR = re.compile(r"<(b|i|em|strong|u|tt|code|sub|sup|small|big)>(.{0,300}?)</\1>", re.I | re.S)
+_HTML_ATTR_PAIR = re.compile(r"<(span|font)\s[^<>]{0,200}>(.{0,300}?)</\1>", re.I | re.S)
+_HTML_LINK = re.compile(
+    r"<a\s[^<>]*?href=[\"']?(https?://[^\"'\s<>]+)[\"']?[^<>]*>(.{0,300}?)</a>", re.I | re.S
+)
+
+
+def _link(m: re.Match[str]) -> str:
+    url, text = m.group(1), m.group(2).strip()
+    return url if not text or text == url else f"{text} ({url})"
+
+
+def _html(p: _Pass) -> None:
+    """Inline HTML a scraper kept, only in closed pairs (so "a<b and c>d" stays): <sup>2</sup> becomes ²,
+    <a href=URL>text</a> becomes "text (URL)", other tags go and their text stays."""
+    p.sub(
+        "html",
+        re.compile(r"<sup>\s*([0-9+\-=()n]{1,4})\s*</sup>", re.I),
+        lambda m: m.group(1).translate(_SUPERSCRIPTS),
+    )
+    p.sub("html", _HTML_LINK, _link)
+    for _ in range(3):  # nested pairs, innermost first
+        p.sub("html", _HTML_PAIR, r"\2")
+        p.sub("html", _HTML_ATTR_PAIR, r"\2")
+    p.sub("html", re.compile(r"<br\s*/?>", re.I), " ")
+
+
 def _characters(p: _Pass) -> None:
     p.sub("invisible", r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "")
     p.sub("space", r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]", " ")
@@ -500,6 +531,7 @@ def residue(text: str) -> list[str]:
 def _clean(text: str, markdown: bool) -> Cleaned:
     p = _Pass(text)
     _characters(p)
+    _html(p)
     p.text, urls, url_repairs = _take_urls(p.text)
     _entities(p)
     _latex(p, markdown)

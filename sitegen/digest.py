@@ -111,9 +111,14 @@ _GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9\"'“$(\[])")
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
 _MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS["sept"] = 9
+_WEEKDAY = (
+    "(?:"
+    + "|".join(name.lower() for name in calendar.day_name)
+    + "|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)"
+)
 _MONTH = "(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_LINE = re.compile(
-    rf"(?i)^(?:(?:published\s+on|updated|date)\s*:?\s*)?(?:"
+    rf"(?i)^(?:(?:published\s+on|updated|date)\s*:?\s*)?(?:{_WEEKDAY},?\s+)?(?:"
     rf"{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?"
     rf"|(?P<day2>\d{{1,2}})\s+{_MONTH.replace('month', 'month2')}(?:,?\s+(?P<year2>\d{{4}}))?"
     rf"|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}}))$"

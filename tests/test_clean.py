@@ -65,6 +65,10 @@ REPAIRS = [
     ("achieves $>90\\%$ accuracy", "achieves >90% accuracy"),
     ("the set $\\{0, 1\\}^n$", "the set {0, 1}^n"),
     ("\\textsc{LLaMA}-2 and \\texttt{code}", "LLaMA-2 and code"),
+    # inline HTML a scraper kept, in closed pairs only
+    ("x<sup>2</sup> and H<sub>2</sub>O", "x² and H2O"),
+    ("<i>In vivo</i> and <b><i>both</i></b><br/>next", "In vivo and both next"),
+    ('see <a href="https://x.org/a">our code</a>.', "see our code (https://x.org/a)."),
     # quotes, non-breaking spaces, dashes
     ("creates ``short-sighted'' interactions", "creates “short-sighted” interactions"),
     ('encouraged to ``learn to learn" from', "encouraged to “learn to learn” from"),
@@ -102,6 +106,7 @@ UNTOUCHED = [
     "The Q&A split and Split & Merge.",
     "p(y|x) for x in X, m > n, (<600M MACs).",
     "Use --help to see the options of the CLI tool.",
+    "if a<b and c>d then",
     "Scores rise from 15.0 -> 13.89 on WIKI.",
     "CO_2 emissions and p_d(y) estimates.",
     "Who's Harry Potter? Approximate Unlearning in LLMs",
@@ -167,7 +172,11 @@ URLS = [
         "https://example.org/a_b",
         "See <https://example.org/a_b>.",
     ),
-    ("Code: \\url{https://example.org/code}.", "https://example.org/code", "Code: <https://example.org/code>."),
+    (
+        "Code: \\url{https://example.org/code}.",
+        "https://example.org/code",
+        "Code: <https://example.org/code>.",
+    ),
     (
         "The page https://en.wikipedia.org/wiki/Mamba_(disambiguation) lists it.",
         "https://en.wikipedia.org/wiki/Mamba_(disambiguation)",

@@ -258,7 +258,19 @@ def test_feb_29_in_a_year_without_one():
         resolve_date("Feb 29", TODAY, 2026)
 
 
-@pytest.mark.parametrize("text", ["Mar 13", "March 13", "mar. 13", "13 Mar", "March 13, 2026", "2026-03-13"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mar 13",
+        "March 13",
+        "mar. 13",
+        "13 Mar",
+        "March 13, 2026",
+        "2026-03-13",
+        "Thursday, Mar 13",
+        "Fri 13 Mar",
+    ],
+)
 def test_date_lines(text):
     assert parse_date_text(text) is not None
 

@@ -516,3 +516,16 @@ def test_insert_field():
     )
     with pytest.raises(FrontMatterError):
         insert_field(text, "title", "B")
+
+
+def test_the_sample_site_is_the_import_of_its_digests(tmp_path):
+    """Importing the committed digests again into a copy of content/ changes nothing (the commands are in
+    content/digests/README.md)."""
+    root = tmp_path / "site"
+    shutil.copytree(REPO / "content", root / "content")
+    before = snapshot(root)
+    digests = root / "content" / "digests"
+    import_digests(root, [digests / seed("003").name], year=2026, today=TODAY)
+    import_digests(root, [digests / seed("002").name], day=date(2026, 3, 12), today=TODAY)
+    import_digests(root, [digests / seed("000").name, digests / seed("001").name], year=2026, today=TODAY)
+    assert snapshot(root) == before
