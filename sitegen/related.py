@@ -47,6 +47,7 @@ from sitegen.model import Paper
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
 FORMAT_VERSION = 1
+_MAGIC = b"sitegen-related\n"
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
@@ -87,7 +88,7 @@ class RelatedOptions:
     max_df: float = 0.1
     # max_df never cuts below this many papers, so a small site keeps its topical words.
     max_df_floor: int = 20
-    max_terms: int = 16
+    max_terms: int = 12
     max_postings: int = 200
 
 
@@ -150,7 +151,7 @@ def tokenize(text: str) -> list[str]:
     return [term for token in _tokens(text) for term in token_terms(token.decode("ascii"))]
 
 
-# A paper's analysis: its distinct terms in sorted order and their title-weighted counts (at most 255).
+# A paper's analysis: its distinct terms and their title-weighted counts (at most 255).
 Analysis = tuple[tuple[str, ...], tuple[int, ...]]
 
 
@@ -171,6 +172,7 @@ class Analyzer:
         if unseen:
             if len(memo) > 500_000:  # a pathological input must not grow the memo without end
                 memo.clear()
+                self._interned.clear()
                 unseen = set(tokens)
             setdefault = self._interned.setdefault
             for token in unseen:
@@ -182,16 +184,11 @@ class Analyzer:
         counts = Counter(chain(self._terms(abstract)))
         if self.title_weight:
             counts.update(chain(self._terms(title) * self.title_weight))
-        terms = tuple(sorted(counts))
-        values = tuple(map(counts.__getitem__, terms))
+        terms = tuple(counts)  # in order of first appearance: a function of the text, like the counts
+        values = tuple(counts.values())
         if values and max(values) > 255:
             values = tuple(min(c, 255) for c in values)
         return terms, values
-
-    def intern(self, analysis: Analysis) -> Analysis:
-        """The same analysis sharing this analyzer's term strings (for analyses read from a cache)."""
-        setdefault = self._interned.setdefault
-        return tuple(setdefault(t, t) for t in analysis[0]), tuple(analysis[1])
 
 
 def content_hash(paper: Paper) -> str:
@@ -213,20 +210,26 @@ _TF = [0.0] + [1.0 + math.log(n) for n in range(1, 256)]
 def make_vector(analysis: Analysis, idf: dict[str, float], max_terms: int) -> Vector:
     """The `max_terms` heaviest TF-IDF terms (ties by term), L2-normalised and rounded to integers."""
     terms, counts = analysis
-    # (-weight, term): one ascending sort orders by weight descending, then term; unknown terms weigh 0.
-    weights = map(float.__mul__, map(_TF.__getitem__, counts), map(idf.get, terms, repeat(0.0)))
-    heaviest = sorted(zip(map(float.__neg__, weights), terms, strict=True))[:max_terms]
+    weights = list(map(float.__mul__, map(_TF.__getitem__, counts), map(idf.get, terms, repeat(0.0))))
+    if len(weights) > max_terms:
+        threshold = heapq.nlargest(max_terms, weights)[-1]
+        heaviest = list(compress(zip(weights, terms, strict=True), map(threshold.__le__, weights)))
+        if len(heaviest) > max_terms:  # ties at the threshold: the first terms in sorted order win
+            heaviest.sort(key=lambda item: (-item[0], item[1]))
+            del heaviest[max_terms:]
+    else:
+        heaviest = list(zip(weights, terms, strict=True))
     norm = math.sqrt(math.fsum(w * w for w, _ in heaviest))
     if not norm:
         return ()
-    scale = -SCALE / norm
+    scale = SCALE / norm
     return tuple(sorted((t, q) for w, t in heaviest if (q := round(w * scale)) > 0))
 
 
 def _rank(scores: dict[int, int], depth: int) -> Row:
     """The `depth` best (score, number) pairs: highest score first, ties by number (= slug) ascending."""
     if len(scores) > depth:
-        threshold = sorted(scores.values(), reverse=True)[depth - 1]
+        threshold = heapq.nlargest(depth, scores.values())[-1]
         keep = compress(scores, map(threshold.__le__, scores.values()))
     else:
         keep = iter(scores)
@@ -310,6 +313,8 @@ def _scores(i: int, vector: Vector, postings: _Postings) -> dict[int, int]:
 
 def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
     """The part of paper i's vector that the postings carry (what it is actually scored on)."""
+    if all(len(postings.full[t]) <= postings.limit for t, _ in vector):
+        return vector
     return tuple((t, w) for t, w in vector if postings.carries(t, i))
 
 
@@ -347,6 +352,9 @@ class RelatedIndex:
         self._vectors: list[Vector] = []
         self._effective: list[Vector] = []
         self._postings: _Postings | None = None
+        # A loaded cache: the body not yet decoded, and vectors decoded but not yet in use.
+        self._body: bytes | None = None
+        self._loaded_vectors: list[Vector] | None = None
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -357,6 +365,7 @@ class RelatedIndex:
         if hashes == self._hashes and len(self._rows) == len(hashes):
             return self._result()
         self.dirty = True
+        self._read_body()
         old_hashes = self._hashes
         for paper in papers:
             h = hashes[paper.slug]
@@ -377,21 +386,29 @@ class RelatedIndex:
         return self._result()
 
     def save(self, path: Path) -> None:
-        """Write atomically (temp file + rename): a crash leaves the old cache or none, never half of one."""
-        data = {
+        """Write atomically (temp file + rename): a crash leaves the old cache or none, never half of one.
+
+        Two parts: a small header (the content hashes and ranked lists, all a build with nothing changed
+        needs) and the body (term counts and vectors, read only when something changed).
+        """
+        header = {
             "version": FORMAT_VERSION,
             "python": sys.version_info[:2],
             "options": astuple(self.options),
-            "analyses": self._analyses,
             "hashes": self._hashes,
             "rows": self._rows,
         }
-        blob = zlib.compress(marshal.dumps(data), 1)
+        if self._body is not None:  # loaded and never needed: write it back as it was read
+            body = self._body
+        else:
+            vectors = self._vectors if self._postings is not None else None
+            body = zlib.compress(marshal.dumps({"analyses": self._analyses, "vectors": vectors}), 1)
+        head = zlib.compress(marshal.dumps(header), 1)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
+                handle.write(_MAGIC + len(head).to_bytes(8, "big") + head + body)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -403,27 +420,47 @@ class RelatedIndex:
         """The index saved at `path`; an empty one if it is missing, unreadable, or of other version/options.
 
         The cache is marshal data (fast, and unlike pickle it cannot run code when read); it is tied to the
-        Python version that wrote it.
+        Python version that wrote it. Only the header is decoded here; the body when an update needs it.
         """
         index = cls(options)
         try:
-            data = marshal.loads(zlib.decompress(path.read_bytes()))
+            data = path.read_bytes()
+            if not data.startswith(_MAGIC):
+                return index
+            start = len(_MAGIC) + 8
+            end = start + int.from_bytes(data[len(_MAGIC) : start], "big")
+            header = marshal.loads(zlib.decompress(data[start:end]))
             if (
-                data["version"] != FORMAT_VERSION
-                or data["python"] != sys.version_info[:2]
-                or data["options"] != astuple(index.options)
+                header["version"] != FORMAT_VERSION
+                or header["python"] != sys.version_info[:2]
+                or header["options"] != astuple(index.options)
+                or len(header["rows"]) != len(header["hashes"])
             ):
                 return index
-            analyses, hashes, rows = data["analyses"], data["hashes"], data["rows"]
-            intern = index._analyzer.intern
-            index._analyses = {h: intern(a) for h, a in analyses.items()}
-            if set(hashes.values()) <= index._analyses.keys() and len(rows) == len(hashes):
-                index._hashes = dict(hashes)
-                index._slugs = sorted(hashes)
-                index._rows = [[(s, j) for s, j in row] for row in rows]
+            index._hashes = dict(header["hashes"])
+            index._slugs = sorted(index._hashes)
+            index._rows = [[(score, j) for score, j in row] for row in header["rows"]]
+            index._body = data[end:]
         except (OSError, EOFError, ValueError, TypeError, KeyError, zlib.error):
             return cls(options)
         return index
+
+    def _read_body(self) -> None:
+        """Decode the cached term counts and vectors; a broken body means a cold start, never a wrong list."""
+        if self._body is None:
+            return
+        blob, self._body = self._body, None
+        try:  # a damaged body fails its checksum in zlib; marshal keeps the term strings shared
+            body = marshal.loads(zlib.decompress(blob))
+            analyses, vectors = dict(body["analyses"]), body["vectors"]
+        except (EOFError, ValueError, TypeError, KeyError, zlib.error):
+            analyses, vectors = {}, None
+        if not set(self._hashes.values()) <= analyses.keys():
+            self._hashes, self._slugs, self._rows = {}, [], []
+            return
+        self._analyses.update(analyses)
+        if isinstance(vectors, list) and len(vectors) == len(self._slugs):
+            self._loaded_vectors = vectors
 
     # -- computation ----------------------------------------------------------------------------------------
 
@@ -441,7 +478,7 @@ class RelatedIndex:
         }
 
     def _ensure_derived(self) -> None:
-        """Document frequencies, vectors and postings of the papers (after a load: from the analyses)."""
+        """Document frequencies, vectors and postings of the papers (after a load: from the cached body)."""
         if self._postings is not None:
             return
         analyses = [self._analyses[self._hashes[slug]] for slug in self._slugs]
@@ -449,15 +486,18 @@ class RelatedIndex:
         for terms, _ in analyses:
             self._df.update(terms)
         self._idf = self._make_idf(self._df)
-        max_terms = self.options.max_terms
-        self._vectors = [make_vector(a, self._idf, max_terms) for a in analyses]
-        self.stats["vectors"] += len(self._vectors)
+        if self._loaded_vectors is not None:
+            self._vectors, self._loaded_vectors = self._loaded_vectors, None
+        else:
+            max_terms = self.options.max_terms
+            self._vectors = [make_vector(a, self._idf, max_terms) for a in analyses]
+            self.stats["vectors"] += len(self._vectors)
         self._postings = _Postings(self._vectors, self.options.max_postings)
         self._effective = [_effective(i, v, self._postings) for i, v in enumerate(self._vectors)]
 
     def _compute_all(self) -> None:
         self._slugs = sorted(self._hashes)
-        self._postings = None
+        self._postings = self._loaded_vectors = None
         self._ensure_derived()
         assert self._postings is not None
         depth, postings = self.options.k, self._postings

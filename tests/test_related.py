@@ -251,6 +251,40 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.stats["analyzed"] == 1
 
 
+def test_loaded_index_reuses_cached_vectors_and_saves_unread_parts_unchanged(tmp_path):
+    papers = random_corpus(random.Random(5), 80)
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    index = RelatedIndex()
+    index.update(papers)
+    index.save(first)
+    untouched = RelatedIndex.load(first)
+    untouched.update(papers)
+    untouched.save(second)  # its body was never decoded: written back as read, still usable below
+    assert second.read_bytes().endswith(first.read_bytes()[-1000:])
+
+    edited = papers[:]
+    edited[3] = dataclasses.replace(edited[3], body=edited[3].abstract + " theorem")
+    loaded = RelatedIndex.load(second)
+    assert loaded.update(edited) == related_papers(edited)
+    assert loaded.stats["analyzed"] == 1 and loaded.stats["vectors"] < 80  # the others came from the cache
+
+
+def test_broken_cache_body_means_a_cold_start(tmp_path):
+    papers = cluster_corpus()
+    path = tmp_path / "related.bin"
+    index = RelatedIndex()
+    index.update(papers)
+    index.save(path)
+    path.write_bytes(path.read_bytes()[:-40])  # header intact, body cut short
+    edited = papers[:]
+    edited[0] = dataclasses.replace(edited[0], title="Speech audio")
+    loaded = RelatedIndex.load(path)
+    assert loaded.update(papers) == related_papers(papers)  # nothing changed: the header suffices
+    loaded = RelatedIndex.load(path)
+    assert loaded.update(edited) == related_papers(edited)
+    assert loaded.stats["analyzed"] == len(papers)
+
+
 @pytest.mark.parametrize("content", [b"", b"garbage", b"x\x9c\x03\x00\x00\x00\x00\x01"])
 def test_unreadable_cache_means_a_cold_start(tmp_path, content):
     path = tmp_path / "related.bin"
