@@ -41,8 +41,11 @@ class Urls:
         return self.base_url + _quote(site_path)
 
     def content_link(self, href: str) -> str:
-        """A link written by hand in Markdown: '/papers/x/' means the site's root, not the host's."""
-        if href.startswith("/") and not href.startswith("//") and not href.startswith(self.base_path):
+        """A link in Markdown content: '/papers/x/' means the site's root, not the host's, and a
+        protocol-relative '//host/x' (linkified from scraped text like "https: //github.com/x") gets https."""
+        if href.startswith("//"):
+            return "https:" + href
+        if href.startswith("/") and not href.startswith(self.base_path):
             return self.base_path + href[1:]
         return href
 

@@ -103,7 +103,7 @@ def test_root_relative_links_get_the_base_path():
     assert 'href="/review/papers/a/"' in html
     assert 'href="https://o.org/x"' in html
     assert 'href="rel/"' in html
-    assert 'href="//cdn.x/y"' in html
+    assert 'href="https://cdn.x/y"' in html
     assert 'href="/review/ok/"' in html
     assert 'src="/review/img/i.png"' in html
 
