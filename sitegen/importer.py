@@ -9,6 +9,9 @@ An existing page is never rewritten: the only edit is appending the new digest d
 the list's own style. On a page's very first import (a hand-made page without `digests:`), absent `tags` and
 `links` are filled in and an empty body gets the abstract; once a page has digests, a missing `tags:` line
 means the curator removed it, and it stays removed.
+
+A site without content/taxonomy.yaml gets sitegen's default taxonomy written there by its first import, so that
+papers are tagged and the curator has a file to edit.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from sitegen.clean import clean_abstract, clean_title
 from sitegen.config import load_config, site_path
 from sitegen.digest import DigestEntry, DigestError, ParsedDigest, read_digest, resolve_date
-from sitegen.errors import Diagnostic, SitegenError
+from sitegen.errors import Diagnostic, SitegenError, display_path
 from sitegen.frontmatter import (
     FrontMatterError,
     add_list_item,
@@ -39,7 +42,7 @@ from sitegen.frontmatter import (
 )
 from sitegen.model import parse_iso_date
 from sitegen.slugs import title_key, unique_slug
-from sitegen.taxonomy import Taxonomy, assign_tags, load_taxonomy
+from sitegen.taxonomy import Taxonomy, assign_tags, default_taxonomy, load_taxonomy, parse_taxonomy
 
 PAGE_FIELDS = ("title", "slug", "digests", "tags", "links")
 
@@ -56,6 +59,7 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     repaired: int = 0
     written: list[Path] = field(default_factory=list)
+    scaffolded: Path | None = None  # the default taxonomy, written because the site had none
 
     @property
     def anomalies(self) -> int:
@@ -64,10 +68,13 @@ class ImportResult:
     def summary(self) -> str:
         digests = f"{self.digests} digest{'s' if self.digests != 1 else ''}"
         anomalies = f"{self.anomalies} anomal{'ies' if self.anomalies != 1 else 'y'}"
-        return (
+        line = (
             f"{digests} read, {self.listed} papers listed: {len(self.new)} new, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged; {self.repaired} with repaired text; {anomalies}"
         )
+        if self.scaffolded is not None:
+            line += f"; default tags written to {display_path(self.scaffolded)}"
+        return line
 
 
 @dataclass(slots=True)
@@ -366,7 +373,11 @@ def import_digests(
 
     # 1. read and check everything; nothing is written unless all of it is usable
     digests, warnings = _read_digests(list(files), day, year, today)
-    taxonomy_result = load_taxonomy(content / "taxonomy.yaml")
+    taxonomy_path = content / "taxonomy.yaml"
+    scaffold = None if taxonomy_path.exists() else default_taxonomy()
+    taxonomy_result = (
+        load_taxonomy(taxonomy_path) if scaffold is None else parse_taxonomy(scaffold, taxonomy_path)
+    )
     if taxonomy_result.errors:
         raise SitegenError(taxonomy_result.diagnostics, exit_code=2)
     warnings += taxonomy_result.diagnostics
@@ -436,6 +447,9 @@ def import_digests(
 
     # 3. compute every file's new bytes, then write
     planned: list[tuple[Path, bytes]] = []
+    if scaffold is not None:  # a site without tags gets the default taxonomy, to edit
+        planned.append((taxonomy_path, scaffold))
+        result.scaffolded = taxonomy_path
     for digest in digests:
         source = digests_dir / _source_name(digest, digests_dir)
         if source.resolve() != digest.path.resolve():

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -28,6 +29,7 @@ from sitegen.frontmatter import FrontMatterError, decode, parse_yaml
 from sitegen.model import SLUG_RE
 
 DEFAULT_MAX_TAGS = 4
+DEFAULT_TAXONOMY = "default_taxonomy.yaml"
 TITLE_WEIGHT = 3
 
 
@@ -241,18 +243,30 @@ class _Loader:
         )
 
 
+def default_taxonomy() -> bytes:
+    """The taxonomy sitegen ships (the sample site's), for a site that has none yet."""
+    return resources.files("sitegen").joinpath(DEFAULT_TAXONOMY).read_bytes()
+
+
 def load_taxonomy(path: Path) -> TaxonomyResult:
     """Read the taxonomy file; a missing file is an empty taxonomy. Problems come back as diagnostics."""
-    loader = _Loader(path)
     if not path.is_file():
         return TaxonomyResult(Taxonomy())
     try:
-        text, _ = decode(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), f"cannot read: {exc.strerror}")])
+    return parse_taxonomy(data, path)
+
+
+def parse_taxonomy(data: bytes, path: Path) -> TaxonomyResult:
+    """Taxonomy file contents -> rules; `path` is only used to name the file in diagnostics."""
+    loader = _Loader(path)
+    try:
+        text, _ = decode(data)
         _data, root = parse_yaml(text)
     except FrontMatterError as exc:
         return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), exc.message, max(exc.line - 1, 1), exc.col)])
-    except OSError as exc:
-        return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), f"cannot read: {exc.strerror}")])
     top = _mapping(root) if root is not None else {}
     tags_node = top.get("tags", (None, None))[1]
     if not isinstance(tags_node, yaml.SequenceNode):

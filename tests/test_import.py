@@ -19,6 +19,7 @@ from sitegen.errors import Report, SitegenError, display_path
 from sitegen.frontmatter import FrontMatterError, add_list_item, decode, insert_field, parse
 from sitegen.importer import import_digests, write_if_changed
 from sitegen.model import load_digests, load_paper
+from sitegen.taxonomy import default_taxonomy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digests"
 TAXONOMY = REPO / "content" / "taxonomy.yaml"
@@ -529,3 +530,19 @@ def test_the_sample_site_is_the_import_of_its_digests(tmp_path):
     import_digests(root, [digests / seed("002").name], day=date(2026, 3, 12), today=TODAY)
     import_digests(root, [digests / seed("000").name, digests / seed("001").name], year=2026, today=TODAY)
     assert snapshot(root) == before
+
+
+def test_a_site_without_taxonomy_gets_the_default_one(tmp_path, run):
+    root = tmp_path / "bare"
+    root.mkdir()
+    result = run("import", DIGEST, "--root", root)
+    assert result.code == 0, result.err
+    taxonomy = root / "content" / "taxonomy.yaml"
+    assert result.out.strip().endswith(f"; default tags written to {display_path(taxonomy)}")
+    assert taxonomy.read_bytes() == default_taxonomy()
+    assert (
+        "unlearning"
+        in fields(root / "content" / "papers" / "single-layer-single-gradient-unlearning.md")["tags"]
+    )
+    again = run("import", DIGEST, "--root", root)
+    assert "default tags" not in again.out

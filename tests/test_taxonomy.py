@@ -12,7 +12,17 @@ from conftest import REPO, SEEDS
 from sitegen.clean import clean_abstract, clean_title
 from sitegen.digest import read_digest
 from sitegen.slugs import title_key
-from sitegen.taxonomy import TagRule, Taxonomy, assign_tags, compile_pattern, coverage, load_taxonomy, matcher
+from sitegen.taxonomy import (
+    TagRule,
+    Taxonomy,
+    assign_tags,
+    compile_pattern,
+    coverage,
+    default_taxonomy,
+    load_taxonomy,
+    matcher,
+    parse_taxonomy,
+)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -138,16 +148,19 @@ def seed_papers() -> list[tuple[str, str]]:
 
 
 @functools.cache
-def shipped() -> Taxonomy:
-    result = load_taxonomy(REPO / "content" / "taxonomy.yaml")
+def shipped(which: str = "sample") -> Taxonomy:
+    """The sample site's taxonomy, or the default one that sitegen writes into a site that has none."""
+    path = REPO / "content" / "taxonomy.yaml"
+    result = load_taxonomy(path) if which == "sample" else parse_taxonomy(default_taxonomy(), path)
     assert result.diagnostics == []
     return result.taxonomy
 
 
-def test_shipped_taxonomy_coverage_on_the_seeds():
+@pytest.mark.parametrize("which", ["sample", "default"])
+def test_shipped_taxonomy_coverage_on_the_seeds(which):
     papers = seed_papers()
     assert len(papers) == 544
-    share, counts = coverage(shipped(), papers)
+    share, counts = coverage(shipped(which), papers)
     largest = max(counts.values()) / len(papers)
     print(f"\ncoverage {share:.1%}, largest tag {max(counts, key=counts.get)} {largest:.1%}")
     assert share >= 0.97
