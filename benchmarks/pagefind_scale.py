@@ -170,11 +170,21 @@ def bundle_stats(bundle: Path) -> tuple[float, int]:
     return sum(p.stat().st_size for p in files) / 2**20, len(files)
 
 
-def run_pagefind(site: Path, glob: str | None, runs: int) -> tuple[Measurement, float, int]:
-    binary = find_pagefind()
-    cmd = [binary, "--site", site, "--force-language", "en"]
-    if glob:
-        cmd += ["--glob", glob]
+def run_pagefind(
+    site: Path, glob: str | None, runs: int, shard_pages: int = 0, jobs: int = 1
+) -> tuple[Measurement, float, int]:
+    """Pagefind over `site`: the binary itself, or (shard_pages > 0) sitegen's sharded index_site."""
+    if shard_pages:
+        code = (
+            "import sys; from pathlib import Path; from sitegen.search import index_site; "
+            "r = index_site(Path(sys.argv[1]), glob=sys.argv[2], shard_pages=int(sys.argv[3]), "
+            "jobs=int(sys.argv[4]), force_language='en'); print(r.summary())"
+        )
+        cmd = [sys.executable, "-c", code, site, glob or PAPER_GLOB, str(shard_pages), str(jobs)]
+    else:
+        cmd = [find_pagefind(), "--site", site, "--force-language", "en"]
+        if glob:
+            cmd += ["--glob", glob]
 
     def clean() -> None:
         shutil.rmtree(site / "pagefind", ignore_errors=True)
@@ -186,7 +196,7 @@ def run_pagefind(site: Path, glob: str | None, runs: int) -> tuple[Measurement, 
 
 def indexed_count(output: str) -> str:
     for line in output.splitlines():
-        if "Indexed" in line and "page" in line:
+        if ("Indexed" in line and "page" in line) or line.startswith("search index:"):
             return line.strip()
     return "?"
 
@@ -198,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="runs per size (median reported)")
     parser.add_argument("--glob", default=None, help=f"pagefind --glob (e.g. {PAPER_GLOB!r}; default: all)")
     parser.add_argument("--no-lists", action="store_true", help="write paper pages only")
+    parser.add_argument(
+        "--shard-pages", type=int, default=0, help="run sitegen's index_site with this shard size"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="shards indexed at a time (with --shard-pages)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     sizes = sorted(set(args.sizes))
@@ -216,13 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         (source / "order.txt").write_text("\n".join(p.parent.name for p in pages))
         marker.write_text(f"{largest} {args.seed} {not args.no_lists}")
         print(f"wrote {largest} pages in {source}")
-    print(f"pagefind: {find_pagefind()}  glob: {args.glob or '(default: all HTML)'}")
-    print(f"{'pages':>8} {'wall s':>8} {'peak MB':>8} {'CPU s':>8} {'bundle MB':>10} {'files':>7}  indexed")
+    how = (
+        f"index_site, shards of {args.shard_pages}, {args.jobs} at a time" if args.shard_pages else "pagefind"
+    )
+    print(f"{how}: {find_pagefind()}  glob: {args.glob or '(default: all HTML)'}")
+    header = f"{'wall s':>8} {'peak MB':>8} {'total MB':>8} {'CPU s':>8} {'bundle MB':>10} {'files':>7}"
+    print(f"{'pages':>8} {header}  indexed")
     for n in sizes:
         site = source if n == largest else args.workdir / f"site-{n}"
         if n != largest:
             link_subset(source, pages, n, site)
-        result, size, files = run_pagefind(site, args.glob, args.runs)
+        result, size, files = run_pagefind(site, args.glob, args.runs, args.shard_pages, args.jobs)
         if not result.ok:
             print(
                 f"{n:>8} FAILED (exit {result.returncode}) after {result.seconds:.1f} s, "
@@ -231,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             print(result.tail(10))
             continue
         print(
-            f"{n:>8} {result.seconds:>8.1f} {result.max_rss_mb:>8.0f} {result.cpu_seconds:>8.1f} "
-            f"{size:>10.1f} {files:>7}  {indexed_count(result.stdout)}"
+            f"{n:>8} {result.seconds:>8.1f} {result.max_rss_mb:>8.0f} {result.peak_total_mb:>8.0f} "
+            f"{result.cpu_seconds:>8.1f} {size:>10.1f} {files:>7}  {indexed_count(result.stdout)}"
         )
     return 0
 
