@@ -28,7 +28,8 @@ from sitegen.urls import Link, classify_link
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SUMMARY_CHARS = 300
 DESCRIPTION_CHARS = 200
-HOME_PER_DIGEST = 6  # paper titles shown per digest on the home page
+HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
+HOME_PER_DIGEST = 4  # and for each earlier one
 
 
 @dataclass(slots=True, eq=False)
@@ -345,6 +346,7 @@ def plan_pages(
                 "page": PageMeta(urls.HOME, "home", site_title, config.description, feed=urls.FEED),
                 "latest": index.digests[: config.home_digests],
                 "home_per_digest": HOME_PER_DIGEST,
+                "home_featured": HOME_FEATURED,
                 "tags": index.tags_by_count,
                 "rising_chart": charts.rising,
             },
