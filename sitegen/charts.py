@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from html import escape
 
 # Logical canvas; the SVG scales to its container's width, so these are proportions, not pixels.
-WIDTH = 560
+WIDTH = 720
 FONT = 13
 CHAR = FONT * 0.58  # average advance of a character, to fit labels
 BAR_OPACITY = ".8"
@@ -157,7 +157,7 @@ def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) ->
             svg.line(left, y, WIDTH - right, y, "chart-grid", ".15")
         svg.text(left - 6, y + FONT * 0.35, _count(tick), anchor="end")
     slot = plot_w / len(bins)
-    gap = min(slot * 0.2, 4) if slot > 3 else 0
+    bar_w = min(slot - (min(slot * 0.2, 4) if slot > 3 else 0), 48)  # a few digests: bars, not slabs
     for i, (label, count, url, digests) in enumerate(bins):
         if not count:
             continue
@@ -165,19 +165,18 @@ def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) ->
         tip = f"{label}: {_plural(count, noun)}"
         if unit != "digest":
             tip += f" in {_plural(digests, 'digest')}"
-        svg.bar((left + i * slot + gap / 2, top_margin + plot_h - h, max(slot - gap, 0.5), h), tip, url)
+        svg.bar((left + (i + 0.5) * slot - bar_w / 2, top_margin + plot_h - h, max(bar_w, 0.5), h), tip, url)
     baseline = top_margin + plot_h
     svg.line(left, baseline, WIDTH - right, baseline, "chart-axis", ".5")
     # At most one date label per ~12 characters of width: the first, the last, and evenly between.
     labels = min(len(bins), max(int(plot_w // (CHAR * 12)), 2))
     shown = sorted({round(i * (len(bins) - 1) / (labels - 1)) for i in range(labels)}) if labels > 1 else [0]
     for i in shown:
-        if len(shown) > 1 and i == shown[0]:
-            x, anchor = left, "start"
-        elif len(shown) > 1 and i == shown[-1]:
-            x, anchor = WIDTH - right, "end"
-        else:
-            x, anchor = left + (i + 0.5) * slot, "middle"
+        x, anchor = left + (i + 0.5) * slot, "middle"
+        if x - CHAR * 5 < left - 4:  # a centred date would stick out: align it with the plot's edge
+            x, anchor = max(x - bar_w / 2, 0), "start"
+        elif x + CHAR * 5 > WIDTH:
+            x, anchor = min(x + bar_w / 2, WIDTH), "end"
         svg.text(x, baseline + FONT + 4, bins[i][0], anchor=anchor)
     return svg.markup()
 
@@ -293,30 +292,41 @@ def rising_tags(
 # -- which tags rise -----------------------------------------------------------------------------------------
 
 
+def rising_window(digest_count: int, recent: int = 3) -> int:
+    """How many of the latest digests `rising_tag_rows` compares with the rest: `recent`, but never more than
+    there are earlier digests to compare with (a young site with 4 digests compares the latest 2 with 2)."""
+    return max(min(recent, digest_count // 2), 0)
+
+
 def rising_tag_rows(
     tag_dates: dict[str, list[str]],
     digest_dates: Sequence[str],
     recent: int = 3,
     *,
     min_recent: int = 2,
-    limit: int | None = None,
+    min_rise: float = 1.2,
+    limit: int | None = 8,
 ) -> list[tuple[str, int, int]]:
     """Which tags rise: tag_dates maps tag slug -> the digest dates of its papers (one per paper and date).
 
     Returns (tag slug, count in the `recent` latest digests, count in the earlier ones), most rising first.
 
-    A tag rises when its share of all tag mentions in the latest `recent` digests is above its share in the
-    digests before. Shares, not counts, so that a bigger digest does not lift every tag. The score compares
-    the recent count r with the count E expected at the earlier share, smoothed by one on both sides:
-    log((r + 1) / (E + 1)). The smoothing keeps a tag seen once recently and never before from topping the
-    list; a tag needs at least `min_recent` recent papers and r > E. Ties: higher recent count, then slug.
-    Nothing rises without digests both before and in the window (there is no trend to speak of).
+    The window is `rising_window(len(digest_dates), recent)` digests: the latest `recent`, fewer when there
+    are not as many earlier digests to compare with; pass the same number to `rising_tags` for its labels.
+    A tag rises when its share of all tag mentions in the window is above its share in the digests before.
+    Shares, not counts, so that a bigger digest does not lift every tag. The score compares the recent count
+    r with the count E expected at the earlier share, smoothed by one on both sides: log((r + 1) / (E + 1)).
+    The smoothing keeps a tag seen once recently and never before from topping the list; a tag needs at least
+    `min_recent` recent papers and (r + 1) / (E + 1) >= `min_rise` (a few percent is noise, not a rise).
+    Ties: higher recent count, then slug. At most `limit` rows (None: all). Nothing rises with fewer than two
+    digests: there is no trend to speak of.
     """
     dates = sorted(set(digest_dates))
-    if recent < 1 or len(dates) <= recent:
+    window_size = rising_window(len(dates), recent)
+    if window_size < 1:
         return []
-    window = set(dates[-recent:])
-    earlier_dates = set(dates[:-recent])
+    window = set(dates[-window_size:])
+    earlier_dates = set(dates[:-window_size])
     counts: dict[str, tuple[int, int]] = {}
     for slug, tag_days in tag_dates.items():
         r = sum(1 for d in tag_days if d in window)
@@ -329,8 +339,9 @@ def rising_tag_rows(
     scored = []
     for slug, (r, e) in counts.items():
         expected = e * total_recent / total_earlier
-        if r >= min_recent and r > expected:
-            scored.append((-math.log((r + 1) / (expected + 1)), -r, slug, e))
+        rise = (r + 1) / (expected + 1)
+        if r >= min_recent and rise >= min_rise:
+            scored.append((-math.log(rise), -r, slug, e))
     scored.sort()
     rows = [(slug, -neg_r, e) for _, neg_r, slug, e in scored]
     return rows if limit is None else rows[:limit]

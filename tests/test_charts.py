@@ -209,3 +209,21 @@ def test_rising_ties_break_by_recent_count_then_slug():
         "base": spread([5] * 4, dates),
     }
     assert [s for s, _, _ in charts.rising_tag_rows(tag_dates, dates, recent=1)] == ["a", "b"]
+
+
+def test_rising_window_leaves_as_many_digests_before_as_in_it():
+    assert [charts.rising_window(n) for n in range(9)] == [0, 0, 1, 1, 2, 2, 3, 3, 3]
+    assert charts.rising_window(100, recent=5) == 5
+    dates = days(4)  # a young site: the latest 2 against the 2 before
+    tag_dates = {"up": spread([0, 1, 4, 4], dates), "flat": spread([4, 4, 4, 4], dates)}
+    assert charts.rising_tag_rows(tag_dates, dates) == [("up", 8, 1)]
+
+
+def test_rising_tag_rows_keeps_the_top_eight_by_default_and_ignores_small_rises():
+    dates = days(10)
+    tag_dates = {f"t{i}": spread([1] * 7 + [2 + i] * 3, dates) for i in range(12)}
+    tag_dates["base"] = spread([40] * 10, dates)
+    tag_dates["slight"] = spread([10] * 7 + [11] * 3, dates)  # 10% more: noise
+    rows = charts.rising_tag_rows(tag_dates, dates)
+    assert len(rows) == 8 and rows[0][0] == "t11"
+    assert "slight" not in {s for s, _, _ in charts.rising_tag_rows(tag_dates, dates, limit=None)}
