@@ -10,8 +10,8 @@ the list's own style. On a page's very first import (a hand-made page without `d
 `links` are filled in and an empty body gets the abstract; once a page has digests, a missing `tags:` line
 means the curator removed it, and it stays removed.
 
-A site without content/taxonomy.yaml gets sitegen's default taxonomy written there by its first import, so that
-papers are tagged and the curator has a file to edit.
+A site without content/taxonomy.yaml gets sitegen's default taxonomy written there by its first import, so
+that papers are tagged and the curator has a file to edit.
 """
 
 from __future__ import annotations
