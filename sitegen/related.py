@@ -360,15 +360,16 @@ class RelatedIndex:
 
     def update(self, papers: Sequence[Paper]) -> dict[str, list[str]]:
         """The k most similar other slugs of every paper, most similar first (see the class docstring)."""
-        hashes = {paper.slug: content_hash(paper) for paper in papers}
+        by_slug = {paper.slug: paper for paper in papers}  # slugs are unique in a site; if not, the last wins
+        hashes = {slug: content_hash(paper) for slug, paper in by_slug.items()}
         self.stats = {"analyzed": 0, "vectors": 0, "rows": 0, "merged": 0}
         if hashes == self._hashes and len(self._rows) == len(hashes):
             return self._result()
         self.dirty = True
         self._read_body()
         old_hashes = self._hashes
-        for paper in papers:
-            h = hashes[paper.slug]
+        for slug, paper in by_slug.items():
+            h = hashes[slug]
             if h not in self._analyses:
                 self._analyses[h] = self._analyzer.analyze(paper.title, paper.abstract)
                 self.stats["analyzed"] += 1

@@ -344,3 +344,9 @@ def test_seed_papers_relate_by_topic():
     assert neighbours_mentioning("unlearning", "unlearning") > 0.5
     assert neighbours_mentioning("diffusion", "diffusion") > 0.3
     assert neighbours_mentioning("in-context", "context") > 0.3
+
+
+def test_duplicate_slugs_count_once_last_wins():
+    papers = cluster_corpus()
+    twin = make("robot-0", "Speech recognition", "Speech audio acoustic transcribe recognition.")
+    assert related_papers([*papers, twin]) == related_papers([*papers[:4], *papers[5:], twin])
