@@ -155,9 +155,10 @@ def measure(root: Path, edits: int, pause: float) -> dict[str, list[float]]:
                     save_atomically(source, with_abstract(original, marker))
                 loaded = time.time()
                 navigation_start = page.evaluate("performance.timeOrigin") / 1000
-                if marker not in page.content():
-                    print(f"  edit {i}: reloaded but the new text is missing", flush=True)
                 rebuild = server.rebuild_ms()
+                if marker not in page.content():
+                    print(f"  edit {i}: reloaded without the new text; not counted", flush=True)
+                    continue
                 figures["start"].append((navigation_start - saved) * 1000)
                 figures["loaded"].append((loaded - saved) * 1000)
                 if rebuild is not None:
