@@ -203,7 +203,8 @@ class Debouncer:
             self._last = now
             self._cond.notify_all()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking changes; wait a little for a call in progress (Ctrl-C must not wait for long)."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
