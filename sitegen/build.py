@@ -10,7 +10,6 @@ one-shot build is one Builder and one build().
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,12 +31,15 @@ from sitegen.render import (
     make_environment,
     render_items,
     render_pages,
+    set_chrome,
     set_globals,
     theme_dir,
 )
 from sitegen.urls import Urls
 
 Progress = Callable[[str, int, int], None]
+
+CACHE_DIR = ".sitegen-cache"  # below the site root; only saves time, safe to delete
 
 # Page kinds in the order the summary names them.
 KIND_LABELS = {
@@ -118,7 +120,7 @@ class Builder:
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_out: Path | None = None
-        self._related: tuple[str, dict[str, list[str]]] | None = None
+        self._related: related.RelatedIndex | None = None
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Build the whole site.
@@ -146,6 +148,7 @@ class Builder:
         env = self._environment(config)
         helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index))
+        set_chrome(env, report)
         render_items(env, "partials/paper_item.html", index.papers, report)
         html = render_pages(env, pages, report, len(pages), self.progress)
         artifacts = [Artifact(urls.output_file(p), digest(data), data=data) for p, data in _encode(html)]
@@ -167,6 +170,7 @@ class Builder:
             return BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
         self._manifest, self._manifest_out = result.records, out
         markdown.next_generation()
+        self._save_caches()
         clock.lap("write")
 
         # Search: the Pagefind index over the written pages is made here (sitegen/search.py), after the
@@ -226,18 +230,24 @@ class Builder:
         return self._markdown
 
     def _related_papers(self, index: SiteIndex, config: SiteConfig) -> dict[str, list[str]]:
-        """Related papers depend only on the papers' text: recomputed only when some text changed."""
-        h = hashlib.blake2b(str(config.related_count).encode(), digest_size=16)
-        for view in index.papers:
-            p = view.paper
-            h.update("\0".join((p.slug, p.title, p.body, ",".join(p.tags))).encode("utf-8", "replace"))
-        key = h.hexdigest()
-        if self._related is None or self._related[0] != key:
-            self._related = (
-                key,
-                related.related_papers([v.paper for v in index.papers], config.related_count),
-            )
-        return self._related[1]
+        """Related papers from an index kept across rebuilds and, between runs, in ROOT/.sitegen-cache:
+        after a small edit only what the edit reaches is recomputed."""
+        options = related.RelatedOptions(k=config.related_count)
+        if self._related is None or self._related.options != options:
+            self._related = related.RelatedIndex.load(self._related_cache(), options)
+        return self._related.update([view.paper for view in index.papers])
+
+    def _related_cache(self) -> Path:
+        return self.root / CACHE_DIR / "related.cache"
+
+    def _save_caches(self) -> None:
+        """Caches only save time: a site folder that cannot be written to still builds."""
+        if self._related is not None and self._related.dirty:
+            try:
+                self._related_cache().parent.mkdir(parents=True, exist_ok=True)
+                self._related.save(self._related_cache())
+            except OSError:
+                pass
 
     def _charts(self, index: SiteIndex, link: Urls) -> ChartSet:
         oldest_first = list(reversed(index.digests))

@@ -99,6 +99,48 @@ def set_globals(env: Environment, common: dict[str, Any]) -> None:
     env.globals.update(common)
 
 
+# The navigation state of a page kind: (section, the section's own index page?).
+_SECTIONS = {
+    "home": ("home", True),
+    "digests": ("digests", True),
+    "digest": ("digests", False),
+    "tags": ("tags", True),
+    "tag": ("tags", False),
+    "search": ("search", True),
+}
+
+
+def set_chrome(env: Environment, report: Report) -> None:
+    """Render the parts every page shares once per build, and make them globals: `head_assets`,
+    `site_footer`, and `site_header(page)` (one rendering per navigation state). A site that overrides
+    base.html may use them or not; one that overrides the partials changes every page."""
+    env.globals["head_assets"] = _render_fragment(env, "partials/head_assets.html", {}, report)
+    env.globals["site_footer"] = _render_fragment(env, "partials/footer.html", {}, report)
+    headers: dict[tuple[str, bool], Markup] = {}
+
+    def site_header(page: Any) -> Markup:
+        state = _SECTIONS.get(getattr(page, "kind", ""), ("", False))
+        html = headers.get(state)
+        if html is None:
+            context = {"section": state[0], "current": state[1]}
+            html = headers[state] = _render_fragment(env, "partials/header.html", context, report)
+        return html
+
+    env.globals["site_header"] = site_header
+
+
+def _render_fragment(env: Environment, name: str, context: dict[str, Any], report: Report) -> Markup:
+    template = _load(env, name, report)
+    if template is None:
+        return Markup("")
+    try:
+        return Markup(template.render(context))
+    except Exception as exc:
+        where, line = _template_position(exc, name)
+        report.error(where, _message(exc), line)
+        return Markup("")
+
+
 def render_items(env: Environment, template_name: str, papers: Iterable[Any], report: Report) -> None:
     """Render each paper's list item once (partials/paper_item.html), for every list that shows it."""
     template = _load(env, template_name, report)

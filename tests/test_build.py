@@ -711,3 +711,17 @@ def test_write_site_helper_roundtrip(tmp_path):
     report = Report()
     load_site(root, load_config(root), report)
     assert report.diagnostics == []
+
+
+def test_related_papers_cache_is_kept_and_optional(site):
+    root = site(mini_site())
+    out, result = build(root)
+    assert not result.failed
+    cache = root / ".sitegen-cache" / "related.cache"
+    assert cache.is_file()
+    before = snapshot(out)
+    out, result = build(root)  # from the cache: same output, nothing rewritten
+    assert result.written == [] and snapshot(out) == before
+    cache.write_bytes(b"garbage")
+    out, result = build(root)
+    assert not result.failed and result.written == []
