@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from sitegen.output import Artifact, Record, SourceHashes, collect_static, diges
 from sitegen.pages import ChartSet, SiteIndex, attach_related, build_index, counts_by_kind, plan_pages
 from sitegen.render import (
     Helpers,
+    PageCache,
     TemplateWatch,
     make_environment,
     render_items,
@@ -121,6 +123,10 @@ class Builder:
         self._manifest: dict[str, Record] | None = None
         self._manifest_out: Path | None = None
         self._related: related.RelatedIndex | None = None
+        self._pages = PageCache()
+        self._items = PageCache()
+        self._encoded: dict[str, tuple[str, Artifact]] = {}
+        self._template_generation = 0
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Build the whole site.
@@ -149,9 +155,14 @@ class Builder:
         helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index))
         set_chrome(env, report)
-        render_items(env, "partials/paper_item.html", index.papers, report)
-        html = render_pages(env, pages, report, len(pages), self.progress)
-        artifacts = [Artifact(urls.output_file(p), digest(data), data=data) for p, data in _encode(html)]
+        globals_key = self._globals_key(env, config, static.assets)
+        self._items.begin(globals_key)
+        render_items(env, "partials/paper_item.html", index.papers, report, self._items)
+        self._items.keep_only({v.slug for v in index.papers})
+        self._pages.begin(globals_key)
+        html = render_pages(env, pages, report, len(pages), self.progress, self._pages)
+        self._pages.keep_only(set(html))
+        artifacts = self._encode(html)
         artifacts += self._feeds(index, config, link, pages)
         artifacts += _without_collisions(static.artifacts, {a.path for a in artifacts}, report)
         counts = counts_by_kind(pages)
@@ -292,9 +303,20 @@ class Builder:
                 TemplateWatch([templates, theme_dir("templates")]),
             )
             self._env[2].changed()
+            self._template_generation += 1
         elif self._env[2].changed():
             self._env[1].cache.clear()
+            self._template_generation += 1
         return self._env[1]
+
+    def _globals_key(self, env: Any, config: SiteConfig, assets: dict[str, str]) -> tuple[Any, ...]:
+        """What every page depends on besides its own content: settings, templates, assets, site totals."""
+        shared = tuple(
+            (name, value)
+            for name, value in sorted(env.globals.items())
+            if isinstance(value, str | int | bool | float) or value is None or isinstance(value, date)
+        )
+        return (config, self._template_generation, tuple(sorted(assets.items())), self.options.drafts, shared)
 
     def _common_context(self, config: SiteConfig, helpers: Helpers, index: SiteIndex) -> dict[str, Any]:
         return {
@@ -324,15 +346,26 @@ class Builder:
         files[urls.ROBOTS] = feeds.robots_txt(link)
         return [Artifact(path, digest(data), data=data) for path, data in files.items()]
 
+    def _encode(self, html: dict[str, str]) -> list[Artifact]:
+        """Pages as UTF-8 artifacts with content hashes; a page reused from the page cache (the very same
+        string as last time) reuses its bytes and hash too."""
+        previous, self._encoded = self._encoded, {}
+        artifacts = []
+        for path, text in html.items():
+            known = previous.get(path)
+            if known is not None and known[0] is text:
+                artifact = known[1]
+            else:
+                data = text.encode("utf-8")
+                artifact = Artifact(urls.output_file(path), digest(data), data=data)
+            self._encoded[path] = (text, artifact)
+            artifacts.append(artifact)
+        return artifacts
+
     def _previous_manifest(self, out: Path) -> dict[str, Record]:
         if self._manifest is None or self._manifest_out != out:
             return read_manifest(out)
         return self._manifest
-
-
-def _encode(html: dict[str, str]):
-    for path, text in html.items():
-        yield path, text.encode("utf-8")
 
 
 def _sitemap_entries(index: SiteIndex, pages: list) -> list[tuple[str, Any]]:

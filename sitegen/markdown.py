@@ -81,6 +81,17 @@ class MarkdownRenderer:
             self._used[text] = html
         return html
 
+    def text(self, markdown: str) -> str:
+        """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
+        key = "\0text\0" + markdown  # a separate key space in the same cache
+        text = self._used.get(key)
+        if text is None:
+            text = self._cache.get(key)
+            if text is None:
+                text = plain_text(self.render(markdown))
+            self._used[key] = text  # type: ignore[assignment]
+        return text
+
     def next_generation(self) -> None:
         """Forget fragments that the last build did not use (keeps a long `serve` session's memory flat)."""
         self._cache, self._used = self._used, {}

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from sitegen import urls
 from sitegen.errors import Report
-from sitegen.markdown import MarkdownRenderer, excerpt, plain_text
+from sitegen.markdown import MarkdownRenderer, excerpt
 from sitegen.model import Paper, Site, Tag
 from sitegen.urls import Link, classify_link
 
@@ -153,8 +153,9 @@ def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: 
     all_slugs = {p.slug for p in site.papers}
     views: list[PaperView] = []
     for paper in papers:
-        abstract_html = markdown.render(_CONTROL.sub("", paper.abstract))
-        text = plain_text(abstract_html)
+        abstract = _CONTROL.sub("", paper.abstract)
+        abstract_html = markdown.render(abstract)
+        text = markdown.text(abstract)
         views.append(
             PaperView(
                 paper=paper,
@@ -275,10 +276,14 @@ class PageMeta:
 
 @dataclass(frozen=True, slots=True)
 class PlannedPage:
+    """One HTML page to render. `key`, when set, holds everything the page's HTML depends on besides the
+    site-wide globals: a page whose key is unchanged since the last build is not rendered again."""
+
     kind: str
     path: str
     template: str
     context: dict[str, Any]
+    key: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +363,7 @@ def plan_pages(
         description = view.description or (
             f"A paper from the digests of {digests}." if digests else site_title
         )
+        entry = bibtex(view.paper)
         add(
             PlannedPage(
                 "paper",
@@ -368,10 +374,11 @@ def plan_pages(
                         view.path, "paper", view.title, description, "article", noindex=view.draft
                     ),
                     "paper": view,
-                    "bibtex": bibtex(view.paper),
+                    "bibtex": entry,
                     "find_links": urls.find_paper_links(view.title),
                     "arxiv_links": urls.arxiv_links(view.arxiv) if view.arxiv else [],
                 },
+                key=_paper_page_key(view, entry),
             )
         )
 
@@ -485,6 +492,24 @@ def plan_pages(
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _paper_page_key(view: PaperView, entry: str) -> tuple[Any, ...]:
+    """Everything paper.html shows of a paper (with the site-wide globals, everything its HTML depends on)."""
+    paper = view.paper
+    return (
+        view.title,
+        paper.body,
+        tuple(view.digests),
+        tuple((tag.slug, tag.name) for tag in view.tags),
+        tuple(paper.links),
+        paper.status,
+        paper.rating,
+        paper.arxiv,
+        view.draft,
+        tuple((r.slug, r.title, r.latest, r.tag_names) for r in view.related),
+        entry,
+    )
 
 
 def human_date(day: date | None) -> str:

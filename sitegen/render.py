@@ -141,18 +141,67 @@ def _render_fragment(env: Environment, name: str, context: dict[str, Any], repor
         return Markup("")
 
 
-def render_items(env: Environment, template_name: str, papers: Iterable[Any], report: Report) -> None:
+def render_items(
+    env: Environment,
+    template_name: str,
+    papers: Iterable[Any],
+    report: Report,
+    cache: PageCache | None = None,
+) -> None:
     """Render each paper's list item once (partials/paper_item.html), for every list that shows it."""
     template = _load(env, template_name, report)
     if template is None:
         return
     for paper in papers:
+        item = PlannedPage("item", paper.slug, template_name, {}, _item_key(paper))
+        cached = cache.get(item) if cache is not None else None
+        if cached is not None:
+            paper.item_html = Markup(cached)
+            continue
         try:
             paper.item_html = Markup(template.render(paper=paper))
+            if cache is not None:
+                cache.put(item, paper.item_html)
         except Exception as exc:
             where, line = _template_position(exc, template_name)
             report.error(where, f"{_message(exc)} (rendering the list item of {paper.slug})", line)
             return
+
+
+def _item_key(paper: Any) -> tuple[Any, ...]:
+    """Everything partials/paper_item.html shows of a paper."""
+    tags = tuple((tag.slug, tag.name) for tag in paper.tags)
+    return (paper.title, paper.draft, paper.latest, tags, bool(paper.code_links), paper.summary)
+
+
+class PageCache:
+    """The HTML of keyed pages from the last build, reused while their key and the site-wide globals stay the
+    same (in `serve`, an edit re-renders the pages that show it, not all 10,000)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Any, str]] = {}
+        self._globals: Any = None
+        self.hits = 0
+
+    def begin(self, globals_key: Any) -> None:
+        if globals_key != self._globals:
+            self._entries.clear()
+            self._globals = globals_key
+        self.hits = 0
+
+    def get(self, page: PlannedPage) -> str | None:
+        entry = self._entries.get(page.path)
+        if entry is not None and entry[0] == page.key:
+            self.hits += 1
+            return entry[1]
+        return None
+
+    def put(self, page: PlannedPage, html: str) -> None:
+        self._entries[page.path] = (page.key, html)
+
+    def keep_only(self, paths: set[str]) -> None:
+        for path in [p for p in self._entries if p not in paths]:
+            del self._entries[path]
 
 
 def render_pages(
@@ -161,6 +210,7 @@ def render_pages(
     report: Report,
     total: int,
     progress: Progress | None = None,
+    cache: PageCache | None = None,
 ) -> dict[str, str]:
     """Render every planned page; returns {site path: HTML}. Problems go to `report`."""
     templates: dict[str, jinja2.Template | None] = {}
@@ -168,12 +218,19 @@ def render_pages(
     reported: set[tuple[str, str]] = set()
     step = max(total // 100, 50)
     for done, page in enumerate(pages, start=1):
-        template = templates.get(page.template, False)
-        if template is False:
-            template = templates[page.template] = _load(env, page.template, report)
+        cached = cache.get(page) if cache is not None and page.key is not None else None
+        template = None
+        if cached is not None:
+            out[page.path] = cached
+        else:
+            template = templates.get(page.template, False)
+            if template is False:
+                template = templates[page.template] = _load(env, page.template, report)
         if template is not None:
             try:
-                out[page.path] = template.render(page.context)
+                out[page.path] = html = template.render(page.context)
+                if cache is not None and page.key is not None:
+                    cache.put(page, html)
             except Exception as exc:
                 where, line = _template_position(exc, page.template)
                 message = _message(exc)

@@ -725,3 +725,33 @@ def test_related_papers_cache_is_kept_and_optional(site):
     cache.write_bytes(b"garbage")
     out, result = build(root)
     assert not result.failed and result.written == []
+
+
+def test_rebuilds_reuse_pages_only_while_their_inputs_are_unchanged(site):
+    root = site(mini_site())
+    builder = Builder(root, BuildOptions(search=False))
+    builder.build()
+    # A paper page template edit reaches every paper page.
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates/paper.html").write_text(
+        '{% extends \'theme/paper.html\' %}{% block head %}<meta name="x-edit" content="1">{% endblock %}'
+    )
+    result = builder.build()
+    assert {f"papers/{s}/index.html" for s in ("alpha", "beta", "gamma", "delta", "epsilon")} <= set(
+        result.written
+    )
+    assert page(root / "public", "papers/beta/index.html").meta["x-edit"] == "1"
+    # Retitling a paper reaches the pages that show its title, also in their related-papers lists.
+    (root / "content/papers/beta.md").write_text(
+        paper("beta", "Beta Renamed", "Beta abstract.", digests="[2026-03-13]", tags="[llm]")
+    )
+    result = builder.build()
+    assert "Beta Renamed" in read(root / "public", "papers/beta/index.html")
+    for file in (root / "public/papers").rglob("index.html"):
+        text = file.read_text(encoding="utf-8")
+        related = re.search(r'<section id="related".*?</section>', text, re.S).group()
+        assert "Beta Paper" not in related, file
+    fresh = Builder(root, BuildOptions(search=False, out=root / "fresh"))
+    fresh.build()
+    for file in (root / "fresh").rglob("*.html"):
+        assert file.read_bytes() == (root / "public" / file.relative_to(root / "fresh")).read_bytes(), file
