@@ -143,7 +143,7 @@ class Builder:
         site = load_site(self.root, config, report, drafts=True)
         clock.lap("load")
         markdown = self._markdown_renderer(config, link)
-        index = build_index(site, markdown, report, drafts=self.options.drafts)
+        index = build_index(site, markdown, report, self.options.drafts, self.progress)
         clock.lap("markdown")
         attach_related(index, self._related_papers(index, config))
         clock.lap("related")

@@ -147,12 +147,21 @@ def _title_key(view: PaperView) -> tuple[str, str]:
     return view.title.casefold(), view.slug
 
 
-def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: bool) -> SiteIndex:
+def build_index(
+    site: Site,
+    markdown: MarkdownRenderer,
+    report: Report,
+    drafts: bool,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> SiteIndex:
     """Views of the content a build shows; drafts only when `drafts` is set."""
     papers = [p for p in site.papers if drafts or not p.draft]
     all_slugs = {p.slug for p in site.papers}
     views: list[PaperView] = []
-    for paper in papers:
+    step = max(len(papers) // 100, 200)
+    for number, paper in enumerate(papers, start=1):
+        if progress and number % step == 0:
+            progress("markdown", number, len(papers))
         abstract = _CONTROL.sub("", paper.abstract)
         abstract_html = markdown.render(abstract)
         text = markdown.text(abstract)
