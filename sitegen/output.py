@@ -237,7 +237,10 @@ def _prune(out: Path, stale: set[str]) -> list[str]:
     removed: list[str] = []
     folders: set[Path] = set()
     for rel in sorted(stale):
-        if rel.split("/", 1)[0] in PROTECTED_DIRS or ".." in rel.split("/"):
+        parts = rel.split("/")
+        # Never leave the output folder, whatever a (possibly hand-edited) manifest says.
+        escapes = ".." in parts or rel.startswith("/") or "\\" in rel or ":" in parts[0]
+        if escapes or parts[0] in PROTECTED_DIRS:
             continue
         target = out / rel
         try:

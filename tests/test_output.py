@@ -144,3 +144,17 @@ def test_fingerprint_changes_with_content(tmp_path):
     (tmp_path / "style.css").write_text("b")
     os.utime(tmp_path / "style.css", ns=(1, 1))  # the mtime changes even on coarse clocks
     assert collect_static([tmp_path], hashes).assets["style.css"] != first
+
+
+def test_a_tampered_manifest_cannot_delete_outside_the_output(tmp_path):
+    out = tmp_path / "out"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    write_output(out, [gen("index.html", b"h")], {})
+    manifest = json.loads((out / MANIFEST).read_text())
+    for rel in ["../victim.txt", str(victim), "a/../../victim.txt"]:
+        manifest["files"][rel] = ["x", 1, 1]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    result = write_output(out, [gen("index.html", b"h")], read_manifest(out))
+    assert result.removed == []
+    assert victim.read_text() == "keep"
