@@ -137,9 +137,38 @@ class SiteIndex:
         return sorted(self.tags, key=lambda t: (-t.count, t.name.casefold()))
 
 
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    ]
+)
+
+
 def tag_display_name(slug: str) -> str:
-    """A readable name for a tag the taxonomy does not describe."""
-    text = slug.replace("-", " ")
+    """A readable name for a tag the taxonomy does not describe: 'llm-agents' -> 'LLM agents'.
+
+    Short words other than small English ones are taken for acronyms (llm, nlp, rl, gan, vit).
+    """
+    words = [
+        w.upper() if len(w) <= 3 and w not in _SMALL_WORDS and w.isalpha() else w for w in slug.split("-")
+    ]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 
