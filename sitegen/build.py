@@ -25,7 +25,15 @@ from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
 from sitegen.model import load_site
 from sitegen.output import Artifact, Record, SourceHashes, collect_static, digest, read_manifest, write_output
-from sitegen.pages import ChartSet, SiteIndex, attach_related, build_index, counts_by_kind, plan_pages
+from sitegen.pages import (
+    ChartSet,
+    PlannedPage,
+    SiteIndex,
+    attach_related,
+    build_index,
+    counts_by_kind,
+    plan_pages,
+)
 from sitegen.render import (
     Helpers,
     PageCache,
@@ -151,17 +159,7 @@ class Builder:
         clock.lap("plan")
 
         static = collect_static(self._static_folders(config), self._hashes)
-        env = self._environment(config)
-        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
-        set_globals(env, self._common_context(config, helpers, index))
-        set_chrome(env, report)
-        globals_key = self._globals_key(env, config, static.assets)
-        self._items.begin(globals_key)
-        render_items(env, "partials/paper_item.html", index.papers, report, self._items)
-        self._items.keep_only({v.slug for v in index.papers})
-        self._pages.begin(globals_key)
-        html = render_pages(env, pages, report, len(pages), self.progress, self._pages)
-        self._pages.keep_only(set(html))
+        html = self._render(config, link, index, pages, static.assets, report)
         artifacts = self._encode(html)
         artifacts += self._feeds(index, config, link, pages)
         artifacts += _without_collisions(static.artifacts, {a.path for a in artifacts}, report)
@@ -309,6 +307,30 @@ class Builder:
             self._template_generation += 1
         return self._env[1]
 
+    def _render(
+        self,
+        config: SiteConfig,
+        link: Urls,
+        index: SiteIndex,
+        pages: list[PlannedPage],
+        assets: dict[str, str],
+        report: Report,
+    ) -> dict[str, str]:
+        """HTML of every page: shared chrome once, each paper's list item once, then the pages; items and
+        pages whose inputs did not change since the last build come from the caches."""
+        env = self._environment(config)
+        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=assets)
+        set_globals(env, self._common_context(config, helpers, index))
+        set_chrome(env, report)
+        globals_key = self._globals_key(env, config, assets)
+        self._items.begin(globals_key)
+        render_items(env, "partials/paper_item.html", index.papers, report, self._items)
+        self._items.keep_only({v.slug for v in index.papers})
+        self._pages.begin(globals_key)
+        html = render_pages(env, pages, report, len(pages), self.progress, self._pages)
+        self._pages.keep_only(set(html))
+        return html
+
     def _globals_key(self, env: Any, config: SiteConfig, assets: dict[str, str]) -> tuple[Any, ...]:
         """What every page depends on besides its own content: settings, templates, assets, site totals."""
         shared = tuple(
@@ -330,7 +352,9 @@ class Builder:
             "digest_count": len(index.digests),
         }
 
-    def _feeds(self, index: SiteIndex, config: SiteConfig, link: Urls, pages: list) -> list[Artifact]:
+    def _feeds(
+        self, index: SiteIndex, config: SiteConfig, link: Urls, pages: list[PlannedPage]
+    ) -> list[Artifact]:
         """Feeds, sitemap and robots.txt; drafts never appear in them, even in a build with drafts."""
         limit = config.feed_limit
         public = [p for p in index.recent if not p.draft]
@@ -368,7 +392,7 @@ class Builder:
         return self._manifest
 
 
-def _sitemap_entries(index: SiteIndex, pages: list) -> list[tuple[str, Any]]:
+def _sitemap_entries(index: SiteIndex, pages: list[PlannedPage]) -> list[tuple[str, date | None]]:
     """Every indexable page with the date it last changed (its newest digest); drafts and 404 left out."""
     latest = index.latest_date
     entries: list[tuple[str, Any]] = []
