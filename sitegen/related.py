@@ -440,9 +440,9 @@ class RelatedIndex:
                 or len(header["rows"]) != len(header["hashes"])
             ):
                 return index
-            index._hashes = dict(header["hashes"])
+            index._hashes = header["hashes"]
             index._slugs = sorted(index._hashes)
-            index._rows = [[(score, j) for score, j in row] for row in header["rows"]]
+            index._rows = header["rows"]
             index._body = data[end:]
         except (OSError, EOFError, ValueError, TypeError, KeyError, zlib.error):
             return cls(options)
