@@ -240,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
 
                 if args.with_search:
                     full_build = sitegen_build(root, out, search=True)
-                    full, _ = repeat(args.runs, lambda: measure(full_build), before=lambda: fresh(out))
+                    full, _ = repeat(
+                        args.runs,
+                        lambda: measure(full_build),
+                        before=lambda: (fresh(out), clear_caches(root)),
+                    )
                     indexed = (out / "pagefind" / "pagefind-entry.json").is_file()
                     note = full.stdout.strip().splitlines()[-1] if full.ok and full.stdout.strip() else ""
                     rows.append(Row("full", full, note + ("" if indexed else " (the build wrote no index)")))
