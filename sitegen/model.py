@@ -194,8 +194,10 @@ class _Validator:
             self.error("rating", f"'rating' must be a whole number from 1 to 5, not {rating!r}")
             rating = None
         arxiv = fields.get("arxiv")
-        if arxiv is not None:
-            arxiv = str(arxiv) if isinstance(arxiv, int | float) and not isinstance(arxiv, bool) else arxiv
+        if isinstance(arxiv, float):
+            # YAML reads 2403.01230 as a number and drops the trailing zero: the id would silently change.
+            self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {arxiv!r})")
+        elif arxiv is not None:
             if not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv):
                 self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
                 arxiv = None

@@ -153,3 +153,14 @@ def test_missing_root_is_a_usage_error(tmp_path, run):
     result = run("check", "--root", tmp_path / "nope")
     assert result.code == 2
     assert "site folder does not exist" in result.err
+
+
+def test_unquoted_arxiv_id_is_refused_not_mangled(site, run):
+    root = site({"content/papers/x.md": paper("x", arxiv="2403.01230")})
+    errs = lines(run("check", "--root", root).err)
+    assert errs == [f"{root}/content/papers/x.md:4:8: write the arXiv id in quotes (YAML read it as the number 2403.0123)"]
+
+
+def test_quoted_arxiv_id_is_accepted(site, run):
+    root = site({"content/papers/x.md": paper("x", arxiv='"2403.01230"')})
+    assert run("check", "--root", root).code == 0
