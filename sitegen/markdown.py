@@ -8,7 +8,7 @@ pages, and a stray `<script>` in one must never run. One parser serves a whole b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,10 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
+
+from sitegen import parallel
+
+_TEXT_KEY = "\0text\0"
 
 
 class MarkdownRenderer:
@@ -83,7 +87,7 @@ class MarkdownRenderer:
 
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
-        key = "\0text\0" + markdown  # a separate key space in the same cache
+        key = _TEXT_KEY + markdown  # a separate key space in the same cache
         text = self._used.get(key)
         if text is None:
             text = self._cache.get(key)
@@ -91,6 +95,25 @@ class MarkdownRenderer:
                 text = plain_text(self.render(markdown))
             self._used[key] = text  # type: ignore[assignment]
         return text
+
+    def prerender(self, texts: Sequence[str]) -> None:
+        """Render (HTML and plain text) the fragments the cache does not hold yet, in several processes when
+        there are many (see sitegen.parallel); later render() and text() calls are then cache hits."""
+        todo = list(dict.fromkeys(t for t in texts if t and t not in self._used and t not in self._cache))
+
+        def render_share(share: Sequence[str], here: bool) -> list[tuple[str, str]]:
+            out = []
+            for text in share:
+                html = self._md.render(text)
+                out.append((html, plain_text(html)))
+            return out
+
+        start = 0
+        for result in parallel.map_chunks(render_share, todo):
+            for text, (html, plain) in zip(todo[start : start + len(result)], result, strict=True):
+                self._used[text] = Markup(html)
+                self._used[_TEXT_KEY + text] = plain  # type: ignore[assignment]
+            start += len(result)
 
     def next_generation(self) -> None:
         """Forget fragments that the last build did not use (keeps a long `serve` session's memory flat)."""

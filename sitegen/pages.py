@@ -186,6 +186,7 @@ def build_index(
     """Views of the content a build shows; drafts only when `drafts` is set."""
     papers = [p for p in site.papers if drafts or not p.draft]
     all_slugs = {p.slug for p in site.papers}
+    markdown.prerender([_CONTROL.sub("", text) for p in papers for text in (p.abstract, p.notes)])
     views: list[PaperView] = []
     step = max(len(papers) // 100, 200)
     for number, paper in enumerate(papers, start=1):

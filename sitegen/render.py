@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,8 +20,8 @@ import jinja2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
-from sitegen import __version__
-from sitegen.errors import Report
+from sitegen import __version__, parallel
+from sitegen.errors import Diagnostic, Report
 from sitegen.pages import PlannedPage, human_date
 
 Progress = Callable[[str, int, int], None]
@@ -144,7 +144,7 @@ def _render_fragment(env: Environment, name: str, context: dict[str, Any], repor
 def render_items(
     env: Environment,
     template_name: str,
-    papers: Iterable[Any],
+    papers: Sequence[Any],
     report: Report,
     cache: PageCache | None = None,
 ) -> None:
@@ -152,20 +152,36 @@ def render_items(
     template = _load(env, template_name, report)
     if template is None:
         return
+    todo = []
     for paper in papers:
         item = PlannedPage("item", paper.slug, template_name, {}, _item_key(paper))
         cached = cache.get(item) if cache is not None else None
         if cached is not None:
             paper.item_html = Markup(cached)
-            continue
-        try:
-            paper.item_html = Markup(template.render(paper=paper))
+        else:
+            todo.append((paper, item))
+
+    def render_share(share: Sequence[tuple[Any, PlannedPage]], here: bool) -> list[str] | Diagnostic:
+        html = []
+        for paper, _ in share:
+            try:
+                html.append(template.render(paper=paper))
+            except Exception as exc:
+                where, line = _template_position(exc, template_name)
+                message = f"{_message(exc)} (rendering the list item of {paper.slug})"
+                return Diagnostic(where, message, line)
+        return html
+
+    start = 0
+    for result in parallel.map_chunks(render_share, todo):
+        if isinstance(result, Diagnostic):
+            report.diagnostics.append(result)
+            return
+        for (paper, item), html in zip(todo[start : start + len(result)], result, strict=True):
+            paper.item_html = Markup(html)
             if cache is not None:
                 cache.put(item, paper.item_html)
-        except Exception as exc:
-            where, line = _template_position(exc, template_name)
-            report.error(where, f"{_message(exc)} (rendering the list item of {paper.slug})", line)
-            return
+        start += len(result)
 
 
 def _item_key(paper: Any) -> tuple[Any, ...]:
@@ -212,34 +228,67 @@ def render_pages(
     progress: Progress | None = None,
     cache: PageCache | None = None,
 ) -> dict[str, str]:
-    """Render every planned page; returns {site path: HTML}. Problems go to `report`."""
-    templates: dict[str, jinja2.Template | None] = {}
+    """Render every planned page; returns {site path: HTML}. Problems go to `report`.
+
+    Pages whose key the cache knows are reused; the others are rendered, shared among processes for a large
+    one-shot build (see sitegen.parallel).
+    """
+    planned = list(pages)
     out: dict[str, str] = {}
-    reported: set[tuple[str, str]] = set()
-    step = max(total // 100, 50)
-    for done, page in enumerate(pages, start=1):
+    todo: list[PlannedPage] = []
+    for page in planned:
         cached = cache.get(page) if cache is not None and page.key is not None else None
-        template = None
         if cached is not None:
             out[page.path] = cached
         else:
-            template = templates.get(page.template, False)
-            if template is False:
-                template = templates[page.template] = _load(env, page.template, report)
+            todo.append(page)
+    done = len(out)
+
+    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[dict[str, str], list[Diagnostic]]:
+        # Progress is shown by this process only; a child's share is counted when it arrives.
+        return _render_share(env, share, total, done, progress if here else None)
+
+    reported: set[tuple[str, str]] = set()
+    for html, diagnostics in parallel.map_chunks(render_share, todo):
+        out.update(html)
+        done += len(html)
+        for diagnostic in diagnostics:
+            if (diagnostic.path, diagnostic.message) not in reported:
+                reported.add((diagnostic.path, diagnostic.message))
+                report.diagnostics.append(diagnostic)
+    if cache is not None:
+        for page in todo:
+            if page.key is not None and page.path in out:
+                cache.put(page, out[page.path])
+    if progress:
+        progress("render", total, total)
+    return {page.path: out[page.path] for page in planned if page.path in out}
+
+
+def _render_share(
+    env: Environment, pages: Sequence[PlannedPage], total: int, start: int, progress: Progress | None
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    templates: dict[str, jinja2.Template | None] = {}
+    report = Report()
+    reported: set[tuple[str, str]] = set()
+    out: dict[str, str] = {}
+    step = max(total // 100, 50)
+    for done, page in enumerate(pages, start=start + 1):
+        template = templates.get(page.template, False)
+        if template is False:
+            template = templates[page.template] = _load(env, page.template, report)
         if template is not None:
             try:
-                out[page.path] = html = template.render(page.context)
-                if cache is not None and page.key is not None:
-                    cache.put(page, html)
+                out[page.path] = template.render(page.context)
             except Exception as exc:
                 where, line = _template_position(exc, page.template)
                 message = _message(exc)
                 if (where, message) not in reported:
                     reported.add((where, message))
                     report.error(where, f"{message} (rendering {page.path or 'the home page'})", line)
-        if progress and (done % step == 0 or done == total):
+        if progress and done % step == 0:
             progress("render", done, total)
-    return out
+    return out, report.diagnostics
 
 
 def _load(env: Environment, name: str, report: Report) -> jinja2.Template | None:

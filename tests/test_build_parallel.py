@@ -1,0 +1,66 @@
+"""Large one-shot builds share Markdown and rendering among forked processes, with a serial build's output."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import paper, write_site
+
+from sitegen import parallel
+from sitegen.build import BuildOptions, build_site
+
+
+def test_map_chunks_keeps_order():
+    items = list(range(2500))
+    results = parallel.map_chunks(lambda share, here: [x * 2 for x in share], items)
+    assert [x for part in results for x in part] == [x * 2 for x in items]
+    if len(os.sched_getaffinity(0)) > 1:
+        assert len(results) > 1  # the work was shared
+
+
+def test_a_failing_child_share_is_redone_here():
+    pid = os.getpid()
+
+    def share(items, here):
+        if os.getpid() != pid:
+            raise RuntimeError("a child fails")
+        return list(items)
+
+    results = parallel.map_chunks(share, list(range(3000)))
+    assert [x for part in results for x in part] == list(range(3000))
+
+
+def test_no_forking_from_a_threaded_process():
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(parallel.workers(10**6)))
+    thread.start()
+    thread.join()
+    assert seen == [1]
+    assert parallel.workers(parallel.MIN_ITEMS - 1) == 1
+
+
+@pytest.mark.slow
+def test_parallel_build_equals_serial_build(tmp_path):
+    files = {"content/taxonomy.yaml": "tags:\n- slug: t0\n  name: Tag zero\n"}
+    for i in range(parallel.MIN_ITEMS + 200):
+        body = f"Abstract {i} on topic{i % 7}, code at https://github.com/o/r{i}, *emphasis*.\n\n## Note\n\nText."
+        files[f"content/papers/p{i}.md"] = paper(
+            f"p{i}", f"Paper {i} on topic{i % 7}", body, digests=f"[2026-03-{10 + i % 5}]", tags=f"[t{i % 3}]"
+        )
+    root = write_site(tmp_path / "site", files)
+
+    def build(out: Path) -> None:
+        result = build_site(root, BuildOptions(out=out, search=False))
+        assert not result.failed, result.report.diagnostics
+
+    build(tmp_path / "parallel")  # main thread: shared among processes
+    thread = threading.Thread(target=build, args=(tmp_path / "serial",))  # a thread: never forks
+    thread.start()
+    thread.join()
+    a = {p.relative_to(tmp_path / "parallel"): p.read_bytes() for p in (tmp_path / "parallel").rglob("*.*ml")}
+    b = {p.relative_to(tmp_path / "serial"): p.read_bytes() for p in (tmp_path / "serial").rglob("*.*ml")}
+    assert len(a) > parallel.MIN_ITEMS
+    assert a == b
