@@ -46,7 +46,7 @@ def test_no_forking_from_a_threaded_process():
 def test_parallel_build_equals_serial_build(tmp_path):
     files = {"content/taxonomy.yaml": "tags:\n- slug: t0\n  name: Tag zero\n"}
     for i in range(parallel.MIN_ITEMS + 200):
-        body = f"Abstract {i} on topic{i % 7}, code at https://github.com/o/r{i}, *emphasis*.\n\n## Note\n\nText."
+        body = f"Abstract {i} on topic{i % 7}, code at https://github.com/o/r{i}, *em*.\n\n## Note\n\nText."
         files[f"content/papers/p{i}.md"] = paper(
             f"p{i}", f"Paper {i} on topic{i % 7}", body, digests=f"[2026-03-{10 + i % 5}]", tags=f"[t{i % 3}]"
         )
