@@ -19,7 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, feeds, related, urls
+from sitegen import bibtex, charts, feeds, related, search, urls
 from sitegen.config import SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
@@ -83,6 +83,8 @@ class BuildResult:
     seconds: float = 0.0
     #: Seconds per stage (load, markdown, related, plan, render, write), for benchmarks and `serve` logs.
     timings: dict[str, float] = field(default_factory=dict)
+    #: The Pagefind index made at the end of the build (None with --no-search or a failed build).
+    search: search.SearchResult | None = None
 
     def summary(self) -> str:
         """One line: pages per kind, warnings and seconds."""
@@ -99,7 +101,8 @@ class BuildResult:
         if self.failed:
             return f"build failed: {problems}; output left as it was ({self.seconds:.2f} s)"
         changes = f"{len(self.written)} files written, {len(self.removed)} removed"
-        return f"built {', '.join(parts)}; {problems}; {changes} in {self.seconds:.2f} s"
+        indexed = f"; {self.search.pages} pages indexed for search" if self.search else ""
+        return f"built {', '.join(parts)}; {problems}; {changes}{indexed} in {self.seconds:.2f} s"
 
 
 class _Clock:
@@ -182,8 +185,10 @@ class Builder:
         self._save_caches()
         clock.lap("write")
 
-        # Search: the Pagefind index over the written pages is made here (sitegen/search.py), after the
-        # output is complete, when self.options.search is set.
+        searched = None
+        if self.options.search:
+            searched = search.index_site(out, base_path=link.base_path)
+            clock.lap("search")
 
         return BuildResult(
             report,
@@ -194,6 +199,7 @@ class Builder:
             counts=counts,
             seconds=clock.total,
             timings=clock.laps,
+            search=searched,
         )
 
     # --- steps ---------------------------------------------------------------------------------------------
