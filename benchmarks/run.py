@@ -161,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
 
     work = (args.keep or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    root = work / f"corpus-{args.papers}-s{args.seed}"
-    out, cold_out = work / "out-sitegen", work / "out-cold"
+    tag = f"{args.papers}-s{args.seed}"  # runs of other sizes can share the work folder
+    root = work / f"corpus-{tag}"
+    out, cold_out = work / f"out-sitegen-{tag}", work / f"out-cold-{tag}"
     try:
         manifest = corpus.existing_manifest(root)
         if manifest and manifest.get("seed") == args.seed:
@@ -178,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         problems: list[str] = []
 
         if not args.no_hugo:
-            hugo_dir, hugo_out, hugo_cache = work / "hugo-site", work / "out-hugo", work / "hugo-cache"
+            hugo_dir, hugo_out = work / f"hugo-site-{tag}", work / f"out-hugo-{tag}"
+            hugo_cache = work / f"hugo-cache-{tag}"
             counts = hugo_site.convert(root, hugo_dir, related=args.hugo_related)
             cmd = [HUGO, "--quiet", "--gc", "--source", hugo_dir, "--destination", hugo_out]
             cmd += ["--cacheDir", hugo_cache]
