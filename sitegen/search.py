@@ -4,14 +4,16 @@ The last stage of a build. Pagefind's own Python API answers each call about 100
 sleeps 0.1 s before reading every reply), so adding pages one by one would take minutes; the CLI over the
 output folder does the same work in one process (benchmarks/pagefind_api.py measures both).
 
-Pagefind holds the whole index in memory while it builds it: about 125 KB per paper page, so 30,000 pages need
-3.8 GB (the out-of-memory reports near 30,000 pages) and 100,000 pages 12 GB (benchmarks/pagefind_scale.py).
-Above `shard_pages` pages the index is therefore built in shards of at most that many pages, one Pagefind run
-each, with bounded memory. Shard 0 is the main bundle `pagefind/` (with Pagefind's UI files); shard i > 0 is
-`pagefind/shards/<i>/`. `pagefind/shards.json` lists the other bundles relative to the main one, and the
-search page merges them into one search with Pagefind's `mergeIndex`, which sums filter counts and ranks the
-results of all shards together. Pages are dealt to shards in path order (slug order, unrelated to content),
-so each shard's word statistics, and hence its scores, match the others'.
+Pagefind holds the whole index in memory while it builds it: about 130 KB per paper page, so 30,000 pages
+need 3.8 GB (hence the out-of-memory reports near 30,000 pages) and 100,000 pages 12.5 GB; its time grows
+linearly (benchmarks/pagefind_scale.py). Above `shard_pages` pages the index is therefore built in shards of
+at most that many pages, one Pagefind run each, so that memory stays bounded whatever the size of the site.
+Shard 0 is the main bundle `pagefind/` (with Pagefind's UI files); shard i > 0 is `pagefind/shards/<i>/`.
+`pagefind/shards.json` lists the other bundles relative to the main one, and the search page merges them into
+one search with Pagefind's `mergeIndex`, which sums filter counts and ranks the results of all shards
+together by score. Pages are dealt to shards in path order (slug order, unrelated to content), so each
+shard's word statistics, and hence its scores, match the others'. (A merged search orders results by score:
+a `sort` applies within each shard, not across them.)
 
 The bundle is written to a temporary folder and swapped in when complete, so a failed or interrupted run
 leaves the previous index in place and a server never sees half an index.
@@ -36,8 +38,9 @@ SHARDS_DIR = "shards"
 SHARDS_FILE = "shards.json"
 PAPER_GLOB = "papers/*/index.html"
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable pagefind's own Python API honours
-# ~1.3 GB of Pagefind memory per shard. Fewer, larger shards mean fewer requests per search in the browser.
-DEFAULT_SHARD_PAGES = 10_000
+# 5,000 pages take Pagefind ~0.73 GB (10,000: 1.4 GB), which keeps every process of a build under 1 GB.
+# Fewer, larger shards would mean fewer requests per search in the browser (each shard is fetched apart).
+DEFAULT_SHARD_PAGES = 5_000
 
 
 @dataclass(frozen=True, slots=True)
