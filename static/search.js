@@ -1,0 +1,165 @@
+// The search page: Pagefind's own UI over the bundle the build wrote to pagefind/, plus the shards listed in
+// pagefind/shards.json, merged into one search. Settings come from data attributes of #search, never from an
+// inline script (the site's Content-Security-Policy forbids them). The page's address keeps the query, the
+// sort and the ticked filters (?q=x&sort=newest&tag=Reasoning), so a search can be reloaded, shared and
+// reached from the search box of every page.
+//
+// Pagefind's files are loaded from here rather than linked from the HTML: a site built with --no-search then
+// has no dangling links (link checkers stay quiet) and the page says that search is not part of the build.
+(function () {
+  "use strict";
+  var root = document.getElementById("search");
+  if (!root) return;
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var SORTS = { newest: "desc", oldest: "asc" };
+  var bundle = root.getAttribute("data-bundle") || "/pagefind/";
+  var baseUrl = root.getAttribute("data-base-url") || "/";
+  var filterNames = (root.getAttribute("data-filters") || "").split(/\s+/).filter(Boolean);
+  var sortKey = root.getAttribute("data-sort-key") || "date";
+  var pageSize = parseInt(root.getAttribute("data-page-size"), 10) || 10;
+  var tools = document.querySelector(".search-tools");
+  var sortSelect = document.getElementById("search-sort");
+
+  var state = readAddress();
+  var ui = null;
+  var merged = [];
+
+  function readAddress() {
+    var params = new URLSearchParams(window.location.search);
+    var filters = {};
+    filterNames.forEach(function (name) {
+      var values = params.getAll(name).filter(Boolean);
+      if (values.length) filters[name] = values;
+    });
+    var sort = params.get("sort");
+    return { term: (params.get("q") || "").trim(), sort: SORTS[sort] ? sort : "", filters: filters };
+  }
+
+  function writeAddress() {
+    var params = new URLSearchParams();
+    if (state.term) params.set("q", state.term);
+    if (state.sort) params.set("sort", state.sort);
+    Object.keys(state.filters).forEach(function (name) {
+      state.filters[name].forEach(function (value) { params.append(name, value); });
+    });
+    var query = params.toString();
+    var address = window.location.pathname + (query ? "?" + query : "") + window.location.hash;
+    if (address !== window.location.pathname + window.location.search + window.location.hash) {
+      window.history.replaceState(window.history.state, "", address);
+    }
+  }
+
+  // What the UI shows now: its search box and its ticked filter boxes (name = filter, value = filter value).
+  function readUi() {
+    var input = root.querySelector(".pagefind-ui__search-input");
+    var filters = {};
+    root.querySelectorAll(".pagefind-ui__filter-checkbox:checked").forEach(function (box) {
+      (filters[box.name] = filters[box.name] || []).push(box.value);
+    });
+    return { term: input ? input.value.trim() : state.term, sort: state.sort, filters: filters };
+  }
+
+  function humanDate(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? MONTHS[parseInt(m[2], 10) - 1] + " " + parseInt(m[3], 10) + ", " + m[1] : iso;
+  }
+
+  // The UI lists every meta field but title, image and url under a result, as "Key: value", in order.
+  function processResult(result) {
+    var meta = { title: result.meta.title || result.url };
+    if (result.meta.date) meta.digest = humanDate(result.meta.date);
+    var tags = (result.filters && result.filters.tag) || [];
+    if (tags.length) meta.tags = tags.join(", ");
+    result.meta = meta;
+    return result;
+  }
+
+  function mount(focus) {
+    var options = {
+      element: root,
+      bundlePath: bundle,
+      baseUrl: baseUrl,
+      mergeIndex: merged.map(function (path) { return { bundlePath: bundle + path, baseUrl: baseUrl }; }),
+      pageSize: pageSize,
+      showImages: false,
+      showSubResults: false,
+      showEmptyFilters: false,
+      excerptLength: 36,
+      autofocus: focus,
+      focusOnSlash: true,
+      processResult: processResult,
+      translations: { placeholder: "Search titles, abstracts and notes" }
+    };
+    if (state.sort) {
+      options.sort = {};
+      options.sort[sortKey] = SORTS[state.sort];
+    }
+    ui = new window.PagefindUI(options);
+    var input = root.querySelector(".pagefind-ui__search-input");
+    if (input) {
+      input.setAttribute("aria-label", "Search papers"); // Pagefind's box has only a placeholder and title
+    }
+    if (state.term) ui.triggerSearch(state.term);
+    if (Object.keys(state.filters).length) ui.triggerFilters(state.filters);
+  }
+
+  function start(bundles) {
+    merged = bundles;
+    mount(!state.term);
+    if (tools && sortSelect) {
+      sortSelect.value = state.sort;
+      tools.hidden = false;
+      // Pagefind's UI takes its sort when it is made: make it again, with the same query and filters.
+      sortSelect.addEventListener("change", function () {
+        state = readUi();
+        state.sort = SORTS[sortSelect.value] ? sortSelect.value : "";
+        ui.destroy();
+        mount(false);
+        writeAddress();
+      });
+    }
+    var pending = 0;
+    function remember() {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        state = readUi();
+        writeAddress();
+      }, 250);
+    }
+    root.addEventListener("input", remember);
+    root.addEventListener("change", remember);
+    root.addEventListener("click", remember); // the UI's "clear" button empties the box without an input event
+  }
+
+  function load(tag, attributes) {
+    return new Promise(function (resolve, reject) {
+      var element = document.createElement(tag);
+      Object.keys(attributes).forEach(function (name) { element.setAttribute(name, attributes[name]); });
+      element.addEventListener("load", resolve);
+      element.addEventListener("error", reject);
+      document.head.appendChild(element);
+    });
+  }
+
+  function unavailable() {
+    // No pagefind-ui.js: a build made with --no-search, or a copy of the site without pagefind/.
+    root.hidden = true;
+    var notice = document.querySelector(".search-unavailable");
+    if (notice) notice.hidden = false;
+  }
+
+  // shards.json lists the bundles besides the main one (none below the shard size). A missing or unreadable
+  // file means one bundle: search that rather than nothing.
+  var shards = window.fetch(bundle + "shards.json")
+    .then(function (response) { return response.ok ? response.json() : {}; })
+    .then(function (manifest) { return Array.isArray(manifest.bundles) ? manifest.bundles : []; })
+    .catch(function () { return []; });
+  // The stylesheet first, so the UI never shows unstyled; a stylesheet that fails still leaves a usable UI.
+  var style = load("link", { rel: "stylesheet", href: bundle + "pagefind-ui.css" }).catch(function () {});
+  var script = load("script", { src: bundle + "pagefind-ui.js" });
+  Promise.all([script, style, shards]).then(function (loaded) {
+    if (typeof window.PagefindUI === "function") start(loaded[2]);
+    else unavailable();
+  }, unavailable);
+})();
