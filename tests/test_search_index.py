@@ -7,10 +7,13 @@ import gzip
 import http.server
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import paper, write_site
 
 from sitegen.errors import SitegenError
 from sitegen.search import PAPER_GLOB, find_pagefind, index_site, plan_shards
@@ -284,3 +287,60 @@ def test_sharded_index_searches_every_shard_in_the_browser(served):
                 assert page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", word, {}])["urls"] == []
         finally:
             browser.close()
+
+
+# --- the command line: a missing or failing binary is one line and exit 1; --no-search needs no binary ------
+
+
+def _mini_site(root: Path) -> Path:
+    return write_site(root, {"content/papers/alpha.md": paper("alpha", digests="[2026-03-13]")})
+
+
+def _build_cli(root: Path, out: Path, *extra: str, binary: Path | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PAGEFIND_BINARY_PATH"}
+    if binary is not None:
+        env["PAGEFIND_BINARY_PATH"] = str(binary)
+    cmd = [sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out), *extra]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+
+def _failing_pagefind(path: Path) -> Path:
+    path.write_text("#!/bin/sh\necho 'Error: the index could not be written' >&2\nexit 1\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["missing", "failing", "not-a-program"])
+def test_a_missing_or_failing_binary_stops_the_build_in_one_line(tmp_path, kind):
+    root = _mini_site(tmp_path / "site")
+    if kind == "missing":
+        binary = tmp_path / "no-such-pagefind"
+    elif kind == "failing":
+        binary = _failing_pagefind(tmp_path / "pagefind")
+    else:
+        binary = tmp_path / "pagefind.txt"
+        binary.write_text("not a program\n")
+        binary.chmod(0o755)
+    proc = _build_cli(root, tmp_path / "out", binary=binary)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("pagefind: search index")
+    if kind == "missing":
+        assert "no-such-pagefind is missing" in lines[0] and "--no-search" in lines[0]
+    elif kind == "failing":
+        assert lines[0].endswith("pagefind failed (exit 1): the index could not be written")
+    else:
+        assert "cannot run" in lines[0]
+    assert not (tmp_path / "out" / "pagefind").exists()
+
+
+def test_no_search_builds_without_the_binary(tmp_path):
+    root = _mini_site(tmp_path / "site")
+    proc = _build_cli(root, tmp_path / "out", "--no-search", binary=tmp_path / "no-such-pagefind")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "indexed" not in proc.stdout
+    assert (tmp_path / "out" / "search" / "index.html").is_file()
+    assert not (tmp_path / "out" / "pagefind").exists()
