@@ -1,17 +1,24 @@
 """`sitegen build`: content in, a static site out.
 
-    load the site -> plan every page -> render everything in memory
-    -> (only without errors) write what changed, copy static files, prune stale output -> search index
+    load the site -> plan every page, each with a key of what it shows
+    -> render the pages whose key changed (or whose file was touched), staging their files
+    -> (only without errors) move the staged files into place, prune stale output -> search index
 
-A Builder lives as long as `sitegen serve` does and keeps what can be reused between rebuilds (the Jinja
-environment with its compiled templates, rendered Markdown, hashes of static files, the output manifest); a
-one-shot build is one Builder and one build().
+A Builder lives as long as `sitegen serve` does and keeps what can be reused between rebuilds (the loaded
+content, the Jinja environment with its compiled templates, rendered Markdown and list items, related papers,
+hashes of static files, the output manifest). A one-shot build is one Builder and one build(); it finds what
+an earlier run left in ROOT/.sitegen-cache (loaded content, related papers) and, in the output folder's
+manifest, the key each file was made from, so that a build with nothing changed renders and writes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,37 +26,39 @@ from typing import Any
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, feeds, related, search, urls
+from sitegen import bibtex, charts, feeds, parallel, related, search, urls
+from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, shard_of
 from sitegen.config import SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import load_site
-from sitegen.output import Artifact, Record, SourceHashes, collect_static, digest, read_manifest, write_output
+from sitegen.model import LoadCache, load_site
+from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, read_manifest
 from sitegen.pages import (
     ChartSet,
+    PaperView,
     PlannedPage,
     SiteIndex,
     attach_related,
     build_index,
     counts_by_kind,
+    paper_page_key,
     plan_pages,
 )
 from sitegen.render import (
     Helpers,
     PageCache,
-    TemplateWatch,
     make_environment,
-    render_items,
+    prepare_papers,
     render_pages,
     set_chrome,
     set_globals,
+    template_closure,
+    templates_digest,
     theme_dir,
 )
 from sitegen.urls import Urls
 
 Progress = Callable[[str, int, int], None]
-
-CACHE_DIR = ".sitegen-cache"  # below the site root; only saves time, safe to delete
 
 # Page kinds in the order the summary names them.
 KIND_LABELS = {
@@ -112,7 +121,7 @@ class _Clock:
 
     def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.laps[stage] = round(now - self._last, 4)
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + now - self._last, 4)
         self._last = now
 
     @property
@@ -123,84 +132,199 @@ class _Clock:
 class Builder:
     """Builds one site again and again, reusing what did not change."""
 
-    def __init__(self, root: Path, options: BuildOptions, progress: Progress | None = None):
+    def __init__(
+        self,
+        root: Path,
+        options: BuildOptions,
+        progress: Progress | None = None,
+        write_guard: Callable[[], AbstractContextManager[Any]] | None = None,
+    ):
         self.root = root
         self.options = options
         self.progress = progress
-        self._env = None
+        #: Held while the output folder is changed (the commit of a build): `serve` passes its lock's writer
+        #: side, so that requests wait for a consistent folder but not for the rendering.
+        self.write_guard = write_guard
+        self._templates: _Templates | None = None
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_out: Path | None = None
         self._related: related.RelatedIndex | None = None
-        self._pages = PageCache()
         self._items = PageCache()
-        self._encoded: dict[str, tuple[str, Artifact]] = {}
-        self._template_generation = 0
+        self._loaded: LoadCache | None = None
+        self._cache = CacheFolder(root)
+        self._builds = 0
+        self._reads_unsaved = 0
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
-        """Build the whole site.
+        """Build the whole site, making again only what changed.
 
-        `changed` names the sources that changed since the last build (None: unknown). Every page is planned
-        and rendered again anyway (from cached Markdown, compiled templates); only changed files are written.
+        `changed` names the sources that changed since the last build of this Builder (None: unknown, look at
+        everything); content files it does not name are then not even looked at.
         """
         clock = _Clock()
+        jobs: list[parallel.Job[Any]] = []
+        try:
+            result, out, base_path = self._build(changed, clock, jobs)
+        finally:
+            for job in jobs:
+                job.wait()
+        if self.options.search and not result.failed:
+            result.search = search.index_site(out, base_path=base_path)
+            clock.lap("search")
+            result.seconds, result.timings = clock.total, clock.laps
+        return result
+
+    def _build(
+        self, changed: set[Path] | None, clock: _Clock, jobs: list[parallel.Job[Any]]
+    ) -> tuple[BuildResult, Path, str]:
         config = self._config()
         out = self._output_folder(config)
         link = Urls(config.base_url)
         report = Report()
 
-        site = load_site(self.root, config, report, drafts=True)
-        clock.lap("load")
-        markdown = self._markdown_renderer(config, link)
-        index = build_index(site, markdown, report, self.options.drafts, self.progress)
-        clock.lap("markdown")
-        attach_related(index, self._related_papers(index, config))
-        clock.lap("related")
-        pages = plan_pages(index, config, self._charts(index, link), bibtex.bibtex_entry)
-        clock.lap("plan")
+        def failed() -> tuple[BuildResult, Path, str]:
+            result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
+            return result, out, ""
 
+        counts: dict[str, int] = {}
+        site = load_site(
+            self.root,
+            config,
+            report,
+            drafts=True,
+            cache=self._load_cache(),
+            changed=changed if self._builds else None,
+        )
+        self._builds += 1
+        markdown = self._markdown_renderer(config, link)
+        index = build_index(site, markdown, report, self.options.drafts)
+        related_lists = self._related_job(index, config)
+        jobs.append(related_lists)
+        templates = self._environment(config)
+        env = templates.env
         static = collect_static(self._static_folders(config), self._hashes)
-        html = self._render(config, link, index, pages, static.assets, report)
-        artifacts = self._encode(html)
-        artifacts += self._feeds(index, config, link, pages)
-        artifacts += _without_collisions(static.artifacts, {a.path for a in artifacts}, report)
+        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
+        set_globals(env, self._common_context(config, helpers, index))
+        set_chrome(env, report)
+        site_stamp = self._site_stamp(env, config, static.assets, templates)
+        clock.lap("load")
+        if report.has_errors(self.options.strict):
+            # Content that does not load or templates that do not compile: nothing worth rendering.
+            self._save_caches()
+            return failed()
+
+        content = None
+        if templates.site_names:
+            # The site's own templates may show anything, related papers included, on any page: the keys of
+            # the pages they make cover all the content (see _strengthen_keys).
+            attach_related(index, related_lists.result())
+            clock.lap("related")
+            content = _content_hash(index)
+        items_key = (site_stamp, content if content and templates.is_custom(ITEM_TEMPLATE) else None)
+        self._items.begin(items_key, functools.partial(self._cache.load_sharded, "items"))
+        previous = self._previous_manifest(out)
+        if not any(r.key.startswith(site_stamp) for r in previous.values()):
+            # Every page is made (a first build, or a change every page shows): the Markdown and list item
+            # of every paper now, shared among processes, while related papers are computed in another.
+            prepare_papers(env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items)
+            clock.lap("markdown")
+
+        def entry(view: PaperView) -> str:
+            return bibtex.bibtex_entry(view.paper, url=link.absolute(view.path))
+
+        pages = plan_pages(index, config, self._charts(index, link), entry)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
-        clock.lap("render")
+        staging = Staging(out, previous)
+        make = functools.partial(self._make, env, templates, content, staging, site_stamp, report, clock)
+        try:
+            # Lists first: they do not show related papers, which may still be on their way.
+            done = make([p for p in pages if p.kind != "paper"], 0, len(pages))
+            generated = {urls.output_file(page.path) for page in pages}
+            generated |= self._feeds(index, config, link, pages, staging, site_stamp)
+            if not templates.site_names:
+                attach_related(index, related_lists.result())
+                clock.lap("related")
+            papers = [p for p in pages if p.kind == "paper"]
+            for page in papers:
+                page.key = paper_page_key(page.paper)  # type: ignore[arg-type]
+            make(papers, done, len(pages))
+            for artifact in _without_collisions(static.artifacts, generated, report):
+                staging.add(artifact)
+            clock.lap("render")
+        except BaseException:
+            staging.discard()
+            raise
+        self._items.keep_only({v.slug for v in index.papers})
+        if self.progress:
+            self.progress("render", len(pages), len(pages))
 
         if report.has_errors(self.options.strict):
+            staging.discard()
             markdown.next_generation()
-            return BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
-
+            self._save_caches()
+            return failed()
         try:
-            result = write_output(out, artifacts, self._previous_manifest(out), self.progress)
+            with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
+                written = staging.commit(self.progress)
         except OSError as exc:
             self._manifest = None  # the folder is in an unknown state: trust only its bytes next time
             report.error(exc.filename or out, f"cannot write the output: {exc.strerror or exc}")
-            return BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
-        self._manifest, self._manifest_out = result.records, out
+            return failed()
+        self._manifest, self._manifest_out = written.records, out
         markdown.next_generation()
         self._save_caches()
         clock.lap("write")
-
-        searched = None
-        if self.options.search:
-            searched = search.index_site(out, base_path=link.base_path)
-            clock.lap("search")
-
-        return BuildResult(
+        result = BuildResult(
             report,
             False,
             out,
-            written=result.written,
-            removed=result.removed,
+            written=written.written,
+            removed=written.removed,
             counts=counts,
             seconds=clock.total,
             timings=clock.laps,
-            search=searched,
         )
+        return result, out, link.base_path
+
+    def _make(
+        self,
+        env: Any,
+        templates: _Templates,
+        content: str | None,
+        staging: Staging,
+        site_stamp: str,
+        report: Report,
+        clock: _Clock,
+        pages: list[PlannedPage],
+        done: int,
+        total: int,
+    ) -> int:
+        """Stage `pages`: those whose key and file are unchanged since the last build are kept as they are,
+        the others rendered (their Markdown and list items first). Returns `done` plus the pages handled."""
+        if content is not None:
+            _strengthen_keys(pages, content, templates)
+        stamps = {page.path: _stamp(site_stamp, page.key) for page in pages if page.key is not None}
+        todo: list[PlannedPage] = []
+        for page in pages:
+            file = urls.output_file(page.path)
+            stamp = stamps.get(page.path)
+            record = staging.intact(file, stamp) if stamp else None
+            if record is not None:
+                staging.keep(file, record)
+            else:
+                todo.append(page)
+        clock.lap("plan")
+        shown = [page.paper for page in todo if page.paper is not None]
+        listed = list({id(v): v for page in todo for v in page.items}.values())
+        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items)
+        clock.lap("markdown")
+        render_pages(env, todo, staging, stamps, report, self.progress, done + len(pages) - len(todo), total)
+        clock.lap("render")
+        return done + len(pages)
 
     # --- steps ---------------------------------------------------------------------------------------------
 
@@ -235,6 +359,12 @@ class Builder:
             raise SitegenError(Diagnostic(str(out), "the output folder is a file"))
         return out
 
+    def _load_cache(self) -> LoadCache:
+        if self._loaded is None:
+            self._loaded = LoadCache.from_data(self._cache.load_sharded("content"))
+        self._loaded.begin()
+        return self._loaded
+
     def _markdown_renderer(self, config: SiteConfig, link: Urls) -> MarkdownRenderer:
         key = (config.allow_html, link.base_path)
         if self._markdown is None or self._markdown_key != key:
@@ -252,11 +382,43 @@ class Builder:
             self._related = related.RelatedIndex.load(self._related_cache(), options)
         return self._related.update([view.paper for view in index.papers])
 
+    def _related_job(self, index: SiteIndex, config: SiteConfig) -> parallel.Job[dict[str, list[str]]]:
+        """Related papers, computed in a forked process when this one may fork (a one-shot build): it then
+        saves the updated index itself, while this process goes on with everything that does not show
+        related papers."""
+        compute = functools.partial(self._related_papers, index, config)
+        job = parallel.start(compute, len(index.papers), after=self._save_related)
+        if job.forked:
+            self._related = None  # the child holds the updated index
+        return job
+
     def _related_cache(self) -> Path:
         return self.root / CACHE_DIR / "related.cache"
 
     def _save_caches(self) -> None:
-        """Caches only save time: a site folder that cannot be written to still builds."""
+        """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
+        hold changed entries are written; within `serve`, only once enough entries changed to make that worth
+        its time (until then they are in memory anyway)."""
+        self._save_related()
+        loaded, items = self._loaded, self._items
+        if loaded is not None:
+            self._reads_unsaved += loaded.reads
+        pending = self._reads_unsaved + (SAVE_AFTER_READS if items.changed is None else len(items.changed))
+        if self._builds > 1 and pending < SAVE_AFTER_READS:
+            return
+        self._reads_unsaved = 0
+        if loaded is not None and loaded.changed:
+            shards = {shard_of(name) for name in loaded.changed}
+            data = loaded.to_data(lambda name: shard_of(name) in shards)
+            if self._cache.save_sharded("content", data, shards):
+                loaded.changed = set()
+        if items.globals_key is not None and (items.changed is None or items.changed):
+            shards = None if items.changed is None else {shard_of(name) for name in items.changed}
+            data = items.to_data(None if shards is None else lambda name: shard_of(name) in shards)
+            if self._cache.save_sharded("items", data, shards, items.globals_key):
+                items.changed = set()
+
+    def _save_related(self) -> None:
         if self._related is not None and self._related.dirty:
             try:
                 self._related_cache().parent.mkdir(parents=True, exist_ok=True)
@@ -274,6 +436,7 @@ class Builder:
             for slug, recent, earlier in charts.rising_tag_rows(tag_dates, dates)
             if slug in by_slug
         ]
+        window = charts.rising_window(len(dates))
         timelines: dict[str, Markup] = {}
         for tag in index.tags:
             per_date: dict[str, int] = {}
@@ -283,7 +446,9 @@ class Builder:
                 charts.tag_timeline(tag.name, [(d, per_date.get(d, 0)) for d in dates])
             )
         return ChartSet(
-            rising=Markup(charts.rising_tags(rows)),
+            rising=Markup(
+                charts.rising_tags(rows, recent_digests=window, earlier_digests=len(dates) - window)
+            ),
             per_digest=Markup(
                 charts.papers_per_digest(
                     [(d.date.isoformat(), d.count, link.path(d.path)) for d in oldest_first]
@@ -298,53 +463,39 @@ class Builder:
     def _static_folders(self, config: SiteConfig) -> list[Path]:
         return [site_path(self.root, config.static_dir), theme_dir("static")]
 
-    def _environment(self, config: SiteConfig):
-        templates = site_path(self.root, config.templates_dir).resolve()
-        if self._env is None or self._env[0] != templates:
-            self._env = (
-                templates,
-                make_environment(templates),
-                TemplateWatch([templates, theme_dir("templates")]),
-            )
-            self._env[2].changed()
-            self._template_generation += 1
-        elif self._env[2].changed():
-            self._env[1].cache.clear()
-            self._template_generation += 1
-        return self._env[1]
+    def _environment(self, config: SiteConfig) -> _Templates:
+        """The Jinja environment, kept while the template folders stay the same; its compiled templates are
+        dropped when any template file changed (compared by content, not by time)."""
+        folder = site_path(self.root, config.templates_dir).resolve()
+        digest_, site_names = templates_digest(folder, theme_dir("templates"))
+        current = self._templates
+        if current is None or current.folder != folder:
+            env = make_environment(folder, compiled=self.root / CACHE_DIR / "templates")
+            current = self._templates = _Templates(folder, env, digest_, site_names)
+        elif current.digest != digest_:
+            current.env.cache.clear()
+            current.digest, current.site_names, current.custom = digest_, site_names, {}
+        return current
 
-    def _render(
-        self,
-        config: SiteConfig,
-        link: Urls,
-        index: SiteIndex,
-        pages: list[PlannedPage],
-        assets: dict[str, str],
-        report: Report,
-    ) -> dict[str, str]:
-        """HTML of every page: shared chrome once, each paper's list item once, then the pages; items and
-        pages whose inputs did not change since the last build come from the caches."""
-        env = self._environment(config)
-        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=assets)
-        set_globals(env, self._common_context(config, helpers, index))
-        set_chrome(env, report)
-        globals_key = self._globals_key(env, config, assets)
-        self._items.begin(globals_key)
-        render_items(env, "partials/paper_item.html", index.papers, report, self._items)
-        self._items.keep_only({v.slug for v in index.papers})
-        self._pages.begin(globals_key)
-        html = render_pages(env, pages, report, len(pages), self.progress, self._pages)
-        self._pages.keep_only(set(html))
-        return html
-
-    def _globals_key(self, env: Any, config: SiteConfig, assets: dict[str, str]) -> tuple[Any, ...]:
-        """What every page depends on besides its own content: settings, templates, assets, site totals."""
+    def _site_stamp(
+        self, env: Any, config: SiteConfig, assets: dict[str, str], templates: _Templates
+    ) -> str:
+        """A short hash of what every page depends on besides its own content: sitegen's code, the
+        templates, settings, options, static assets and the site-wide values pages print (totals, dates)."""
         shared = tuple(
             (name, value)
             for name, value in sorted(env.globals.items())
             if isinstance(value, str | int | bool | float) or value is None or isinstance(value, date)
         )
-        return (config, self._template_generation, tuple(sorted(assets.items())), self.options.drafts, shared)
+        what = (
+            code_fingerprint(),
+            templates.digest,
+            repr(config),
+            self.options.drafts,
+            tuple(sorted(assets.items())),
+            shared,
+        )
+        return _hash(repr(what))[:STAMP_PREFIX]
 
     def _common_context(self, config: SiteConfig, helpers: Helpers, index: SiteIndex) -> dict[str, Any]:
         return {
@@ -359,38 +510,52 @@ class Builder:
         }
 
     def _feeds(
-        self, index: SiteIndex, config: SiteConfig, link: Urls, pages: list[PlannedPage]
-    ) -> list[Artifact]:
-        """Feeds, sitemap and robots.txt; drafts never appear in them, even in a build with drafts."""
+        self,
+        index: SiteIndex,
+        config: SiteConfig,
+        link: Urls,
+        pages: list[PlannedPage],
+        staging: Staging,
+        site_stamp: str,
+    ) -> set[str]:
+        """Stage the feeds, sitemap and robots.txt; returns their paths. Drafts never appear in them, even in
+        a build with drafts. A feed whose entries did not change is not made again."""
         limit = config.feed_limit
         public = [p for p in index.recent if not p.draft]
-        files: dict[str, bytes] = {}
-        site_info = feeds.FeedInfo(
+        info = feeds.FeedInfo(
             config.title, config.description, config.author, config.language, urls.FEED, urls.HOME
         )
-        files[urls.FEED] = feeds.atom_feed(site_info, public[:limit], link)
+        all_feeds = [(info, public[:limit])]
         for tag in index.tags:
-            info = feeds.tag_feed_info(tag, config.title, config.author, config.language)
-            files[tag.feed_path] = feeds.atom_feed(info, [p for p in tag.papers if not p.draft][:limit], link)
-        files.update(feeds.sitemaps(_sitemap_entries(index, pages), link))
-        files[urls.ROBOTS] = feeds.robots_txt(link)
-        return [Artifact(path, digest(data), data=data) for path, data in files.items()]
-
-    def _encode(self, html: dict[str, str]) -> list[Artifact]:
-        """Pages as UTF-8 artifacts with content hashes; a page reused from the page cache (the very same
-        string as last time) reuses its bytes and hash too."""
-        previous, self._encoded = self._encoded, {}
-        artifacts = []
-        for path, text in html.items():
-            known = previous.get(path)
-            if known is not None and known[0] is text:
-                artifact = known[1]
+            tag_info = feeds.tag_feed_info(tag, config.title, config.author, config.language)
+            all_feeds.append((tag_info, [p for p in tag.papers if not p.draft][:limit]))
+        paths: set[str] = set()
+        for feed_info, entries in all_feeds:
+            path = feed_info.self_path
+            stamp = _stamp(site_stamp, ("feed", feed_info, tuple(p.item_key for p in entries)))
+            paths.add(path)
+            record = staging.intact(path, stamp)
+            if record is not None:
+                staging.keep(path, record)
             else:
-                data = text.encode("utf-8")
-                artifact = Artifact(urls.output_file(path), digest(data), data=data)
-            self._encoded[path] = (text, artifact)
-            artifacts.append(artifact)
-        return artifacts
+                staging.put(path, feeds.atom_feed(feed_info, entries, link), stamp)
+        # The sitemap (one file, or an index and its parts at 50,000 pages) as a whole, keyed by its entries.
+        entries = [(page.path, page.lastmod) for page in pages if page.in_sitemap]
+        stamp = _stamp(site_stamp, ("sitemap", entries))
+        parts = sorted(path for path, record in staging.previous.items() if record.key == stamp)
+        records = [staging.intact(path, stamp) for path in parts]
+        if urls.SITEMAP in parts and all(records):
+            for path, record in zip(parts, records, strict=True):
+                staging.keep(path, record)  # type: ignore[arg-type]
+        else:
+            files = feeds.sitemaps(entries, link)
+            for path, data in files.items():
+                staging.put(path, data, stamp)
+            parts = list(files)
+        paths.update(parts)
+        staging.put(urls.ROBOTS, feeds.robots_txt(link))
+        paths.add(urls.ROBOTS)
+        return paths
 
     def _previous_manifest(self, out: Path) -> dict[str, Record]:
         if self._manifest is None or self._manifest_out != out:
@@ -398,24 +563,60 @@ class Builder:
         return self._manifest
 
 
-def _sitemap_entries(index: SiteIndex, pages: list[PlannedPage]) -> list[tuple[str, date | None]]:
-    """Every indexable page with the date it last changed (its newest digest); drafts and 404 left out."""
-    latest = index.latest_date
-    entries: list[tuple[str, Any]] = []
+ITEM_TEMPLATE = "partials/paper_item.html"
+STAMP_PREFIX = 16  # characters of the site-wide stamp that start every page's stamp in the manifest
+SAVE_AFTER_READS = 200  # see Builder._save_caches
+
+
+class _Templates:
+    """The Jinja environment of a Builder, a hash of every template file, and which templates come from the
+    site's own folder (a page template counts as the site's when it, or a template it uses, does)."""
+
+    def __init__(self, folder: Path, env: Any, digest_: str, site_names: frozenset[str]):
+        self.folder = folder
+        self.env = env
+        self.digest = digest_
+        self.site_names = site_names
+        self.custom: dict[str, bool] = {}
+
+    def is_custom(self, name: str) -> bool:
+        known = self.custom.get(name)
+        if known is None:
+            closure = template_closure(self.env, name)
+            known = self.custom[name] = closure is None or bool(closure & self.site_names)
+        return known
+
+
+def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templates) -> None:
+    """A page made with a template of the site's own (or one that uses one) may show anything of the site, not
+    only what the built-in theme shows: its key then covers all the content (`content`, its hash)."""
+    items_custom = templates.is_custom(ITEM_TEMPLATE)
     for page in pages:
-        meta = page.context["page"]
-        if meta.noindex or page.kind in ("404", "search"):
-            continue
-        if page.kind == "paper":
-            day = page.context["paper"].latest
-        elif page.kind == "tag":
-            day = max((p.latest for p in page.context["papers"] if p.latest and not p.draft), default=None)
-        elif page.kind == "digest":
-            day = page.context["digest"].date
-        else:
-            day = latest
-        entries.append((page.path, day))
-    return entries
+        if page.key is not None and (templates.is_custom(page.template) or (page.items and items_custom)):
+            page.key = ("site", content, page.key)
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _stamp(site_stamp: str, key: Any) -> str:
+    """What the manifest records for a page made from `key`: the site-wide stamp, then the key's hash."""
+    return site_stamp + _hash(repr(key))
+
+
+def _content_hash(index: SiteIndex) -> str:
+    """A hash of all the content the views expose: papers (with their tag names and related papers), tags
+    and digests, in their orders."""
+    return _hash(
+        repr(
+            (
+                [(v.item_key, tuple(r.slug for r in v.related)) for v in index.papers],
+                [(t.slug, t.name, t.description) for t in index.tags],
+                [(d.date, tuple(p.slug for p in d.papers), tuple(d.sources)) for d in index.digests],
+            )
+        )
+    )
 
 
 def _without_collisions(static: list[Artifact], generated: set[str], report: Report) -> list[Artifact]:

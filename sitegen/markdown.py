@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import mdTrim
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
@@ -81,9 +82,15 @@ class MarkdownRenderer:
         if html is None:
             html = self._cache.get(text)
             if html is None:
-                html = Markup(self._md.render(text))
+                html = Markup(self._convert(text))
             self._used[text] = html
         return html
+
+    def _convert(self, text: str) -> str:
+        """markdown-it's HTML for `text`; a plain paragraph (most abstracts) without running the parser."""
+        if _is_plain_paragraph(text) and not self._md.linkify.pretest(text):
+            return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n"
+        return self._md.render(text)
 
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
@@ -104,7 +111,7 @@ class MarkdownRenderer:
         def render_share(share: Sequence[str], here: bool) -> list[tuple[str, str]]:
             out = []
             for text in share:
-                html = self._md.render(text)
+                html = self._convert(text)
                 out.append((html, plain_text(html)))
             return out
 
@@ -118,6 +125,22 @@ class MarkdownRenderer:
     def next_generation(self) -> None:
         """Forget fragments that the last build did not use (keeps a long `serve` session's memory flat)."""
         self._cache, self._used = self._used, {}
+
+
+# A paragraph is plain when no block rule can start on its one line and no inline rule can fire in it: then
+# CommonMark makes it `<p>text</p>` with only `"` to escape (&, < and > are excluded here). The inline rules
+# fire at \ ` * _ ~ [ ] ! < & and a line break; bare links are ruled out by linkify's pretest.
+_NOT_PLAIN = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]|://")
+_BLOCK_START = frozenset("#>-+*=_|`~<0123456789 \t")
+_QUOTE = '"'
+
+
+def _is_plain_paragraph(text: str) -> bool:
+    return (
+        text[0] not in _BLOCK_START
+        and text == mdTrim(text)
+        and _NOT_PLAIN.search(text) is None
+    )
 
 
 def plain_text(html: str) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Collection
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sitegen.config import SiteConfig, site_path
-from sitegen.errors import Report
+from sitegen.errors import Diagnostic, Report
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -39,6 +43,9 @@ class Paper:
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     slug_position: tuple[int, int] = (1, 1)
+    #: A hash of the page file's bytes, which every other field comes from ("" for a Paper made in code):
+    #: the build compares it to tell whether anything a page shows of the paper changed.
+    fingerprint: str = ""
 
     @property
     def abstract(self) -> str:
@@ -228,35 +235,51 @@ class _Validator:
 def load_paper(path: Path, report: Report) -> Paper | None:
     """Read one page; problems go to `report` and the page is skipped (None) if it has errors."""
     try:
-        text, had_bom = decode(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        report.error(path, f"cannot read: {exc.strerror}")
+        return None
+    return parse_paper(path, data, report)
+
+
+def parse_paper(path: Path, data: bytes, report: Report) -> Paper | None:
+    """A page from the bytes of its file (see load_paper)."""
+    try:
+        text, had_bom = decode(data)
         doc = parse(text)
     except FrontMatterError as exc:
         report.diagnostics.append(exc.diagnostic(path))
         return None
-    except OSError as exc:
-        report.error(path, f"cannot read: {exc.strerror}")
-        return None
     if had_bom:
         report.warning(path, "UTF-8 byte-order mark ignored", 1, 1)
-    return _Validator(path, doc, report).paper()
+    paper = _Validator(path, doc, report).paper()
+    if paper is not None:
+        paper.fingerprint = _digest(data)
+    return paper
 
 
-def _load_yaml_file(path: Path, report: Report) -> Any:
+def _parse_yaml_file(path: Path, data: bytes, report: Report) -> Any:
     """A plain YAML data file (no front matter); positions are shifted back to the file's own lines."""
     try:
-        text, _ = decode(path.read_bytes())
-        data, _node = parse_yaml(text)
+        text, _ = decode(data)
+        value, _node = parse_yaml(text)
     except FrontMatterError as exc:
         report.error(path, exc.message, max(exc.line - 1, 1), exc.col)
         return None
-    return data
+    return value
 
 
-def load_tags(path: Path, report: Report) -> dict[str, Tag]:
+def _load_yaml_file(path: Path, report: Report, cache: LoadCache | None = None) -> Any:
+    if cache is None:
+        return _parse_yaml_file(path, path.read_bytes(), report)
+    return cache.fetch(path, "yaml", report)
+
+
+def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dict[str, Tag]:
     """Tag names and descriptions from the taxonomy file (its match rules are the importer's business)."""
     if not path.is_file():
         return {}
-    data = _load_yaml_file(path, report)
+    data = _load_yaml_file(path, report, cache)
     entries = data.get("tags") if isinstance(data, dict) else None
     if data is not None and not isinstance(entries, list):
         report.error(path, "the taxonomy must have a 'tags:' list", 1, 1)
@@ -272,13 +295,13 @@ def load_tags(path: Path, report: Report) -> dict[str, Tag]:
     return tags
 
 
-def load_digests(folder: Path, report: Report) -> dict[date, Digest]:
+def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -> dict[date, Digest]:
     """The per-digest order records, content/digests/<YYYY-MM-DD>.yaml."""
     digests: dict[date, Digest] = {}
     if not folder.is_dir():
         return digests
     for path in sorted(folder.glob("*.yaml")):
-        data = _load_yaml_file(path, report)
+        data = _load_yaml_file(path, report, cache)
         if data is None:
             continue
         day = parse_iso_date(data.get("date")) if isinstance(data, dict) else None
@@ -295,16 +318,44 @@ def load_digests(folder: Path, report: Report) -> dict[date, Digest]:
 
 
 def paper_files(content_dir: Path) -> list[Path]:
-    return sorted((content_dir / "papers").glob("*.md"))
+    """content/papers/*.md, by name (as glob would find them: hidden files left out)."""
+    folder = content_dir / "papers"
+    try:
+        with os.scandir(folder) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(".md") and not e.name.startswith("."))
+    except OSError:
+        return []
+    return [folder / name for name in names]
 
 
-def load_site(root: Path, config: SiteConfig, report: Report, drafts: bool = True) -> Site:
-    """Load and validate all content. Every problem goes to `report`; broken pages are left out."""
+def load_site(
+    root: Path,
+    config: SiteConfig,
+    report: Report,
+    drafts: bool = True,
+    cache: LoadCache | None = None,
+    changed: Collection[Path] | None = None,
+) -> Site:
+    """Load and validate all content. Every problem goes to `report`; broken pages are left out.
+
+    With a `cache`, a file whose identity (size, times, inode) is unchanged since it was last read is not read
+    again: its page and its diagnostics are the cached ones. `changed` (with a cache): the files known to have
+    changed since the cache was filled, as a file watcher reports them; the others are then not even looked at
+    (only listed, to find new and deleted ones).
+    """
     site = Site(root=root, config=config)
     content = site.content_dir
     by_slug: dict[str, Paper] = {}
+    trusted = _trusted_names(content / "papers", changed) if cache is not None else None
     for path in paper_files(content):
-        paper = load_paper(path, report)
+        if cache is None:
+            paper = load_paper(path, report)
+        else:
+            try:
+                paper = cache.fetch(path, "paper", report, trusted=trusted is not None and trusted(path))
+            except OSError as exc:
+                report.error(path, f"cannot read: {exc.strerror}")
+                paper = None
         if paper is None:
             continue
         if paper.slug in by_slug:
@@ -315,10 +366,214 @@ def load_site(root: Path, config: SiteConfig, report: Report, drafts: bool = Tru
         by_slug[paper.slug] = paper
         if drafts or not paper.draft:
             site.papers.append(paper)
-    site.tags = load_tags(content / "taxonomy.yaml", report)
-    site.digests = load_digests(content / "digests", report)
+    site.tags = load_tags(content / "taxonomy.yaml", report, cache)
+    site.digests = load_digests(content / "digests", report, cache)
     for paper in site.papers:
         for day in paper.digests:
             site.digests.setdefault(day, Digest(date=day))
+    if cache is not None:
+        cache.finish()
     return site
 
+
+def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[Path], bool] | None:
+    """Which page files need not be looked at: with a list of changed files, the files not in it (compared
+    by real path; symbolic links are always looked at, their targets may have changed unseen)."""
+    if changed is None:
+        return None
+    real_folder = os.path.realpath(folder)
+    named = {os.path.realpath(p) for p in changed}
+    if any(p == real_folder or not p.startswith(real_folder + os.sep) for p in named):
+        named.add(real_folder)  # something around the folder itself: trust nothing of it
+
+    def trusted(path: Path) -> bool:
+        if real_folder in named:
+            return False
+        return os.path.join(real_folder, path.name) not in named and not path.is_symlink()
+
+    return trusted
+
+
+# --- the load cache ---------------------------------------------------------------------------------------
+
+#: A file whose mtime is this close to the moment it was read may be written again within the same clock
+#: tick without its mtime changing ("racy" in git's terms): its bytes are compared before it is trusted.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(slots=True)
+class _Loaded:
+    identity: tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
+    kind: str
+    value: Any
+    diagnostics: tuple[Diagnostic, ...]
+    digest: str = ""  # of the file's bytes, kept for racy files only
+
+
+_PARSERS: dict[str, Callable[[Path, bytes, Report], Any]] = {
+    "paper": parse_paper,
+    "yaml": _parse_yaml_file,
+}
+
+
+class LoadCache:
+    """Content files as last loaded, by file identity, so that an unchanged file is neither read nor parsed.
+
+    Kept by a Builder across the rebuilds of `serve`, and in ROOT/.sitegen-cache between runs (to_data /
+    from_data give a form that marshal can store; `changed` names the entries that changed since it was last
+    stored). Files that the last load did not look up are forgotten.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Loaded] = {}
+        self._raw: dict[str, tuple[Any, ...]] = {}  # entries from disk, decoded when first used
+        self._seen: set[str] = set()
+        self.changed: set[str] = set()
+        self.reads = 0  # files read (not taken from the cache) by the last load
+
+    def fetch(self, path: Path, kind: str, report: Report, trusted: bool = False) -> Any:
+        """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
+        Raises OSError when the file cannot be read."""
+        name = os.fspath(path)
+        self._seen.add(name)
+        entry = self._entries.get(name) or self._decode(path, name, kind)
+        if entry is not None and entry.kind == kind:
+            if trusted:
+                return self._reuse(entry, report)
+            try:
+                st = os.stat(name)
+            except OSError:
+                st = None
+            if st is not None and entry.identity == _identity(st):
+                if not entry.digest:
+                    return self._reuse(entry, report)
+                data = path.read_bytes()
+                if _digest(data) == entry.digest:
+                    if st.st_mtime_ns < time.time_ns() - RACY_NS:
+                        entry.digest = ""  # no longer racy
+                        self.changed.add(name)
+                    return self._reuse(entry, report)
+        st = os.stat(name)
+        data = path.read_bytes()
+        self.reads += 1
+        sub = Report()
+        value = _PARSERS[kind](path, data, sub)
+        report.diagnostics.extend(sub.diagnostics)
+        racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
+        self._entries[name] = _Loaded(
+            _identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else ""
+        )
+        self.changed.add(name)
+        return value
+
+    def _reuse(self, entry: _Loaded, report: Report) -> Any:
+        report.diagnostics.extend(entry.diagnostics)
+        return entry.value
+
+    def begin(self) -> None:
+        self.reads = 0
+
+    def finish(self) -> None:
+        """End of a load: forget the files it did not look up (deleted or moved away)."""
+        stale = [name for name in self._entries if name not in self._seen]
+        stale += [name for name in self._raw if name not in self._seen]
+        for name in stale:
+            self._entries.pop(name, None)
+            self._raw.pop(name, None)
+        self.changed.update(stale)
+        self._seen = set()
+
+    # -- storage --------------------------------------------------------------------------------------------
+
+    def to_data(self, wanted: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, ...]]:
+        """The entries (those whose name is `wanted`) in a form marshal can store."""
+        data = {name: row for name, row in self._raw.items() if wanted is None or wanted(name)}
+        for name, entry in self._entries.items():
+            if wanted is not None and not wanted(name):
+                continue
+            value = _encode_paper(entry.value) if entry.kind == "paper" else entry.value
+            data[name] = (
+                entry.identity,
+                entry.kind,
+                value,
+                tuple(astuple(d) for d in entry.diagnostics),
+                entry.digest,
+            )
+        return data
+
+    @classmethod
+    def from_data(cls, data: Any) -> LoadCache:
+        cache = cls()
+        if isinstance(data, dict):
+            cache._raw = data
+        return cache
+
+    def _decode(self, path: Path, name: str, kind: str) -> _Loaded | None:
+        row = self._raw.pop(name, None)
+        if row is None:
+            return None
+        try:
+            identity, stored_kind, value, diagnostics, digest = row
+            if stored_kind != kind:
+                return None
+            if kind == "paper":
+                value = _decode_paper(path, value)
+            entry = _Loaded(
+                tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest
+            )
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None  # not what this version writes: read the file again
+        self._entries[name] = entry
+        return entry
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _encode_paper(paper: Paper | None) -> tuple[Any, ...] | None:
+    if paper is None:
+        return None
+    return (
+        paper.title,
+        paper.slug,
+        [d.toordinal() for d in paper.digests],
+        paper.tags,
+        paper.links,
+        paper.draft,
+        paper.status,
+        paper.rating,
+        paper.arxiv,
+        paper.body,
+        paper.body_line,
+        paper.extra,
+        paper.slug_position,
+        paper.fingerprint,
+    )
+
+
+def _decode_paper(path: Path, row: tuple[Any, ...] | None) -> Paper | None:
+    if row is None:
+        return None
+    title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position, fp = row
+    return Paper(
+        source=path,
+        title=title,
+        slug=slug,
+        digests=[date.fromordinal(d) for d in days],
+        tags=list(tags),
+        links=list(links),
+        draft=draft,
+        status=status,
+        rating=rating,
+        arxiv=arxiv,
+        body=body,
+        body_line=body_line,
+        extra=dict(extra),
+        slug_position=tuple(position),
+        fingerprint=fp,
+    )

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,13 @@ def digest(data: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """What the manifest remembers of a written file: content hash, size and mtime after writing."""
+    """What the manifest remembers of a written file: content hash, size and mtime after writing, and the key
+    of the inputs it was made from ("" when unknown: the file is then made again and compared)."""
 
     digest: str
     size: int
     mtime_ns: int
+    key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,10 @@ def _write_manifest(out: Path, records: dict[str, Record]) -> None:
     data = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
-        "files": {path: [r.digest, r.size, r.mtime_ns] for path, r in sorted(records.items())},
+        "files": {
+            path: [r.digest, r.size, r.mtime_ns, r.key] if r.key else [r.digest, r.size, r.mtime_ns]
+            for path, r in sorted(records.items())
+        },
     }
     _atomic_write(out / MANIFEST, json.dumps(data, indent=0, separators=(",", ":")).encode("utf-8"))
 
@@ -123,17 +129,27 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
 
 
+def _write_new(path: Path, data: bytes) -> os.stat_result:
+    """Write a file that must not exist yet; returns its stat (the size and mtime the manifest records)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file."""
     temp = _temp_name(path)
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        _write_new(temp, data)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        _write_new(temp, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -141,39 +157,27 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def _atomic_copy(source: Path, path: Path) -> None:
-    temp = _temp_name(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        shutil.copyfile(source, temp)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def _unchanged(target: Path, artifact: Artifact, record: Record | None) -> os.stat_result | None:
-    """The target's stat if it already holds the artifact's bytes, else None."""
+def _unchanged(
+    target: Path, digest_: str, size: int, record: Record | None, same_bytes: Callable[[bytes], bool]
+) -> os.stat_result | None:
+    """The target's stat if it already holds the wanted bytes (`size` of them), else None."""
     try:
         st = target.stat()
     except OSError:
         return None
     if (
         record is not None
-        and record.digest == artifact.digest
+        and record.digest == digest_
         and (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns)
     ):
         return st
     # No trustworthy record (first build into this folder, or the file was touched): compare the bytes.
-    if not target.is_file():
+    if not stat.S_ISREG(st.st_mode) or st.st_size != size:
         return None
-    if artifact.data is not None:
-        same = st.st_size == len(artifact.data) and target.read_bytes() == artifact.data
-    else:
-        assert artifact.source is not None
-        same = st.st_size == artifact.source.stat().st_size and digest(target.read_bytes()) == artifact.digest
-    return st if same else None
+    try:
+        return st if same_bytes(target.read_bytes()) else None
+    except OSError:
+        return None
 
 
 def _make_parent(target: Path, out: Path) -> None:
@@ -187,11 +191,145 @@ def _make_parent(target: Path, out: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """One output file of a build: its record, and the staged file holding its new bytes (None when the
+    output folder already holds them)."""
+
+    path: str
+    record: Record
+    temp: str | None = None
+
+
 @dataclass(slots=True)
 class WriteResult:
     written: list[str]
     removed: list[str]
     records: dict[str, Record]
+
+
+class Staging:
+    """The output of one build, staged: new bytes go to a private folder inside the output folder and are
+    moved into place by commit(), only once the whole build has succeeded.
+
+    Until then the output folder shows the previous build, whatever goes wrong (and `serve` holds its readers
+    only for the short commit). A file whose bytes did not change is not written at all, so its mtime and
+    inode stay. Forked workers may put() into the same staging folder (their file names carry their process
+    id); the parent takes their entries with adopt().
+    """
+
+    def __init__(self, out: Path, previous: dict[str, Record]):
+        self.out = out
+        self.previous = previous
+        self.folder = out / f".sitegen-staging-{os.getpid()}-{secrets.token_hex(4)}"
+        self._prefix = os.path.join(out, "")
+        self.entries: list[Staged] = []
+        self._out_existed = out.is_dir()
+        self._count = 0
+
+    def intact(self, path: str, key: str) -> Record | None:
+        """The record of `path` if the previous build made it from inputs with this key and nobody touched
+        the file since: then it need not be made again."""
+        record = self.previous.get(path)
+        if record is None or not key or record.key != key:
+            return None
+        try:
+            st = os.stat(self._prefix + path)
+        except OSError:
+            return None
+        return record if (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns) else None
+
+    def keep(self, path: str, record: Record) -> None:
+        self.entries.append(Staged(path, record))
+
+    def put(self, path: str, data: bytes, key: str = "", digest_: str | None = None) -> None:
+        """Generated bytes for `path`, staged unless the output already holds them."""
+        value = digest_ or digest(data)
+        target = self.out / path
+        st = _unchanged(target, value, len(data), self.previous.get(path), data.__eq__)
+        if st is not None:
+            self.entries.append(Staged(path, Record(value, st.st_size, st.st_mtime_ns, key)))
+            return
+        temp = self._next_temp()
+        try:
+            st = _write_new(self.folder / temp, data)
+        except FileNotFoundError:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            st = _write_new(self.folder / temp, data)
+        self.entries.append(Staged(path, Record(value, st.st_size, st.st_mtime_ns, key), temp))
+
+    def copy(self, artifact: Artifact) -> None:
+        """A static file copied from its source, staged unless the output already holds it."""
+        assert artifact.source is not None
+        source = artifact.source
+        target = self.out / artifact.path
+
+        def same(data: bytes) -> bool:
+            return digest(data) == artifact.digest
+
+        size = source.stat().st_size
+        st = _unchanged(target, artifact.digest, size, self.previous.get(artifact.path), same)
+        if st is not None:
+            self.entries.append(Staged(artifact.path, Record(artifact.digest, st.st_size, st.st_mtime_ns)))
+            return
+        temp = self._next_temp()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, self.folder / temp)
+        st = os.stat(self.folder / temp)
+        self.entries.append(Staged(artifact.path, Record(artifact.digest, st.st_size, st.st_mtime_ns), temp))
+
+    def add(self, artifact: Artifact, key: str = "") -> None:
+        if artifact.data is not None:
+            self.put(artifact.path, artifact.data, key, artifact.digest)
+        else:
+            self.copy(artifact)
+
+    def adopt(self, entries: Iterable[Staged]) -> None:
+        self.entries.extend(entries)
+
+    def _next_temp(self) -> str:
+        self._count += 1
+        return f"{os.getpid()}-{self._count}"
+
+    def commit(self, progress: Progress | None = None) -> WriteResult:
+        """Move the staged files into place, remove what the previous build wrote and this one did not, and
+        record what the folder now holds. A failure part-way leaves every file whole (old or new) and
+        raises OSError."""
+        out = self.out
+        out.mkdir(parents=True, exist_ok=True)
+        records: dict[str, Record] = {}
+        written: list[str] = []
+        total = len(self.entries)
+        step = max(total // 100, 200)
+        made: set[Path] = set()
+        try:
+            for done, entry in enumerate(self.entries, start=1):
+                if entry.temp is not None:
+                    target = out / entry.path
+                    if target.parent not in made:
+                        _make_parent(target, out)
+                        made.add(target.parent)
+                    os.replace(self.folder / entry.temp, target)
+                    written.append(entry.path)
+                records[entry.path] = entry.record
+                if progress and (done % step == 0 or done == total):
+                    progress("write", done, total)
+        finally:
+            self._remove_folder()
+        removed = _prune(out, set(self.previous) - set(records))
+        if records != self.previous or not (out / MANIFEST).is_file():
+            _write_manifest(out, records)
+        return WriteResult(written=written, removed=removed, records=records)
+
+    def discard(self) -> None:
+        """Forget the staged files: the output folder stays as the previous build left it."""
+        self._remove_folder()
+        if not self._out_existed:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # made for the staging folder only
+
+    def _remove_folder(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def write_output(
@@ -204,33 +342,14 @@ def write_output(
 
     A failure part-way leaves every file whole (old or new) and raises OSError.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    records: dict[str, Record] = {}
-    written: list[str] = []
-    total = len(artifacts)
-    step = max(total // 100, 200)
-    made: set[Path] = set()
-    for done, artifact in enumerate(artifacts, start=1):
-        target = out / artifact.path
-        st = _unchanged(target, artifact, previous.get(artifact.path))
-        if st is None:
-            if target.parent not in made:
-                _make_parent(target, out)
-                made.add(target.parent)
-            if artifact.data is not None:
-                _atomic_write(target, artifact.data)
-            else:
-                assert artifact.source is not None
-                _atomic_copy(artifact.source, target)
-            written.append(artifact.path)
-            st = target.stat()
-        records[artifact.path] = Record(artifact.digest, st.st_size, st.st_mtime_ns)
-        if progress and (done % step == 0 or done == total):
-            progress("write", done, total)
-    removed = _prune(out, set(previous) - set(records))
-    if records != previous or not (out / MANIFEST).is_file():
-        _write_manifest(out, records)
-    return WriteResult(written=written, removed=removed, records=records)
+    staging = Staging(out, previous)
+    try:
+        for artifact in artifacts:
+            staging.add(artifact)
+    except BaseException:
+        staging.discard()
+        raise
+    return staging.commit(progress)
 
 
 def _prune(out: Path, stale: set[str]) -> list[str]:

@@ -1,13 +1,16 @@
 """Plan the site: views of papers, tags and digests with every index computed once, then one planned page
-(site path, template, context) per output HTML file.
+(site path, template, context, key) per output HTML file.
 
 Everything a template needs is computed here, once per build: sort orders, papers by tag and by digest,
-excerpts and rendered Markdown. Templates only loop and print, so a page costs as much
-at 10 papers as at 10,000.
+excerpts. Templates only loop and print, so a page costs as much at 10 papers as at 10,000. What is costly
+(Markdown, a page's context) is made on first use, and each page carries a key of everything it shows, so a
+rebuild makes only the pages whose key changed.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import math
 import re
@@ -21,7 +24,7 @@ from markupsafe import Markup
 from sitegen import urls
 from sitegen.errors import Report
 from sitegen.markdown import MarkdownRenderer, excerpt
-from sitegen.model import Paper, Site, Tag
+from sitegen.model import Paper, Site, Tag, split_body
 from sitegen.urls import Link, classify_link
 
 # C0 control characters other than tab and newlines: invalid in HTML and XML, and never meant in a title.
@@ -34,23 +37,55 @@ HOME_PER_DIGEST = 4  # and for each earlier one
 
 @dataclass(slots=True, eq=False)
 class PaperView:
+    """A paper as the templates see it. Its Markdown is rendered on first use (`abstract_html`, `notes_html`,
+    `summary`, `description`), so that a rebuild renders only the papers of the pages it makes again."""
+
     paper: Paper
     slug: str
     title: str
     path: str
     draft: bool
-    abstract_html: Markup
-    notes_html: Markup
-    summary: str
-    description: str
     digests: list[date]
-    links: list[Link]
+    markdown: MarkdownRenderer
     tags: list[TagView] = field(default_factory=list)
     tag_names: str = ""
     related: list[PaperView] = field(default_factory=list)
     #: The paper as an item of a list (tag and digest pages), rendered once per build from
     #: partials/paper_item.html and reused by every list that shows it.
     item_html: Markup = field(default_factory=Markup)
+    #: Everything partials/paper_item.html shows of the paper, as a string (see `item_key`).
+    item_key: str = ""
+    texts: PaperTexts | None = None
+    _links: list[Link] | None = None
+
+    @property
+    def links(self) -> list[Link]:
+        """The paper's links, classified for display."""
+        if self._links is None:
+            self._links = [classify_link(url) for url in self.paper.links]
+        return self._links
+
+    @property
+    def abstract_html(self) -> Markup:
+        return self.rendered().abstract_html
+
+    @property
+    def notes_html(self) -> Markup:
+        return self.rendered().notes_html
+
+    @property
+    def summary(self) -> str:
+        return self.rendered().summary
+
+    @property
+    def description(self) -> str:
+        return self.rendered().description
+
+    def rendered(self) -> PaperTexts:
+        """The paper's Markdown as HTML and plain text, rendered now if not yet."""
+        if self.texts is None:
+            self.texts = render_texts(self.paper, self.markdown)
+        return self.texts
 
     @property
     def latest(self) -> date | None:
@@ -75,6 +110,26 @@ class PaperView:
     @property
     def code_links(self) -> list[Link]:
         return [link for link in self.links if link.is_code]
+
+
+@dataclass(frozen=True, slots=True)
+class PaperTexts:
+    abstract_html: Markup
+    notes_html: Markup
+    summary: str
+    description: str
+
+
+def render_texts(paper: Paper, markdown: MarkdownRenderer) -> PaperTexts:
+    abstract, notes = split_body(paper.body)
+    abstract = _CONTROL.sub("", abstract)
+    text = markdown.text(abstract)
+    return PaperTexts(
+        abstract_html=markdown.render(abstract),
+        notes_html=markdown.render(_CONTROL.sub("", notes)),
+        summary=excerpt(text, SUMMARY_CHARS),
+        description=excerpt(text, DESCRIPTION_CHARS),
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -176,25 +231,12 @@ def _title_key(view: PaperView) -> tuple[str, str]:
     return view.title.casefold(), view.slug
 
 
-def build_index(
-    site: Site,
-    markdown: MarkdownRenderer,
-    report: Report,
-    drafts: bool,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> SiteIndex:
-    """Views of the content a build shows; drafts only when `drafts` is set."""
+def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: bool) -> SiteIndex:
+    """Views of the content a build shows; drafts only when `drafts` is set. Nothing is rendered here."""
     papers = [p for p in site.papers if drafts or not p.draft]
     all_slugs = {p.slug for p in site.papers}
-    markdown.prerender([_CONTROL.sub("", text) for p in papers for text in (p.abstract, p.notes)])
     views: list[PaperView] = []
-    step = max(len(papers) // 100, 200)
-    for number, paper in enumerate(papers, start=1):
-        if progress and number % step == 0:
-            progress("markdown", number, len(papers))
-        abstract = _CONTROL.sub("", paper.abstract)
-        abstract_html = markdown.render(abstract)
-        text = markdown.text(abstract)
+    for paper in papers:
         views.append(
             PaperView(
                 paper=paper,
@@ -202,12 +244,8 @@ def build_index(
                 title=_CONTROL.sub("", paper.title),
                 path=urls.paper_path(paper.slug),
                 draft=paper.draft,
-                abstract_html=abstract_html,
-                notes_html=markdown.render(_CONTROL.sub("", paper.notes)),
-                summary=excerpt(text, SUMMARY_CHARS),
-                description=excerpt(text, DESCRIPTION_CHARS),
                 digests=list(paper.digests),
-                links=[classify_link(url) for url in paper.links],
+                markdown=markdown,
             )
         )
     by_slug = {v.slug: v for v in views}
@@ -257,6 +295,7 @@ def build_index(
     for view in views:
         view.tags = [tags[slug] for slug in view.paper.tags]
         view.tag_names = ", ".join(tag.name for tag in view.tags)
+        view.item_key = item_key(view)
 
     return SiteIndex(
         papers=sorted(views, key=_title_key),
@@ -297,6 +336,37 @@ def attach_related(index: SiteIndex, related: dict[str, list[str]]) -> None:
 # --- planned pages ---------------------------------------------------------------------------------------
 
 
+def item_key(view: PaperView) -> str:
+    """Everything partials/paper_item.html shows of a paper: the paper's own file (its fingerprint; every
+    field comes from it) and the names of its tags (they come from the taxonomy)."""
+    paper = view.paper
+    own = paper.fingerprint or _paper_digest(paper)
+    return own + "\x1f" + "\x1f".join(tag.name for tag in view.tags)
+
+
+def paper_page_key(view: PaperView) -> tuple[Any, ...]:
+    """Everything paper.html shows: the paper, and its related papers as their list items show them."""
+    return ("paper", view.item_key, tuple(r.item_key for r in view.related))
+
+
+def _paper_digest(paper: Paper) -> str:
+    """A fingerprint for a Paper that was made in code rather than read from a file."""
+    fields = (
+        paper.title,
+        paper.slug,
+        tuple(paper.digests),
+        tuple(paper.tags),
+        tuple(paper.links),
+        paper.draft,
+        paper.status,
+        paper.rating,
+        paper.arxiv,
+        paper.body,
+        sorted(paper.extra.items(), key=repr),
+    )
+    return hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class PageMeta:
     """What base.html needs to know about a page: its address, title and description for search engines."""
@@ -313,16 +383,30 @@ class PageMeta:
     feed_title: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlannedPage:
-    """One HTML page to render. `key`, when set, holds everything the page's HTML depends on besides the
-    site-wide globals: a page whose key is unchanged since the last build is not rendered again."""
+    """One HTML page to render.
+
+    make_context: the template's context, made only when the page is rendered. key: everything the page's
+    HTML depends on besides the site-wide values (settings, templates, totals), or None for a page that is
+    made every time; a page whose key is unchanged since the last build need not be rendered again.
+    paper: the paper of a paper page. items: the papers whose list items (`item_html`) the page shows.
+    in_sitemap and lastmod: for the sitemap.
+    """
 
     kind: str
     path: str
     template: str
-    context: dict[str, Any]
+    make_context: Callable[[], dict[str, Any]]
     key: tuple[Any, ...] | None = None
+    paper: PaperView | None = None
+    items: Sequence[PaperView] = ()
+    in_sitemap: bool = True
+    lastmod: date | None = None
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.make_context()
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,51 +457,62 @@ class ChartSet:
     timelines: dict[str, Markup]
 
 
+def _fixed(context: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    return lambda: context
+
+
 def plan_pages(
-    index: SiteIndex, config: Any, charts: ChartSet, bibtex: Callable[[Paper], str]
+    index: SiteIndex, config: Any, charts: ChartSet, bibtex: Callable[[PaperView], str]
 ) -> list[PlannedPage]:
-    """Every HTML page of the site, in a stable order."""
+    """Every HTML page of the site, in a stable order. `bibtex(view)` gives a paper's BibTeX entry."""
     pages: list[PlannedPage] = []
     add = pages.append
     site_title = config.title
+    latest = index.latest_date
 
     add(
         PlannedPage(
             "home",
             urls.HOME,
             "home.html",
-            {
-                "page": PageMeta(urls.HOME, "home", site_title, config.description, feed=urls.FEED),
-                "latest": index.digests[: config.home_digests],
-                "home_per_digest": HOME_PER_DIGEST,
-                "home_featured": HOME_FEATURED,
-                "tags": index.tags_by_count,
-                "rising_chart": charts.rising,
-            },
+            _fixed(
+                {
+                    "page": PageMeta(urls.HOME, "home", site_title, config.description, feed=urls.FEED),
+                    "latest": index.digests[: config.home_digests],
+                    "home_per_digest": HOME_PER_DIGEST,
+                    "home_featured": HOME_FEATURED,
+                    "tags": index.tags_by_count,
+                    "rising_chart": charts.rising,
+                }
+            ),
+            lastmod=latest,
         )
     )
 
-    for view in index.papers:
+    def paper_context(view: PaperView) -> dict[str, Any]:
         digests = ", ".join(d.isoformat() for d in view.digests)
         description = view.description or (
             f"A paper from the digests of {digests}." if digests else site_title
         )
-        entry = bibtex(view.paper)
+        return {
+            "page": PageMeta(view.path, "paper", view.title, description, "article", noindex=view.draft),
+            "paper": view,
+            "bibtex": bibtex(view),
+            "find_links": urls.find_paper_links(view.title),
+            "arxiv_links": urls.arxiv_links(view.arxiv) if view.arxiv else [],
+        }
+
+    for view in index.papers:
         add(
             PlannedPage(
                 "paper",
                 view.path,
                 "paper.html",
-                {
-                    "page": PageMeta(
-                        view.path, "paper", view.title, description, "article", noindex=view.draft
-                    ),
-                    "paper": view,
-                    "bibtex": entry,
-                    "find_links": urls.find_paper_links(view.title),
-                    "arxiv_links": urls.arxiv_links(view.arxiv) if view.arxiv else [],
-                },
-                key=_paper_page_key(view, entry),
+                functools.partial(paper_context, view),
+                key=paper_page_key(view),
+                paper=view,
+                in_sitemap=not view.draft,
+                lastmod=view.latest,
             )
         )
 
@@ -426,45 +521,70 @@ def plan_pages(
             "tags",
             urls.TAGS,
             "tags.html",
-            {
-                "page": PageMeta(urls.TAGS, "tags", "Tags", f"All {len(index.tags)} tags of {site_title}."),
-                "tags": index.tags,
-                "chart": charts.tag_sizes,
-            },
+            _fixed(
+                {
+                    "page": PageMeta(
+                        urls.TAGS, "tags", "Tags", f"All {len(index.tags)} tags of {site_title}."
+                    ),
+                    "tags": index.tags,
+                    "chart": charts.tag_sizes,
+                }
+            ),
+            lastmod=latest,
         )
     )
     per_page = max(int(config.per_page), 1)
+
+    def tag_context(tag: TagView, number: int, pages_count: int) -> dict[str, Any]:
+        pagination = Pagination(number, pages_count, tag.count, tag.slug)
+        path = urls.tag_path(tag.slug, number)
+        title = tag.name if number == 1 else f"{tag.name} (page {number} of {pages_count})"
+        description = tag.description or f"{tag.count} papers tagged {tag.name}."
+        meta = PageMeta(
+            path,
+            "tag",
+            title,
+            description,
+            prev=pagination.prev,
+            next=pagination.next,
+            feed=tag.feed_path,
+            feed_title=f"{tag.name} · {site_title}",
+        )
+        start = (number - 1) * per_page
+        return {
+            "page": meta,
+            "tag": tag,
+            "papers": tag.papers[start : start + per_page],
+            "first_index": start + 1,
+            "pagination": pagination,
+            "chart": charts.timelines.get(tag.slug, Markup("")) if number == 1 else Markup(""),
+        }
+
     for tag in index.tags:
         pages_count = max(math.ceil(tag.count / per_page), 1)
         for number in range(1, pages_count + 1):
-            pagination = Pagination(number, pages_count, tag.count, tag.slug)
-            path = urls.tag_path(tag.slug, number)
-            title = tag.name if number == 1 else f"{tag.name} (page {number} of {pages_count})"
-            description = tag.description or f"{tag.count} papers tagged {tag.name}."
-            meta = PageMeta(
-                path,
-                "tag",
-                title,
-                description,
-                prev=pagination.prev,
-                next=pagination.next,
-                feed=tag.feed_path,
-                feed_title=f"{tag.name} · {site_title}",
-            )
             start = (number - 1) * per_page
+            shown = tag.papers[start : start + per_page]
+            chart = str(charts.timelines.get(tag.slug, "")) if number == 1 else ""
             add(
                 PlannedPage(
                     "tag",
-                    path,
+                    urls.tag_path(tag.slug, number),
                     "tag.html",
-                    {
-                        "page": meta,
-                        "tag": tag,
-                        "papers": tag.papers[start : start + per_page],
-                        "first_index": start + 1,
-                        "pagination": pagination,
-                        "chart": charts.timelines.get(tag.slug, Markup("")) if number == 1 else Markup(""),
-                    },
+                    functools.partial(tag_context, tag, number, pages_count),
+                    key=(
+                        "tag",
+                        tag.slug,
+                        tag.name,
+                        tag.description,
+                        tag.count,
+                        number,
+                        pages_count,
+                        tuple(p.item_key for p in shown),
+                        chart,
+                    ),
+                    items=shown,
+                    lastmod=max((p.latest for p in shown if p.latest and not p.draft), default=None),
                 )
             )
 
@@ -473,33 +593,53 @@ def plan_pages(
             "digests",
             urls.DIGESTS,
             "digests.html",
-            {
-                "page": PageMeta(
-                    urls.DIGESTS, "digests", "Digests", f"All {len(index.digests)} digests of {site_title}."
-                ),
-                "digests": index.digests,
-                "chart": charts.per_digest,
-            },
+            _fixed(
+                {
+                    "page": PageMeta(
+                        urls.DIGESTS,
+                        "digests",
+                        "Digests",
+                        f"All {len(index.digests)} digests of {site_title}.",
+                    ),
+                    "digests": index.digests,
+                    "chart": charts.per_digest,
+                }
+            ),
+            lastmod=latest,
         )
     )
-    for digest in index.digests:
+
+    def digest_context(digest: DigestView) -> dict[str, Any]:
         label = human_date(digest.date)
+        return {
+            "page": PageMeta(
+                digest.path,
+                "digest",
+                f"Digest of {label}",
+                f"The {digest.count} papers of the {label} digest, in the digest's order.",
+                prev=digest.older.path if digest.older else None,
+                next=digest.newer.path if digest.newer else None,
+            ),
+            "digest": digest,
+        }
+
+    for digest in index.digests:
         add(
             PlannedPage(
                 "digest",
                 digest.path,
                 "digest.html",
-                {
-                    "page": PageMeta(
-                        digest.path,
-                        "digest",
-                        f"Digest of {label}",
-                        f"The {digest.count} papers of the {label} digest, in the digest's order.",
-                        prev=digest.older.path if digest.older else None,
-                        next=digest.newer.path if digest.newer else None,
-                    ),
-                    "digest": digest,
-                },
+                functools.partial(digest_context, digest),
+                key=(
+                    "digest",
+                    digest.date,
+                    tuple(p.item_key for p in digest.papers),
+                    digest.older.date if digest.older else None,
+                    digest.newer.date if digest.newer else None,
+                    tuple(digest.sources),
+                ),
+                items=digest.papers,
+                lastmod=digest.date,
             )
         )
 
@@ -508,11 +648,14 @@ def plan_pages(
             "search",
             urls.SEARCH,
             "search.html",
-            {
-                "page": PageMeta(urls.SEARCH, "search", "Search", f"Search the papers of {site_title}."),
-                "tags": index.tags,
-                "digests": index.digests,
-            },
+            _fixed(
+                {
+                    "page": PageMeta(urls.SEARCH, "search", "Search", f"Search the papers of {site_title}."),
+                    "tags": index.tags,
+                    "digests": index.digests,
+                }
+            ),
+            in_sitemap=False,
         )
     )
     add(
@@ -520,35 +663,20 @@ def plan_pages(
             "404",
             urls.NOT_FOUND,
             "404.html",
-            {
-                "page": PageMeta(
-                    urls.NOT_FOUND, "404", "Page not found", "This page does not exist.", noindex=True
-                )
-            },
+            _fixed(
+                {
+                    "page": PageMeta(
+                        urls.NOT_FOUND, "404", "Page not found", "This page does not exist.", noindex=True
+                    )
+                }
+            ),
+            in_sitemap=False,
         )
     )
     return pages
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _paper_page_key(view: PaperView, entry: str) -> tuple[Any, ...]:
-    """Everything paper.html shows of a paper (with the site-wide globals, everything its HTML depends on)."""
-    paper = view.paper
-    return (
-        view.title,
-        paper.body,
-        tuple(view.digests),
-        tuple((tag.slug, tag.name) for tag in view.tags),
-        tuple(paper.links),
-        paper.status,
-        paper.rating,
-        paper.arxiv,
-        view.draft,
-        tuple((r.slug, r.title, r.latest, r.tag_names) for r in view.related),
-        entry,
-    )
 
 
 def human_date(day: date | None) -> str:

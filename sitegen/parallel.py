@@ -1,4 +1,4 @@
-"""The other cores for the heavy, pure loops of a one-shot build: Markdown and page rendering.
+"""The other cores for the heavy, pure work of a one-shot build: Markdown, page rendering, related papers.
 
 A forked child inherits the whole planned site, so nothing is pickled on the way in; it works through its
 share and sends the results back through a pipe. Forking is only safe in a process with a single thread (the
@@ -10,12 +10,13 @@ the same as a serial run's, only slower.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,21 +52,86 @@ def map_chunks(fn: Callable[[Sequence[T], bool], R], items: Sequence[T]) -> list
     children when that pays; results in chunk order."""
     count = workers(len(items))
     parts = chunks(items, count) if count > 1 else [items]
-    children: list[tuple[int, int] | None] = []
+    children: list[_Child | None] = []
     for part in parts[1:]:
-        children.append(_fork(fn, part))
+        children.append(_fork(lambda part=part: fn(part, False)))
     results = [fn(parts[0], True)]
     for part, child in zip(parts[1:], children, strict=True):
-        results.append(_collect(child) if child is not None else _MISSING)
-        if results[-1] is _MISSING:
-            results[-1] = fn(part, True)
+        value = child.collect() if child is not None else _MISSING
+        if child is not None:
+            child.wait()
+        results.append(fn(part, True) if value is _MISSING else value)  # type: ignore[arg-type]
     return results
+
+
+class Job(Generic[R]):
+    """fn() running in a forked child (see `start`). result() waits for its value; wait() for the child to
+    end (it may go on with `after` once its value is sent)."""
+
+    def __init__(self, fn: Callable[[], R], child: _Child | None):
+        self._fn = fn
+        self._child = child
+        self._value: object = _MISSING
+
+    @property
+    def forked(self) -> bool:
+        return self._child is not None
+
+    def result(self) -> R:
+        if self._value is _MISSING and self._child is not None:
+            self._value = self._child.collect()
+        if self._value is _MISSING:
+            self._value = self._fn()  # never forked, or the child failed: do it here
+        return self._value  # type: ignore[return-value]
+
+    def wait(self) -> None:
+        if self._child is not None:
+            self._child.wait()
+
+
+def start(fn: Callable[[], R], items: int, after: Callable[[], object] | None = None) -> Job[R]:
+    """Run fn() in a forked child while this process goes on, when forking is allowed here and the work is
+    large (`items` units); otherwise fn runs here when result() is asked for. The value comes back pickled,
+    so what fn changes in its own memory stays in the child; the child then runs `after` (saving what it
+    computed, say) while this process uses the value. Call wait() before the process ends."""
+    child = _fork(fn, after) if workers(items) > 1 else None
+    return Job(fn, child)
 
 
 _MISSING: object = object()
 
 
-def _fork(fn: Callable[[Sequence[T], bool], R], part: Sequence[T]) -> tuple[int, int] | None:
+class _Child:
+    def __init__(self, pid: int, read_end: int):
+        self.pid = pid
+        self._read_end: int | None = read_end
+        self._ended = False
+
+    def collect(self) -> object:
+        """The child's value, or _MISSING if it failed."""
+        if self._read_end is None:
+            return _MISSING
+        read_end, self._read_end = self._read_end, None
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()  # read before waiting: a child blocks on a full pipe until it is drained
+        if not data:
+            return _MISSING
+        try:
+            return pickle.loads(data)
+        except Exception:
+            return _MISSING
+
+    def wait(self) -> None:
+        if self._read_end is not None:
+            os.close(self._read_end)
+            self._read_end = None
+        if not self._ended:
+            self._ended = True
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+
+
+def _fork(fn: Callable[[], object], after: Callable[[], object] | None = None) -> _Child | None:
     try:
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -75,24 +141,13 @@ def _fork(fn: Callable[[Sequence[T], bool], R], part: Sequence[T]) -> tuple[int,
         status = 1
         try:
             os.close(read_end)
-            data = pickle.dumps(fn(part, False), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(fn(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             status = 0
+            if after is not None:
+                after()
         finally:
             os._exit(status)
     os.close(write_end)
-    return pid, read_end
-
-
-def _collect(child: tuple[int, int]) -> object:
-    pid, read_end = child
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()  # read before waiting: a child blocks on a full pipe until it is drained
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
-        return _MISSING
-    try:
-        return pickle.loads(data)
-    except Exception:
-        return _MISSING
+    return _Child(pid, read_end)

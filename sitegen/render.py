@@ -8,21 +8,27 @@ traceback, and is reported once per template and message, not once per page.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
+import jinja2.meta
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
 from sitegen import __version__, parallel
 from sitegen.errors import Diagnostic, Report
-from sitegen.pages import PlannedPage, human_date
+from sitegen.output import Staged, Staging
+from sitegen.pages import PaperTexts, PaperView, PlannedPage, human_date
+from sitegen.urls import output_file
 
 Progress = Callable[[str, int, int], None]
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -38,10 +44,11 @@ def theme_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / name
 
 
-def make_environment(site_templates: Path) -> Environment:
+def make_environment(site_templates: Path, compiled: Path | None = None) -> Environment:
     """The site's templates first, then the theme's.
 
     `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
+    `compiled`: a folder where compiled templates are kept between runs (keyed by each template's source).
     """
     theme = FileSystemLoader(theme_dir("templates"))
     env = Environment(
@@ -50,8 +57,9 @@ def make_environment(site_templates: Path) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        auto_reload=False,  # see TemplateWatch: one check per build, not one stat per page
+        auto_reload=False,  # the builder checks the templates once per build, not once per page
         cache_size=-1,
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
     )
     env.filters["human_date"] = human_date
     env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
@@ -59,23 +67,58 @@ def make_environment(site_templates: Path) -> Environment:
     return env
 
 
-class TemplateWatch:
-    """Notices edited templates between builds (for `serve`); otherwise compiled templates are reused."""
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in a folder, which only saves time: one that cannot be written is
+    passed over."""
 
-    def __init__(self, folders: Iterable[Path]):
-        self._folders = list(folders)
-        self._seen: tuple | None = None
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
 
-    def changed(self) -> bool:
-        state = []
-        for folder in self._folders:
-            if folder.is_dir():
-                for path in sorted(folder.rglob("*")):
-                    with contextlib.suppress(OSError):
-                        st = path.stat()
-                        state.append((str(path), st.st_mtime_ns, st.st_size))
-        seen, self._seen = self._seen, tuple(state)
-        return seen is not None and seen != self._seen
+
+def templates_digest(site: Path, theme: Path) -> tuple[str, frozenset[str]]:
+    """A hash of every file of the site's and the theme's template folders (names and bytes), and the names
+    of the site's own templates. Read at each build: a handful of small files, and unlike modification times
+    a content hash cannot miss an edit."""
+    h = hashlib.blake2b(digest_size=16)
+    names: set[str] = set()
+    for number, folder in enumerate((site, theme)):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    rel = path.relative_to(folder).as_posix()
+                    data = path.read_bytes()
+                    h.update(f"{number}:{rel}:{len(data)}:".encode())
+                    h.update(data)
+                    if number == 0:
+                        names.add(rel)
+    return h.hexdigest(), frozenset(names)
+
+
+def template_closure(env: Environment, name: str) -> set[str] | None:
+    """The names of `name` and of every template it extends, includes or imports, followed through; None
+    when a template names another through an expression (then anything may be used)."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source = env.loader.get_source(env, current)[0] if env.loader else ""
+            found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateNotFound:
+            continue
+        except TemplateError:
+            return None
+        if None in found:
+            return None
+        todo.extend(n for n in found if n is not None)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,137 +184,158 @@ def _render_fragment(env: Environment, name: str, context: dict[str, Any], repor
         return Markup("")
 
 
-def render_items(
-    env: Environment,
-    template_name: str,
-    papers: Sequence[Any],
-    report: Report,
-    cache: PageCache | None = None,
-) -> None:
-    """Render each paper's list item once (partials/paper_item.html), for every list that shows it."""
-    template = _load(env, template_name, report)
-    if template is None:
-        return
-    todo = []
-    for paper in papers:
-        item = PlannedPage("item", paper.slug, template_name, {}, _item_key(paper))
-        cached = cache.get(item) if cache is not None else None
-        if cached is not None:
-            paper.item_html = Markup(cached)
-        else:
-            todo.append((paper, item))
-
-    def render_share(share: Sequence[tuple[Any, PlannedPage]], here: bool) -> list[str] | Diagnostic:
-        html = []
-        for paper, _ in share:
-            try:
-                html.append(template.render(paper=paper))
-            except Exception as exc:
-                where, line = _template_position(exc, template_name)
-                message = f"{_message(exc)} (rendering the list item of {paper.slug})"
-                return Diagnostic(where, message, line)
-        return html
-
-    start = 0
-    for result in parallel.map_chunks(render_share, todo):
-        if isinstance(result, Diagnostic):
-            report.diagnostics.append(result)
-            return
-        for (paper, item), html in zip(todo[start : start + len(result)], result, strict=True):
-            paper.item_html = Markup(html)
-            if cache is not None:
-                cache.put(item, paper.item_html)
-        start += len(result)
-
-
-def _item_key(paper: Any) -> tuple[Any, ...]:
-    """Everything partials/paper_item.html shows of a paper."""
-    tags = tuple((tag.slug, tag.name) for tag in paper.tags)
-    return (paper.title, paper.draft, paper.latest, tags, bool(paper.code_links), paper.summary)
-
-
 class PageCache:
-    """The HTML of keyed pages from the last build, reused while their key and the site-wide globals stay the
-    same (in `serve`, an edit re-renders the pages that show it, not all 10,000)."""
+    """HTML by name and key (list items by paper slug), kept between the builds of a Builder (`serve`) and,
+    through to_data/from_data, in ROOT/.sitegen-cache between runs, while the site-wide values stay the same.
+    `changed` names the entries changed since they were last stored (None: all of them)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[Any, str]] = {}
         self._globals: Any = None
+        self.changed: set[str] | None = set()
         self.hits = 0
 
-    def begin(self, globals_key: Any) -> None:
+    def begin(self, globals_key: Any, load: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        """Start a build whose site-wide values are `globals_key`; entries made under other values are
+        dropped, and `load(globals_key)` may give the entries stored under these."""
         if globals_key != self._globals:
-            self._entries.clear()
             self._globals = globals_key
+            self._entries = {}
+            self.changed = None
+            if load is not None:
+                stored = load(globals_key)
+                self._entries = {k: v for k, v in stored.items() if isinstance(v, tuple) and len(v) == 2}
+                self.changed = set()
         self.hits = 0
 
-    def get(self, page: PlannedPage) -> str | None:
-        entry = self._entries.get(page.path)
-        if entry is not None and entry[0] == page.key:
+    @property
+    def globals_key(self) -> Any:
+        return self._globals
+
+    def get(self, name: str, key: Any) -> str | None:
+        entry = self._entries.get(name)
+        if entry is not None and entry[0] == key:
             self.hits += 1
             return entry[1]
         return None
 
-    def put(self, page: PlannedPage, html: str) -> None:
-        self._entries[page.path] = (page.key, html)
+    def put(self, name: str, key: Any, html: str) -> None:
+        self._entries[name] = (key, str(html))
+        if self.changed is not None:
+            self.changed.add(name)
 
-    def keep_only(self, paths: set[str]) -> None:
-        for path in [p for p in self._entries if p not in paths]:
-            del self._entries[path]
+    def keep_only(self, names: set[str]) -> None:
+        for name in [n for n in self._entries if n not in names]:
+            del self._entries[name]
+            if self.changed is not None:
+                self.changed.add(name)
+
+    def to_data(self, wanted: Callable[[str], bool] | None = None) -> dict[str, tuple[Any, str]]:
+        return {k: v for k, v in self._entries.items() if wanted is None or wanted(k)}
+
+
+def prepare_papers(
+    env: Environment,
+    item_template: str,
+    texts_for: Sequence[PaperView],
+    items_for: Sequence[PaperView],
+    report: Report,
+    cache: PageCache | None = None,
+) -> None:
+    """Render, before the pages that show them, the Markdown of `texts_for` and the list items
+    (partials/paper_item.html) of `items_for`; shared among processes when there are many (the pages are
+    then rendered in processes forked after this, which inherit the results)."""
+    template = _load(env, item_template, report) if items_for else None
+    want_item: set[int] = set()
+    if template is not None:
+        for view in items_for:
+            cached = cache.get(view.slug, view.item_key) if cache is not None else None
+            if cached is not None:
+                view.item_html = Markup(cached)
+            else:
+                want_item.add(id(view))
+    needed = [v for v in texts_for if v.texts is None] + [v for v in items_for if id(v) in want_item]
+    todo = list({id(v): v for v in needed}.values())
+    if not todo:
+        return
+
+    Prepared = list[tuple[PaperTexts, str | None]]
+
+    def prepare_share(share: Sequence[PaperView], here: bool) -> Prepared | Diagnostic:
+        out: Prepared = []
+        for view in share:
+            texts = view.rendered()
+            html = None
+            if template is not None and id(view) in want_item:
+                try:
+                    html = template.render(paper=view)
+                except Exception as exc:
+                    where, line = _template_position(exc, item_template)
+                    message = f"{_message(exc)} (rendering the list item of {view.slug})"
+                    return Diagnostic(where, message, line)
+            out.append((texts, html))
+        return out
+
+    start = 0
+    for result in parallel.map_chunks(prepare_share, todo):
+        if isinstance(result, Diagnostic):
+            report.diagnostics.append(result)
+            return
+        for view, (texts, html) in zip(todo[start : start + len(result)], result, strict=True):
+            view.texts = texts
+            if html is not None:
+                view.item_html = Markup(html)
+                if cache is not None:
+                    cache.put(view.slug, view.item_key, view.item_html)
+        start += len(result)
 
 
 def render_pages(
     env: Environment,
-    pages: Iterable[PlannedPage],
+    pages: Sequence[PlannedPage],
+    staging: Staging,
+    stamps: dict[str, str],
     report: Report,
-    total: int,
     progress: Progress | None = None,
-    cache: PageCache | None = None,
-) -> dict[str, str]:
-    """Render every planned page; returns {site path: HTML}. Problems go to `report`.
+    done: int = 0,
+    total: int = 0,
+) -> None:
+    """Render `pages` and stage their files (see output.Staging), each with its stamp (the digest of its key)
+    for the manifest; problems go to `report`. Shared among processes for a large one-shot build (see
+    sitegen.parallel); each process stages the files of its share. `done` of `total` pages were handled
+    before (for progress)."""
+    total = total or len(pages)
 
-    Pages whose key the cache knows are reused; the others are rendered, shared among processes for a large
-    one-shot build (see sitegen.parallel).
-    """
-    planned = list(pages)
-    out: dict[str, str] = {}
-    todo: list[PlannedPage] = []
-    for page in planned:
-        cached = cache.get(page) if cache is not None and page.key is not None else None
-        if cached is not None:
-            out[page.path] = cached
-        else:
-            todo.append(page)
-    done = len(out)
-
-    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[dict[str, str], list[Diagnostic]]:
+    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[list[Staged], list[Diagnostic]]:
         # Progress is shown by this process only; a child's share is counted when it arrives.
-        return _render_share(env, share, total, done, progress if here else None)
+        before = len(staging.entries)
+        diagnostics = _render_share(env, share, staging, stamps, total, done, progress if here else None)
+        entries = staging.entries[before:]
+        if not here:
+            return entries, diagnostics
+        return [], diagnostics
 
     reported: set[tuple[str, str]] = set()
-    for html, diagnostics in parallel.map_chunks(render_share, todo):
-        out.update(html)
-        done += len(html)
+    for entries, diagnostics in parallel.map_chunks(render_share, pages):
+        staging.adopt(entries)
         for diagnostic in diagnostics:
             if (diagnostic.path, diagnostic.message) not in reported:
                 reported.add((diagnostic.path, diagnostic.message))
                 report.diagnostics.append(diagnostic)
-    if cache is not None:
-        for page in todo:
-            if page.key is not None and page.path in out:
-                cache.put(page, out[page.path])
-    if progress:
-        progress("render", total, total)
-    return {page.path: out[page.path] for page in planned if page.path in out}
 
 
 def _render_share(
-    env: Environment, pages: Sequence[PlannedPage], total: int, start: int, progress: Progress | None
-) -> tuple[dict[str, str], list[Diagnostic]]:
+    env: Environment,
+    pages: Sequence[PlannedPage],
+    staging: Staging,
+    stamps: dict[str, str],
+    total: int,
+    start: int,
+    progress: Progress | None,
+) -> list[Diagnostic]:
     templates: dict[str, jinja2.Template | None] = {}
     report = Report()
     reported: set[tuple[str, str]] = set()
-    out: dict[str, str] = {}
     step = max(total // 100, 50)
     for done, page in enumerate(pages, start=start + 1):
         template = templates.get(page.template, False)
@@ -279,16 +343,19 @@ def _render_share(
             template = templates[page.template] = _load(env, page.template, report)
         if template is not None:
             try:
-                out[page.path] = template.render(page.context)
+                html = template.render(page.make_context())
             except Exception as exc:
                 where, line = _template_position(exc, page.template)
                 message = _message(exc)
                 if (where, message) not in reported:
                     reported.add((where, message))
                     report.error(where, f"{message} (rendering {page.path or 'the home page'})", line)
+            else:
+                if not report.diagnostics:  # after an error the build fails: no need to write anything
+                    staging.put(output_file(page.path), html.encode("utf-8"), stamps.get(page.path, ""))
         if progress and done % step == 0:
             progress("render", done, total)
-    return out, report.diagnostics
+    return report.diagnostics
 
 
 def _load(env: Environment, name: str, report: Report) -> jinja2.Template | None:

@@ -1,0 +1,123 @@
+"""ROOT/.sitegen-cache: what one build leaves for the next, so that unchanged inputs are not worked on again.
+
+Everything here only saves time. A cache file is marshal data (fast, and unlike pickle it cannot run code when
+read) behind a header naming the format, the Python version and a fingerprint of sitegen's own code; a file
+that is missing, damaged, or written by another version is ignored, never trusted. Files are written
+atomically (temporary file, then rename), so a crash leaves the old cache or none. The folder may be deleted
+at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".sitegen-cache"
+FORMAT = 1
+_MAGIC = b"sitegen-cache\n"
+#: Large caches are kept in this many files by key, so that after a small edit only a few are written again.
+SHARDS = 64
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of sitegen's own modules: a cache written by other code is not used (computed once per run)."""
+    h = hashlib.blake2b(digest_size=16)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode())
+        with contextlib.suppress(OSError):
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _stamp(name: str, key: Any) -> bytes:
+    return marshal.dumps((FORMAT, name, sys.version_info[:2], code_fingerprint(), key))
+
+
+class CacheFolder:
+    """Named cache files below a site's root. `key` is any marshal-able value the content depends on (the
+    settings it was made with, say): a file saved under another key reads as missing."""
+
+    def __init__(self, root: Path):
+        self.folder = root / CACHE_DIR
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.cache"
+
+    def load(self, name: str, key: Any = None) -> Any | None:
+        try:
+            data = self.path(name).read_bytes()
+        except OSError:
+            return None
+        stamp = _stamp(name, key)
+        head = _MAGIC + len(stamp).to_bytes(4, "big") + stamp
+        if not data.startswith(head):
+            return None
+        try:
+            return marshal.loads(memoryview(data)[len(head) :])
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def save(self, name: str, value: Any, key: Any = None) -> bool:
+        """Write the file; False (and nothing changed) when the value cannot be stored or the folder is not
+        writable: a site folder that cannot be written to still builds, only slower."""
+        try:
+            body = marshal.dumps(value)
+        except ValueError:
+            return False
+        stamp = _stamp(name, key)
+        target = self.path(name)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=f".{target.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(_MAGIC + len(stamp).to_bytes(4, "big") + stamp)
+                    handle.write(body)
+                os.replace(temp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError:
+            return False
+        return True
+
+    def load_sharded(self, name: str, key: Any = None) -> dict[str, Any]:
+        """All entries of a cache kept in shards (see save_sharded); a shard that is missing or unusable
+        only means that its entries are not cached."""
+        entries: dict[str, Any] = {}
+        for number in range(SHARDS):
+            part = self.load(f"{name}-{number:02d}", key)
+            if isinstance(part, dict):
+                entries.update(part)
+        return entries
+
+    def save_sharded(
+        self, name: str, entries: dict[str, Any], shards: Iterable[int] | None = None, key: Any = None
+    ) -> bool:
+        """Write the given shards (None: all) of a cache, each holding the entries of `entries` whose key
+        falls in it: `entries` must hold every entry of those shards."""
+        groups: dict[int, dict[str, Any]] = {n: {} for n in (range(SHARDS) if shards is None else shards)}
+        for entry_key, value in entries.items():
+            group = groups.get(shard_of(entry_key))
+            if group is not None:
+                group[entry_key] = value
+        saved = True
+        for number, group in sorted(groups.items()):
+            saved = self.save(f"{name}-{number:02d}", group, key) and saved
+        return saved
