@@ -21,6 +21,7 @@
   var tools = document.querySelector(".search-tools");
   var sortSelect = document.getElementById("search-sort");
 
+  var pageTitle = document.title;
   var state = readAddress();
   var ui = null;
   var merged = [];
@@ -43,6 +44,7 @@
     Object.keys(state.filters).forEach(function (name) {
       state.filters[name].forEach(function (value) { params.append(name, value); });
     });
+    document.title = (state.term ? state.term + " · " : "") + pageTitle; // names the entry in the history
     var query = params.toString();
     var address = window.location.pathname + (query ? "?" + query : "") + window.location.hash;
     if (address !== window.location.pathname + window.location.search + window.location.hash) {
@@ -107,6 +109,7 @@
   function start(bundles) {
     merged = bundles;
     mount(!state.term);
+    if (state.term) document.title = state.term + " · " + pageTitle;
     if (tools && sortSelect) {
       sortSelect.value = state.sort;
       tools.hidden = false;
@@ -129,7 +132,9 @@
     }
     root.addEventListener("input", remember);
     root.addEventListener("change", remember);
-    root.addEventListener("click", remember); // the UI's "clear" button empties the box without an input event
+    // The UI's "Clear" button and its Escape key empty the box without an input event.
+    root.addEventListener("click", remember);
+    root.addEventListener("keyup", remember);
   }
 
   function load(tag, attributes) {

@@ -267,6 +267,7 @@ def test_the_search_box_of_every_page_leads_to_the_results(page, site):
     page.locator("#header-search-input").press("Enter")
     expect(page).to_have_url(site.url(f"search/?q={WORD}"))
     expect(page.locator(".pagefind-ui__search-input")).to_have_value(WORD)
+    expect(page).to_have_title(re.compile(f"^{WORD} · Search · "))  # names the entry in the history
     expect(results(page).first).to_be_visible()
     assert result_count(page) >= 10
     href = page.locator(".pagefind-ui__result-link").first.get_attribute("href")
