@@ -94,6 +94,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: The Pagefind index made at the end of the build (None with --no-search or a failed build).
     search: search.SearchResult | None = None
+    #: HTML pages rendered; the others were made from the same inputs by an earlier build and kept as is.
+    rendered: int = 0
 
     def summary(self) -> str:
         """One line: pages per kind, warnings and seconds."""
@@ -157,6 +159,7 @@ class Builder:
         self._cache = CacheFolder(root)
         self._builds = 0
         self._reads_unsaved = 0
+        self._rendered = 0
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Build the whole site, making again only what changed.
@@ -190,6 +193,7 @@ class Builder:
             return result, out, ""
 
         counts: dict[str, int] = {}
+        self._rendered = 0
         site = load_site(
             self.root,
             config,
@@ -287,6 +291,7 @@ class Builder:
             counts=counts,
             seconds=clock.total,
             timings=clock.laps,
+            rendered=self._rendered,
         )
         return result, out, link.base_path
 
@@ -323,6 +328,7 @@ class Builder:
         prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items)
         clock.lap("markdown")
         render_pages(env, todo, staging, stamps, report, self.progress, done + len(pages) - len(todo), total)
+        self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
 
@@ -477,9 +483,7 @@ class Builder:
             current.digest, current.site_names, current.custom = digest_, site_names, {}
         return current
 
-    def _site_stamp(
-        self, env: Any, config: SiteConfig, assets: dict[str, str], templates: _Templates
-    ) -> str:
+    def _site_stamp(self, env: Any, config: SiteConfig, assets: dict[str, str], templates: _Templates) -> str:
         """A short hash of what every page depends on besides its own content: sitegen's code, the
         templates, settings, options, static assets and the site-wide values pages print (totals, dates)."""
         shared = tuple(

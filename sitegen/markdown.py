@@ -136,11 +136,7 @@ _QUOTE = '"'
 
 
 def _is_plain_paragraph(text: str) -> bool:
-    return (
-        text[0] not in _BLOCK_START
-        and text == mdTrim(text)
-        and _NOT_PLAIN.search(text) is None
-    )
+    return text[0] not in _BLOCK_START and text == mdTrim(text) and _NOT_PLAIN.search(text) is None
 
 
 def plain_text(html: str) -> str:

@@ -10,8 +10,10 @@ from sitegen.markdown import MarkdownRenderer, _is_plain_paragraph
 
 # Letters and the characters that matter to CommonMark, whitespace of every kind, and pieces of links.
 ALPHABET = st.sampled_from(
-    list("aZ09 .,;:()'\"-+=#>*_`~[]!<>&\\|/@%$^{}?\t\n\r\x0b\x0c\xa0\u2003\u2028\x1c\x85é中🙂")
-    + ["http://", "https://x.org", "www.", "e.g.", "x.com", "a@b.io", "1.", "1)", "---", "**", "&amp;"]
+    [
+        *"aZ09 .,;:()'\"-+=#>*_`~[]!<>&\\|/@%$^{}?\t\n\r\x0b\x0c\xa0\u2003\u2028\x1c\x85é中🙂",
+        *("http://", "https://x.org", "www.", "e.g.", "x.com", "a@b.io", "1.", "1)", "---", "**", "&amp;"),
+    ]
 )
 
 
@@ -43,6 +45,6 @@ def test_shortcut_equals_markdown_it_on_the_seed_digests():
 
 def test_quotes_are_escaped_and_specials_go_the_long_way():
     renderer = MarkdownRenderer()
-    assert renderer.render('A "quoted" word.') == '<p>A &quot;quoted&quot; word.</p>\n'
+    assert renderer.render('A "quoted" word.') == "<p>A &quot;quoted&quot; word.</p>\n"
     assert renderer.render("A *b* c") == "<p>A <em>b</em> c</p>\n"
     assert renderer.render("See x.org now").startswith('<p>See <a href="http://x.org">')
