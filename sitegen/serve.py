@@ -190,20 +190,26 @@ class Session:
         written: list[str] = []
         removed: list[str] = []
         result: BuildResultLike | None = None
-        with self.lock.write():
-            try:
-                if self.builder is None:
-                    self.builder = self.make_builder(self.root, self.out_dir, self.base_url)
+        try:
+            if self.builder is None:
+                self.builder = self.make_builder(self.root, self.out_dir, self.base_url)
+                if hasattr(self.builder, "write_guard"):
+                    self.builder.write_guard = self.lock.write  # held only while the output folder changes
+            # A builder that takes the lock itself renders while pages are still served; any other holds
+            # requests for its whole build.
+            guarded = getattr(self.builder, "write_guard", None) is not None
+            with contextlib.nullcontext() if guarded else self.lock.write():
                 result = self.builder.build(changed=changed)
-                diagnostics = list(result.report.diagnostics)
-                failed = result.failed
-                written, removed = list(result.written), list(result.removed)
-            except SitegenError as exc:  # settings or templates unusable: nothing was built
-                self.builder = None
-                diagnostics, failed = list(exc.diagnostics), True
-            errors = [str(d) for d in diagnostics if d.severity == "error"]
-            if failed and not errors:
-                errors = [str(d) for d in diagnostics] or ["the build failed"]
+            diagnostics = list(result.report.diagnostics)
+            failed = result.failed
+            written, removed = list(result.written), list(result.removed)
+        except SitegenError as exc:  # settings or templates unusable: nothing was built
+            self.builder = None
+            diagnostics, failed = list(exc.diagnostics), True
+        errors = [str(d) for d in diagnostics if d.severity == "error"]
+        if failed and not errors:
+            errors = [str(d) for d in diagnostics] or ["the build failed"]
+        with self.lock.write():
             self.live.publish(written, removed, errors)
         self.builds += 1
         self._report(diagnostics, changes, result, written, removed, time.perf_counter() - started)
