@@ -11,9 +11,9 @@ at most that many pages, one Pagefind run each, so that memory stays bounded wha
 Shard 0 is the main bundle `pagefind/` (with Pagefind's UI files); shard i > 0 is `pagefind/shards/<i>/`.
 `pagefind/shards.json` lists the other bundles relative to the main one, and the search page merges them into
 one search with Pagefind's `mergeIndex`, which sums filter counts and ranks the results of all shards
-together by score. Pages are dealt to shards in path order (slug order, unrelated to content), so each
-shard's word statistics, and hence its scores, match the others'. (A merged search orders results by score:
-a `sort` applies within each shard, not across them.)
+together by score. Pages are dealt to shards one at a time in digest-date order (unrelated to content), so
+each shard holds a like share of every period and topic: its word statistics, and hence its scores, match
+the others'. The dealing also keeps a merged search sorted by date in order (see `plan_shards`).
 
 The bundle is written to a temporary folder and swapped in when complete, so a failed or interrupted run
 leaves the previous index in place and a server never sees half an index.
@@ -21,12 +21,14 @@ leaves the previous index in place and a server never sees half an index.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ SHARDS_DIR = "shards"
 SHARDS_FILE = "shards.json"
 PAPER_GLOB = "papers/*/index.html"
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable pagefind's own Python API honours
+SORT_KEY = "date"  # the sort the search page offers: templates/paper.html's data-pagefind-sort="date:..."
 # 5,000 pages take Pagefind ~0.73 GB (10,000: 1.4 GB), which keeps every process of a build under 1 GB.
 # Fewer, larger shards would mean fewer requests per search in the browser (each shard is fetched apart).
 DEFAULT_SHARD_PAGES = 5_000
@@ -88,18 +91,68 @@ def find_pagefind(binary: Path | None = None) -> Path:
     return binary
 
 
-def plan_shards(pages: list[str], shard_pages: int) -> list[list[str]]:
-    """Cut the sorted page list into the fewest groups of at most `shard_pages`, of nearly equal size."""
+def plan_shards(
+    pages: list[str], shard_pages: int, sort_values: Mapping[str, str] | None = None
+) -> list[list[str]]:
+    """The fewest groups of at most `shard_pages` pages, of nearly equal size.
+
+    Without `sort_values` the sorted page list is cut in consecutive runs. With them (page -> the value of
+    its sort key, as Pagefind compares it), pages are dealt one per group in rounds, in ascending order of
+    value, last group first; pages without a value are dealt after, to the smallest groups.
+
+    Why: Pagefind scores a sorted result by its page's place in its own index's sort order, and
+    `mergeIndex` orders the results of all shards by score, equal scores in shard order. Dealt this way,
+    the page at place k of the whole site's ascending order is at place k // n of its shard (n groups), in
+    group n - 1 - k % n: a merged search sorted descending ("newest first") comes out exactly in order,
+    and one sorted ascending is off only between pages of one round that straddle two values. Cut in runs,
+    each shard's places would span the whole range and the shards' results would interleave out of order.
+    """
     if not pages:
         return []
     count = -(-len(pages) // max(shard_pages, 1))
-    size, extra = divmod(len(pages), count)
-    groups, start = [], 0
-    for i in range(count):
-        end = start + size + (1 if i < extra else 0)
-        groups.append(pages[start:end])
-        start = end
+    if sort_values is None:
+        size, extra = divmod(len(pages), count)
+        groups, start = [], 0
+        for i in range(count):
+            end = start + size + (1 if i < extra else 0)
+            groups.append(pages[start:end])
+            start = end
+        return groups
+    groups = [[] for _ in range(count)]
+    dated = [page for page in pages if page in sort_values]
+    for k, page in enumerate(sorted(dated, key=_sort_order(sort_values))):
+        groups[count - 1 - k % count].append(page)
+    for page in pages:
+        if page not in sort_values:
+            min(groups, key=len).append(page)
     return groups
+
+
+def _sort_order(values: Mapping[str, str]) -> Callable[[str], tuple]:
+    """Pagefind's order of sort values: as numbers when every value is one, else as text (ISO dates sort
+    alike either way); equal values in path order."""
+    try:
+        numbers = {page: float(value) for page, value in values.items()}
+    except ValueError:
+        return lambda page: (values[page], page)
+    return lambda page: (numbers[page], page)
+
+
+def read_sort_values(out_dir: Path, pages: list[str], key: str = SORT_KEY) -> dict[str, str]:
+    """page -> the value of its `data-pagefind-sort="key:value"`, for the pages that have one. Only the
+    head of a page is read when the attribute is there (sitegen's pages carry it near the top)."""
+    pattern = re.compile(rb'data-pagefind-sort="' + re.escape(key.encode()) + rb':([^"]*)"')
+    values = {}
+    for page in pages:
+        try:
+            with open(out_dir / page, "rb") as file:
+                head = file.read(16384)
+                found = pattern.search(head) or pattern.search(head + file.read())
+        except OSError:
+            continue  # gone since it was listed: Pagefind will not see it either
+        if found:
+            values[page] = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
+    return values
 
 
 def index_site(
@@ -139,7 +192,8 @@ def index_site(
     work = out_dir / f".{BUNDLE_DIR}.work"
     shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
-    groups = plan_shards(pages, shard_pages)
+    sharded = len(pages) > shard_pages
+    groups = plan_shards(pages, shard_pages, read_sort_values(out_dir, pages) if sharded else None)
     try:
         if len(groups) == 1:
             _run(executable, out_dir, staging, glob, force_language, log, label="")

@@ -16,7 +16,7 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.errors import SitegenError
-from sitegen.search import PAPER_GLOB, find_pagefind, index_site, plan_shards
+from sitegen.search import PAPER_GLOB, find_pagefind, index_site, plan_shards, read_sort_values
 
 pagefind_bin = pytest.importorskip("pagefind_bin")
 
@@ -142,7 +142,7 @@ def test_large_sites_are_indexed_in_shards_listed_in_shards_json(tmp_path):
     manifest = json.loads((bundle / "shards.json").read_text(encoding="utf-8"))
     assert manifest["bundles"] == ["shards/1/", "shards/2/"]
     sizes = [entry_pages(bundle), *(entry_pages(bundle / b) for b in manifest["bundles"])]
-    assert sizes == [2, 2, 1]
+    assert sizes == [1, 2, 2]  # dealt by date, last shard first (see plan_shards)
     # Every page is in exactly one shard, and the shards' filter counts add up to the whole site's.
     totals: dict[str, dict[str, int]] = {}
     for path in [bundle, *(bundle / b for b in manifest["bundles"])]:
@@ -165,6 +165,38 @@ def test_plan_shards_makes_the_fewest_even_groups():
     assert [p for g in groups for p in g] == pages
     assert plan_shards(pages, 25) == [pages]
     assert plan_shards([], 10) == []
+
+
+def test_plan_shards_deals_pages_in_sort_order_last_group_first():
+    pages = [f"p{i:02}" for i in range(10)]
+    values = {page: f"2026-03-{20 - i // 2:02}" for i, page in enumerate(pages)}  # newest in path order
+    del values["p04"]  # a page without a date
+    groups = plan_shards(pages, 4, values)
+    assert sorted(len(g) for g in groups) == [3, 3, 4]
+    ascending = sorted(values, key=lambda page: (values[page], page))
+    for k, page in enumerate(ascending):
+        assert groups[2 - k % 3][k // 3] == page  # place k // 3 in its shard's order, last shard first
+    assert groups[0][-1] == "p04"  # undated pages fill the smallest groups
+    # Numbers sort as numbers when every value is one (as Pagefind sorts them).
+    numeric = plan_shards(["a", "b", "c", "d"], 2, {"a": "10", "b": "9", "c": "-1", "d": "100"})
+    assert numeric == [["b", "d"], ["c", "a"]]
+
+
+def test_read_sort_values_reads_the_date_of_each_page(tmp_path):
+    out = write_output(tmp_path / "public")
+    (out / "papers" / "undated").mkdir()
+    (out / "papers" / "undated" / "index.html").write_text("<html><body>" + "x" * 20000 + "</body></html>")
+    (out / "papers" / "late").mkdir()  # the attribute beyond the head that is read first
+    (out / "papers" / "late" / "index.html").write_text(
+        "<html><body>" + "x" * 16380 + '<span data-pagefind-sort="date:2026-01-02"></span></body></html>'
+    )
+    pages = ["papers/alpha/index.html", "papers/epsilon/index.html", "papers/undated/index.html"]
+    pages += ["papers/late/index.html", "papers/missing/index.html"]
+    assert read_sort_values(out, pages) == {
+        "papers/alpha/index.html": "2026-03-13",
+        "papers/epsilon/index.html": "2026-03-15",
+        "papers/late/index.html": "2026-01-02",
+    }
 
 
 def test_no_pages_means_no_bundle_and_no_stale_index(tmp_path):
@@ -285,6 +317,55 @@ def test_sharded_index_searches_every_shard_in_the_browser(served):
             # Outside data-pagefind-body, and inside data-pagefind-ignore: not searchable.
             for word in ("navigationword", "relatedword"):
                 assert page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", word, {}])["urls"] == []
+        finally:
+            browser.close()
+
+
+SORTED_SEARCH = """
+async ([bundle, direction]) => {
+  const pagefind = await import(bundle + "pagefind.js");
+  window.__merged ??= (async () => {
+    const manifest = await (await fetch(bundle + "shards.json")).json();
+    for (const shard of manifest.bundles) await pagefind.mergeIndex(bundle + shard);
+  })();
+  await window.__merged;
+  const search = await pagefind.search("transformer", { sort: { date: direction } });
+  return Promise.all(search.results.map(async (r) => (await r.data()).meta.date));
+}
+"""
+
+
+@pytest.mark.browser
+def test_a_merged_search_sorted_by_date_is_in_order_across_shards(served):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    root, origin = served
+    out = root / "review"
+    # 60 pages over 9 dates, in an order of slugs unrelated to their dates.
+    for i in range(60):
+        day = f"2026-01-{1 + (i * 7) % 9:02}"
+        path = out / "papers" / f"p{i:02}" / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f'<html lang="en"><body><article data-pagefind-body><h1>Paper {i}</h1>'
+            f'<span data-pagefind-meta="date:{day}" data-pagefind-sort="date:{day}"></span>'
+            f"<p>A transformer, number {i}.</p></article></body></html>",
+            encoding="utf-8",
+        )
+    shards = index_site(out, base_path="/review/", shard_pages=8).shards
+    assert shards == 8
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{origin}/review/")
+            newest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "desc"])
+            assert len(newest) == 60 and newest == sorted(newest, reverse=True)
+            oldest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "asc"])
+            assert len(oldest) == 60
+            # Ascending, pages may be out of order only within one round of the dealing (`shards` pages).
+            assert all(oldest[i] <= oldest[j] for i in range(60) for j in range(i + shards, 60))
         finally:
             browser.close()
 
