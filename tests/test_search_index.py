@@ -188,7 +188,7 @@ def test_read_sort_values_reads_the_date_of_each_page(tmp_path):
     (out / "papers" / "undated" / "index.html").write_text("<html><body>" + "x" * 20000 + "</body></html>")
     (out / "papers" / "late").mkdir()  # the attribute beyond the head that is read first
     (out / "papers" / "late" / "index.html").write_text(
-        "<html><body>" + "x" * 16380 + '<span data-pagefind-sort="date:2026-01-02"></span></body></html>'
+        "<html><body>" + "x" * 8180 + '<span data-pagefind-sort="date:2026-01-02"></span></body></html>'
     )
     pages = ["papers/alpha/index.html", "papers/epsilon/index.html", "papers/undated/index.html"]
     pages += ["papers/late/index.html", "papers/missing/index.html"]
