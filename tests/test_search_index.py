@@ -158,6 +158,38 @@ def test_large_sites_are_indexed_in_shards_listed_in_shards_json(tmp_path):
     assert entry_pages(bundle) == 5
 
 
+def test_shards_are_gathered_in_memory_or_on_disk_alike(tmp_path, monkeypatch):
+    import sitegen.search as search
+
+    def leftovers() -> set[str]:
+        shm = Path("/dev/shm")
+        return {p.name for p in shm.glob("sitegen-pagefind-*")} if shm.is_dir() else set()
+
+    before = leftovers()
+    out = write_output(tmp_path / "memory")
+    assert index_site(out, shard_pages=2).pages == 5
+    assert leftovers() == before  # the links in memory are gone
+    memory_counts = filter_counts(out / "pagefind")
+    # Without a folder in memory, hard links beside the output do the same.
+    monkeypatch.setattr(search, "_memory_folder", lambda: None)
+    disk = write_output(tmp_path / "disk")
+    assert index_site(disk, shard_pages=2).pages == 5
+    assert filter_counts(disk / "pagefind") == memory_counts
+    assert not (disk / ".pagefind.work").exists()
+
+
+def test_gather_falls_back_to_the_disk_when_memory_fails(tmp_path):
+    from sitegen.search import _gather
+
+    out = write_output(tmp_path / "public")
+    pages = ["papers/alpha/index.html", "papers/beta/index.html"]
+    not_a_folder = tmp_path / "memory"
+    not_a_folder.write_text("a file where a folder should be")
+    site = _gather(out, pages, not_a_folder, tmp_path / "disk", "0")
+    assert site == tmp_path / "disk" / "0"
+    assert [(site / p).read_text() == (out / p).read_text() for p in pages] == [True, True]
+
+
 def test_plan_shards_makes_the_fewest_even_groups():
     pages = [f"p{i:03}" for i in range(25)]
     groups = plan_shards(pages, 10)
