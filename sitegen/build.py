@@ -210,7 +210,9 @@ class Builder:
         templates = self._environment(config)
         env = templates.env
         static = collect_static(self._static_folders(config), self._hashes)
-        helpers = Helpers(url=link.path, abs_url=link.absolute, assets=static.assets)
+        # Pages link to the same few thousand addresses again and again: each is worked out once.
+        url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
+        helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index))
         set_chrome(env, report)
         site_stamp = self._site_stamp(env, config, static.assets, templates)
@@ -239,7 +241,7 @@ class Builder:
         def entry(view: PaperView) -> str:
             return bibtex.bibtex_entry(view.paper, url=link.absolute(view.path))
 
-        pages = plan_pages(index, config, self._charts(index, link), entry)
+        pages = plan_pages(index, config, self._charts(index, link), entry, paper_keys=False)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
         staging = Staging(out, previous)
@@ -266,10 +268,13 @@ class Builder:
         if self.progress:
             self.progress("render", len(pages), len(pages))
 
+        markdown.next_generation()
+        # The caches are written by a forked process (when this one may fork) while this one commits.
+        saving = parallel.start(self._save_caches, len(index.papers))
+        jobs.append(saving)
         if report.has_errors(self.options.strict):
             staging.discard()
-            markdown.next_generation()
-            self._save_caches()
+            saving.result()
             return failed()
         try:
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
@@ -278,9 +283,9 @@ class Builder:
             self._manifest = None  # the folder is in an unknown state: trust only its bytes next time
             report.error(exc.filename or out, f"cannot write the output: {exc.strerror or exc}")
             return failed()
+        finally:
+            saving.result()
         self._manifest, self._manifest_out = written.records, out
-        markdown.next_generation()
-        self._save_caches()
         clock.lap("write")
         result = BuildResult(
             report,
@@ -403,9 +408,9 @@ class Builder:
 
     def _save_caches(self) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
-        hold changed entries are written; within `serve`, only once enough entries changed to make that worth
-        its time (until then they are in memory anyway)."""
-        self._save_related()
+        hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
+        in memory anyway, they are written only once enough changed to make that worth its time: until then
+        a new `sitegen build` run redoes a little more."""
         loaded, items = self._loaded, self._items
         if loaded is not None:
             self._reads_unsaved += loaded.reads
@@ -413,6 +418,7 @@ class Builder:
         if self._builds > 1 and pending < SAVE_AFTER_READS:
             return
         self._reads_unsaved = 0
+        self._save_related()
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)

@@ -6,12 +6,13 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
 from sitegen.errors import Diagnostic, Report
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
@@ -319,13 +320,20 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
 
 def paper_files(content_dir: Path) -> list[Path]:
     """content/papers/*.md, by name (as glob would find them: hidden files left out)."""
+    return [path for path, _link in _paper_listing(content_dir)]
+
+
+def _paper_listing(content_dir: Path) -> list[tuple[Path, bool]]:
+    """paper_files(), each with whether it is a symbolic link (known from the listing, without a stat)."""
     folder = content_dir / "papers"
     try:
         with os.scandir(folder) as entries:
-            names = sorted(e.name for e in entries if e.name.endswith(".md") and not e.name.startswith("."))
+            found = sorted(
+                (e.name, e.is_symlink()) for e in entries if e.name.endswith(".md") and not e.name.startswith(".")
+            )
     except OSError:
         return []
-    return [folder / name for name in names]
+    return [(folder / name, link) for name, link in found]
 
 
 def load_site(
@@ -347,12 +355,16 @@ def load_site(
     content = site.content_dir
     by_slug: dict[str, Paper] = {}
     trusted = _trusted_names(content / "papers", changed) if cache is not None else None
-    for path in paper_files(content):
+    listing = _paper_listing(content)
+    if cache is not None:
+        cache.preload([path for path, _link in listing], "paper")
+    for path, link in listing:
         if cache is None:
             paper = load_paper(path, report)
         else:
             try:
-                paper = cache.fetch(path, "paper", report, trusted=trusted is not None and trusted(path))
+                trust = trusted is not None and not link and trusted(path.name)
+                paper = cache.fetch(path, "paper", report, trusted=trust)
             except OSError as exc:
                 report.error(path, f"cannot read: {exc.strerror}")
                 paper = None
@@ -376,22 +388,17 @@ def load_site(
     return site
 
 
-def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[Path], bool] | None:
-    """Which page files need not be looked at: with a list of changed files, the files not in it (compared
-    by real path; symbolic links are always looked at, their targets may have changed unseen)."""
+def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[str], bool] | None:
+    """Which page files (by name) need not be looked at: with a list of changed files, those not in it,
+    compared by real path. (Symbolic links are always looked at: their targets may change unseen.)"""
     if changed is None:
         return None
     real_folder = os.path.realpath(folder)
     named = {os.path.realpath(p) for p in changed}
-    if any(p == real_folder or not p.startswith(real_folder + os.sep) for p in named):
-        named.add(real_folder)  # something around the folder itself: trust nothing of it
-
-    def trusted(path: Path) -> bool:
-        if real_folder in named:
-            return False
-        return os.path.join(real_folder, path.name) not in named and not path.is_symlink()
-
-    return trusted
+    if any(p == real_folder or real_folder.startswith(p + os.sep) for p in named):
+        return None  # the folder itself, or one around it: trust nothing of it
+    names = {os.path.basename(p) for p in named if os.path.dirname(p) == real_folder}
+    return lambda name: name not in names
 
 
 # --- the load cache ---------------------------------------------------------------------------------------
@@ -433,42 +440,67 @@ class LoadCache:
 
     def fetch(self, path: Path, kind: str, report: Report, trusted: bool = False) -> Any:
         """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
-        Raises OSError when the file cannot be read."""
+        `trusted`: the caller knows the file did not change since it was cached. Raises OSError when the
+        file cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
-        entry = self._entries.get(name) or self._decode(path, name, kind)
-        if entry is not None and entry.kind == kind:
-            if trusted:
-                return self._reuse(entry, report)
-            try:
-                st = os.stat(name)
-            except OSError:
-                st = None
-            if st is not None and entry.identity == _identity(st):
-                if not entry.digest:
-                    return self._reuse(entry, report)
-                data = path.read_bytes()
-                if _digest(data) == entry.digest:
-                    if st.st_mtime_ns < time.time_ns() - RACY_NS:
-                        entry.digest = ""  # no longer racy
-                        self.changed.add(name)
-                    return self._reuse(entry, report)
-        st = os.stat(name)
-        data = path.read_bytes()
-        self.reads += 1
-        sub = Report()
-        value = _PARSERS[kind](path, data, sub)
-        report.diagnostics.extend(sub.diagnostics)
-        racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
-        self._entries[name] = _Loaded(
-            _identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else ""
-        )
-        self.changed.add(name)
-        return value
-
-    def _reuse(self, entry: _Loaded, report: Report) -> Any:
+        entry = self._valid(path, name, kind, trusted)
+        if entry is None:
+            entry = self._entries[name] = _read(path, kind)
+            self.changed.add(name)
+            self.reads += 1
         report.diagnostics.extend(entry.diagnostics)
         return entry.value
+
+    def preload(self, paths: list[Path], kind: str) -> None:
+        """Read and parse, shared among processes (see sitegen.parallel), the files of `paths` the cache has
+        never seen, when they are many (a first build): fetch() then finds them here."""
+        unknown = [p for p in paths if os.fspath(p) not in self._entries and os.fspath(p) not in self._raw]
+        if parallel.workers(len(unknown)) < 2:
+            return
+
+        def read_share(share: Sequence[Path], here: bool) -> list[_Loaded | None]:
+            out: list[_Loaded | None] = []
+            for path in share:
+                try:
+                    out.append(_read(path, kind))
+                except OSError:
+                    out.append(None)  # fetch() tries again and reports it
+            return out
+
+        start = 0
+        for result in parallel.map_chunks(read_share, unknown):
+            for path, entry in zip(unknown[start : start + len(result)], result, strict=True):
+                if entry is not None:
+                    self._entries[os.fspath(path)] = entry
+                    self.changed.add(os.fspath(path))
+                    self.reads += 1
+            start += len(result)
+
+    def _valid(self, path: Path, name: str, kind: str, trusted: bool) -> _Loaded | None:
+        """The cached entry of a file, if the file did not change since."""
+        entry = self._entries.get(name) or self._decode(path, name, kind)
+        if entry is None or entry.kind != kind:
+            return None
+        if trusted:
+            return entry
+        try:
+            st = os.stat(name)
+        except OSError:
+            return None
+        if entry.identity != _identity(st):
+            return None
+        if entry.digest:  # racy: compare the bytes
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+            if _digest(data) != entry.digest:
+                return None
+            if st.st_mtime_ns < time.time_ns() - RACY_NS:
+                entry.digest = ""  # no longer racy
+                self.changed.add(name)
+        return entry
 
     def begin(self) -> None:
         self.reads = 0
@@ -525,6 +557,16 @@ class LoadCache:
             return None  # not what this version writes: read the file again
         self._entries[name] = entry
         return entry
+
+
+def _read(path: Path, kind: str) -> _Loaded:
+    """Read and parse a content file (raises OSError), noting its identity and its diagnostics."""
+    st = os.stat(path)
+    data = path.read_bytes()
+    sub = Report()
+    value = _PARSERS[kind](path, data, sub)
+    racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
+    return _Loaded(_identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "")
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:

@@ -306,18 +306,19 @@ def render_pages(
     before (for progress)."""
     total = total or len(pages)
 
-    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[list[Staged], list[Diagnostic]]:
+    Shared = tuple[list[Staged], list[str], list[Diagnostic]]
+
+    def render_share(share: Sequence[PlannedPage], here: bool) -> Shared:
         # Progress is shown by this process only; a child's share is counted when it arrives.
-        before = len(staging.entries)
+        entries, created = len(staging.entries), len(staging.created)
         diagnostics = _render_share(env, share, staging, stamps, total, done, progress if here else None)
-        entries = staging.entries[before:]
         if not here:
-            return entries, diagnostics
-        return [], diagnostics
+            return staging.entries[entries:], staging.created[created:], diagnostics
+        return [], [], diagnostics
 
     reported: set[tuple[str, str]] = set()
-    for entries, diagnostics in parallel.map_chunks(render_share, pages):
-        staging.adopt(entries)
+    for entries, created, diagnostics in parallel.map_chunks(render_share, pages):
+        staging.adopt(entries, created)
         for diagnostic in diagnostics:
             if (diagnostic.path, diagnostic.message) not in reported:
                 reported.add((diagnostic.path, diagnostic.message))

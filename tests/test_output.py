@@ -8,8 +8,10 @@ from pathlib import Path
 
 from sitegen.output import (
     MANIFEST,
+    STAGING_PREFIX,
     Artifact,
     SourceHashes,
+    Staging,
     collect_static,
     digest,
     read_manifest,
@@ -158,3 +160,39 @@ def test_a_tampered_manifest_cannot_delete_outside_the_output(tmp_path):
     result = write_output(out, [gen("index.html", b"h")], read_manifest(out))
     assert result.removed == []
     assert victim.read_text() == "keep"
+
+
+def tree_of(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() + ("/" if p.is_dir() else "") for p in out.rglob("*"))
+
+
+def test_staged_files_appear_only_when_committed(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("index.html", b"home")], {})
+    before = tree_of(out)
+    staging = Staging(out, first.records)
+    staging.put("index.html", b"new home")
+    staging.put("papers/a/index.html", b"a page")
+    assert (out / "index.html").read_bytes() == b"home"
+    assert not (out / "papers/a/index.html").exists()
+    staging.discard()
+    assert tree_of(out) == before  # no staged file, and no folder made for one
+    staging = Staging(out, first.records)
+    staging.put("index.html", b"new home")
+    staging.put("papers/a/index.html", b"a page")
+    result = staging.commit()
+    assert sorted(result.written) == ["index.html", "papers/a/index.html"]
+    assert (out / "papers/a/index.html").read_bytes() == b"a page"
+    assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_staging_folders_of_killed_builds_are_removed(tmp_path):
+    out = tmp_path / "out"
+    write_output(out, [gen("index.html", b"home")], {})
+    dead = out / f"{STAGING_PREFIX}999999999-abcd"
+    dead.mkdir()
+    (dead / "1").write_bytes(b"half a page")
+    alive = out / f"{STAGING_PREFIX}{os.getpid()}-abcd"  # a build still running
+    alive.mkdir()
+    Staging(out, read_manifest(out))
+    assert not dead.exists() and alive.exists()
