@@ -53,13 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def root_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--root", type=Path, default=Path("."), help="the site folder (default: current folder)")
+        p.add_argument(
+            "--root", type=Path, default=Path("."), help="the site folder (default: current folder)"
+        )
 
     p = commands.add_parser("import", help="parse raw digests into paper pages under content/papers/")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="digest text files")
     root_option(p)
     p.add_argument("--date", type=_iso_date, help="digest date for every file given (overrides date lines)")
-    p.add_argument("--year", type=_year, help="year of the digests' date lines (default: latest not in future)")
+    p.add_argument(
+        "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"
+    )
 
     p = commands.add_parser("build", help="render the site into the output folder")
     root_option(p)

@@ -73,7 +73,9 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
         if data is None:
             data = {}
         if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode | None):
-            raise SitegenError(Diagnostic(str(path), "settings must be a mapping of 'key: value' lines", 1, 1))
+            raise SitegenError(
+                Diagnostic(str(path), "settings must be a mapping of 'key: value' lines", 1, 1)
+            )
         for key_node, value_node in node.value if node is not None else []:
             key = str(key_node.value)
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1

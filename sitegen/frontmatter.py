@@ -87,12 +87,16 @@ def decode(data: bytes) -> tuple[str, bool]:
 def split(text: str) -> tuple[str, str, int]:
     """Split a file into (yaml_text, body, body_line). The YAML block starts on line 2."""
     if not text.strip():
-        raise FrontMatterError("empty file: a page starts with a '---' line, its YAML fields, and '---'", 1, 1)
+        raise FrontMatterError(
+            "empty file: a page starts with a '---' line, its YAML fields, and '---'", 1, 1
+        )
     first_end = text.find("\n")
     first = text if first_end < 0 else text[:first_end]
     if first.rstrip() != FENCE:
         raise FrontMatterError("no front matter: the file must start with a '---' line", 1, 1)
-    match = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M).search(text, first_end + 1) if first_end >= 0 else None
+    match = (
+        re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M).search(text, first_end + 1) if first_end >= 0 else None
+    )
     if match is None:
         raise FrontMatterError("front matter is not closed: add a '---' line after the fields", 1, 1)
     yaml_text = text[first_end + 1 : match.start()]
@@ -108,7 +112,9 @@ def _yaml_error(exc: yaml.YAMLError, yaml_text: str) -> FrontMatterError:
     lines = yaml_text.split("\n")
     src = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
     if "\t" in src and ("'\\t'" in problem or "tab" in problem):
-        return FrontMatterError("tab character in front matter: YAML indents with spaces", line, src.index("\t") + 1)
+        return FrontMatterError(
+            "tab character in front matter: YAML indents with spaces", line, src.index("\t") + 1
+        )
     context = getattr(exc, "context", None)
     message = f"YAML syntax error: {problem}"
     if context and context not in problem:
@@ -121,7 +127,9 @@ def _check_tabs(yaml_text: str) -> None:
         stripped = src.lstrip(" ")
         if stripped.startswith("\t"):
             raise FrontMatterError(
-                "tab character in front matter: YAML indents with spaces", number, len(src) - len(stripped) + 1
+                "tab character in front matter: YAML indents with spaces",
+                number,
+                len(src) - len(stripped) + 1,
             )
 
 
@@ -179,7 +187,9 @@ def read(path: Path) -> tuple[Document, bool]:
 # --- dumping ---------------------------------------------------------------------------------------------
 
 # Non-printable characters and YAML's extra line breaks (NEL, LS, PS) must be escaped to survive a round trip.
-_NON_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_NON_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@%+=~?&*!$'()-]*")
 
 

@@ -198,21 +198,24 @@ class _Validator:
             self.error("status", f"'status' must be one of {', '.join(STATUSES)}, not {status!r}")
             status = None
         rating = fields.get("rating")
-        if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5):
+        if rating is not None and (
+            isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
+        ):
             self.error("rating", f"'rating' must be a whole number from 1 to 5, not {rating!r}")
             rating = None
         arxiv = fields.get("arxiv")
         if isinstance(arxiv, float):
             # YAML reads 2403.01230 as a number and drops the trailing zero: the id would silently change.
             self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {arxiv!r})")
-        elif arxiv is not None:
-            if not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv):
-                self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
-                arxiv = None
+        elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
+            self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
+            arxiv = None
         extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
-            self.report.warning(self.path, f"unknown field '{key}' (known: {', '.join(KNOWN_FIELDS)})", line, col)
+            self.report.warning(
+                self.path, f"unknown field '{key}' (known: {', '.join(KNOWN_FIELDS)})", line, col
+            )
         if not self.ok or title is None or slug is None:
             return None
         return Paper(
@@ -329,7 +332,9 @@ def _paper_listing(content_dir: Path) -> list[tuple[Path, bool]]:
     try:
         with os.scandir(folder) as entries:
             found = sorted(
-                (e.name, e.is_symlink()) for e in entries if e.name.endswith(".md") and not e.name.startswith(".")
+                (e.name, e.is_symlink())
+                for e in entries
+                if e.name.endswith(".md") and not e.name.startswith(".")
             )
     except OSError:
         return []
@@ -550,9 +555,7 @@ class LoadCache:
                 return None
             if kind == "paper":
                 value = _decode_paper(path, value)
-            entry = _Loaded(
-                tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest
-            )
+            entry = _Loaded(tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest)
         except (TypeError, ValueError, IndexError, OverflowError):
             return None  # not what this version writes: read the file again
         self._entries[name] = entry

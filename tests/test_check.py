@@ -23,8 +23,9 @@ def test_front_matter_not_closed(site, run):
     root = site({"content/papers/x.md": "---\ntitle: A\nslug: a\nbody text\n"})
     result = run("check", "--root", root)
     assert result.code == 1
-    assert lines(result.err) == [f"{root}/content/papers/x.md:1:1: front matter is not closed: add a '---' line "
-                                 "after the fields"]
+    assert lines(result.err) == [
+        f"{root}/content/papers/x.md:1:1: front matter is not closed: add a '---' line after the fields"
+    ]
 
 
 def test_yaml_syntax_error_points_at_file_line(site, run):
@@ -47,8 +48,9 @@ def test_tab_in_yaml(site, run):
     root = site({"content/papers/x.md": "---\ntitle: A\n\tslug: a\n---\nbody\n"})
     result = run("check", "--root", root)
     assert result.code == 1
-    assert lines(result.err) == [f"{root}/content/papers/x.md:3:1: tab character in front matter: "
-                                 "YAML indents with spaces"]
+    assert lines(result.err) == [
+        f"{root}/content/papers/x.md:3:1: tab character in front matter: YAML indents with spaces"
+    ]
 
 
 def test_title_that_is_a_list(site, run):
@@ -69,8 +71,9 @@ def test_impossible_date(site, run):
     root = site({"content/papers/x.md": paper("x", digests="[2026-03-13, 2026-13-40]")})
     result = run("check", "--root", root)
     assert result.code == 1
-    assert lines(result.err) == [f"{root}/content/papers/x.md:4:23: digest date '2026-13-40' is not a valid date "
-                                 "(YYYY-MM-DD)"]
+    assert lines(result.err) == [
+        f"{root}/content/papers/x.md:4:23: digest date '2026-13-40' is not a valid date (YYYY-MM-DD)"
+    ]
 
 
 def test_empty_file(site, run):
@@ -84,8 +87,9 @@ def test_other_encoding(site, run):
     root = site({"content/papers/x.md": '---\ntitle: "Caf\xe9"\nslug: x\n---\n'.encode("latin-1")})
     result = run("check", "--root", root)
     assert result.code == 1
-    assert lines(result.err) == [f"{root}/content/papers/x.md:2:12: not UTF-8 text (byte 0xe9); "
-                                 "save the file as UTF-8"]
+    assert lines(result.err) == [
+        f"{root}/content/papers/x.md:2:12: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    ]
 
 
 def test_bom_is_a_warning_and_the_page_loads(site, run):
@@ -97,11 +101,13 @@ def test_bom_is_a_warning_and_the_page_loads(site, run):
 
 
 def test_every_error_of_a_run_is_reported(site, run):
-    root = site({
-        "content/papers/a.md": "---\ntitle: A\nslug: Bad_Slug\ntags: [ok, Not-OK]\ndraft: maybe\n---\n",
-        "content/papers/b.md": "no front matter",
-        "content/papers/c.md": GOOD.replace("good-paper", "c"),
-    })
+    root = site(
+        {
+            "content/papers/a.md": "---\ntitle: A\nslug: Bad_Slug\ntags: [ok, Not-OK]\ndraft: maybe\n---\n",
+            "content/papers/b.md": "no front matter",
+            "content/papers/c.md": GOOD.replace("good-paper", "c"),
+        }
+    )
     result = run("check", "--root", root)
     assert result.code == 1
     errs = lines(result.err)
@@ -109,23 +115,29 @@ def test_every_error_of_a_run_is_reported(site, run):
     assert errs[0].startswith(f"{root}/content/papers/a.md:3:7: slug 'Bad_Slug'")
     assert errs[1].startswith(f"{root}/content/papers/a.md:4:12: tag 'Not-OK'")
     assert errs[2].startswith(f"{root}/content/papers/a.md:5:8: 'draft' must be true or false")
-    assert errs[3] == f"{root}/content/papers/b.md:1:1: no front matter: the file must start with a '---' line"
+    assert (
+        errs[3] == f"{root}/content/papers/b.md:1:1: no front matter: the file must start with a '---' line"
+    )
     assert "checked 1 papers: 4 errors" in result.out
 
 
 def test_missing_required_fields(site, run):
     root = site({"content/papers/x.md": "---\ntags: [a]\n---\nbody\n"})
     errs = lines(run("check", "--root", root).err)
-    assert errs == [f"{root}/content/papers/x.md:3:1: missing required field 'title'",
-                    f"{root}/content/papers/x.md:3:1: missing required field 'slug'"]
+    assert errs == [
+        f"{root}/content/papers/x.md:3:1: missing required field 'title'",
+        f"{root}/content/papers/x.md:3:1: missing required field 'slug'",
+    ]
 
 
 def test_unknown_field_is_a_warning(site, run):
     root = site({"content/papers/x.md": paper("x", colour="red")})
     result = run("check", "--root", root)
     assert result.code == 0
-    assert lines(result.err) == [f"{root}/content/papers/x.md:4:1: warning: unknown field 'colour' (known: "
-                                 "title, slug, digests, tags, links, draft, status, rating, arxiv)"]
+    assert lines(result.err) == [
+        f"{root}/content/papers/x.md:4:1: warning: unknown field 'colour' (known: "
+        "title, slug, digests, tags, links, draft, status, rating, arxiv)"
+    ]
 
 
 def test_curator_fields_are_validated(site, run):
@@ -140,13 +152,15 @@ def test_curator_fields_are_validated(site, run):
 def test_duplicate_key(site, run):
     root = site({"content/papers/x.md": "---\ntitle: A\nslug: a\ntitle: B\n---\n"})
     assert lines(run("check", "--root", root).err) == [
-        f"{root}/content/papers/x.md:4:1: duplicate key 'title' in front matter"]
+        f"{root}/content/papers/x.md:4:1: duplicate key 'title' in front matter"
+    ]
 
 
 def test_front_matter_not_a_mapping(site, run):
     root = site({"content/papers/x.md": "---\n- a\n- b\n---\n"})
     assert lines(run("check", "--root", root).err) == [
-        f"{root}/content/papers/x.md:2:1: front matter must be a mapping of 'key: value' lines"]
+        f"{root}/content/papers/x.md:2:1: front matter must be a mapping of 'key: value' lines"
+    ]
 
 
 def test_missing_root_is_a_usage_error(tmp_path, run):
@@ -158,7 +172,9 @@ def test_missing_root_is_a_usage_error(tmp_path, run):
 def test_unquoted_arxiv_id_is_refused_not_mangled(site, run):
     root = site({"content/papers/x.md": paper("x", arxiv="2403.01230")})
     errs = lines(run("check", "--root", root).err)
-    assert errs == [f"{root}/content/papers/x.md:4:8: write the arXiv id in quotes (YAML read it as the number 2403.0123)"]
+    assert errs == [
+        f"{root}/content/papers/x.md:4:8: write the arXiv id in quotes (YAML read it as the number 2403.0123)"
+    ]
 
 
 def test_quoted_arxiv_id_is_accepted(site, run):

@@ -8,10 +8,20 @@ from sitegen.frontmatter import FrontMatterError, dump, parse, quote
 
 
 def test_dump_layout_matches_the_contract():
-    text = dump({"title": "A: B", "slug": "a-b", "digests": ["2026-03-13"], "tags": ["llm"],
-                 "links": ["https://github.com/o/r"]}, "Abstract.\n")
-    assert text == ('---\ntitle: "A: B"\nslug: a-b\ndigests: [2026-03-13]\ntags: [llm]\n'
-                    "links: [https://github.com/o/r]\n---\nAbstract.\n")
+    text = dump(
+        {
+            "title": "A: B",
+            "slug": "a-b",
+            "digests": ["2026-03-13"],
+            "tags": ["llm"],
+            "links": ["https://github.com/o/r"],
+        },
+        "Abstract.\n",
+    )
+    assert text == (
+        '---\ntitle: "A: B"\nslug: a-b\ndigests: [2026-03-13]\ntags: [llm]\n'
+        "links: [https://github.com/o/r]\n---\nAbstract.\n"
+    )
 
 
 def test_dates_stay_strings():
