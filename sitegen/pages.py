@@ -462,9 +462,15 @@ def _fixed(context: dict[str, Any]) -> Callable[[], dict[str, Any]]:
 
 
 def plan_pages(
-    index: SiteIndex, config: Any, charts: ChartSet, bibtex: Callable[[PaperView], str]
+    index: SiteIndex,
+    config: Any,
+    charts: ChartSet,
+    bibtex: Callable[[PaperView], str],
+    paper_keys: bool = True,
 ) -> list[PlannedPage]:
-    """Every HTML page of the site, in a stable order. `bibtex(view)` gives a paper's BibTeX entry."""
+    """Every HTML page of the site, in a stable order. `bibtex(view)` gives a paper's BibTeX entry.
+    Without `paper_keys` the paper pages get no key yet (their related papers are not known yet: set it
+    with paper_page_key once they are)."""
     pages: list[PlannedPage] = []
     add = pages.append
     site_title = config.title
@@ -509,7 +515,7 @@ def plan_pages(
                 view.path,
                 "paper.html",
                 functools.partial(paper_context, view),
-                key=paper_page_key(view),
+                key=paper_page_key(view) if paper_keys else None,
                 paper=view,
                 in_sitemap=not view.draft,
                 lastmod=view.latest,
