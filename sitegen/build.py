@@ -14,8 +14,10 @@ manifest, the key each file was made from, so that a build with nothing changed 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -27,12 +29,12 @@ from typing import Any
 from markupsafe import Markup
 
 from sitegen import bibtex, charts, feeds, parallel, related, search, urls
-from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, shard_of
-from sitegen.config import SiteConfig, load_config, site_path
+from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, shard_of
+from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import LoadCache, load_site
-from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, read_manifest
+from sitegen.model import RACY_NS, LoadCache, load_site
+from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.pages import (
     ChartSet,
     PaperView,
@@ -152,6 +154,7 @@ class Builder:
         self._markdown_key: tuple[bool, str] | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
+        self._manifest_build: dict[str, Any] = {}
         self._manifest_out: Path | None = None
         self._related: related.RelatedIndex | None = None
         self._items = PageCache()
@@ -192,6 +195,17 @@ class Builder:
             result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
             return result, out, ""
 
+        # Nothing changed since the last build into this folder (no input file, setting, option or code)
+        # and its files are as it left them: there is nothing to do.
+        inputs = self._inputs(config)
+        previous, noted = self._previous_manifest(out)
+        if inputs and noted.get("inputs") == inputs:
+            result = _as_left(out, previous, noted, report)
+            if result is not None:
+                clock.lap("load")
+                result.seconds, result.timings = clock.total, clock.laps
+                return result, out, link.base_path
+
         counts: dict[str, int] = {}
         self._rendered = 0
         site = load_site(
@@ -231,7 +245,6 @@ class Builder:
             content = _content_hash(index)
         items_key = (site_stamp, content if content and templates.is_custom(ITEM_TEMPLATE) else None)
         self._items.begin(items_key, functools.partial(self._cache.load_sharded, "items"))
-        previous = self._previous_manifest(out)
         if not any(r.key.startswith(site_stamp) for r in previous.values()):
             # Every page is made (a first build, or a change every page shows): the Markdown and list item
             # of every paper now, shared among processes, while related papers are computed in another.
@@ -244,7 +257,7 @@ class Builder:
         pages = plan_pages(index, config, self._charts(index, link), entry, paper_keys=False)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
-        staging = Staging(out, previous)
+        staging = Staging(out, previous, noted)
         make = functools.partial(self._make, env, templates, content, staging, site_stamp, report, clock)
         try:
             # Lists first: they do not show related papers, which may still be on their way.
@@ -277,15 +290,20 @@ class Builder:
             saving.result()
             return failed()
         try:
+            noting = {
+                "inputs": inputs,
+                "counts": counts,
+                "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
+            }
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
-                written = staging.commit(self.progress)
+                written = staging.commit(self.progress, noting)
         except OSError as exc:
             self._manifest = None  # the folder is in an unknown state: trust only its bytes next time
             report.error(exc.filename or out, f"cannot write the output: {exc.strerror or exc}")
             return failed()
         finally:
             saving.result()
-        self._manifest, self._manifest_out = written.records, out
+        self._manifest, self._manifest_build, self._manifest_out = written.records, noting, out
         clock.lap("write")
         result = BuildResult(
             report,
@@ -567,10 +585,28 @@ class Builder:
         paths.add(urls.ROBOTS)
         return paths
 
-    def _previous_manifest(self, out: Path) -> dict[str, Record]:
+    def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
-            return read_manifest(out)
-        return self._manifest
+            return load_manifest(out)
+        return self._manifest, self._manifest_build
+
+    def _inputs(self, config: SiteConfig) -> str:
+        """A hash of everything a build reads: every file of the content, template and static folders (the
+        site's and the theme's) and the settings file, by name and identity; settings, options, code. Empty
+        when a file changed so recently that it may change again unseen (see cache.files_stamp)."""
+        folders = [
+            site_path(self.root, config.content_dir),
+            site_path(self.root, config.templates_dir),
+            site_path(self.root, config.static_dir),
+            theme_dir("templates"),
+            theme_dir("static"),
+            self.root / CONFIG_NAME,
+        ]
+        files, racy = files_stamp(folders, time.time_ns(), RACY_NS)
+        if racy:
+            return ""
+        options = (self.options.base_url, self.options.drafts, self.options.strict)
+        return _hash(repr((files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))))
 
 
 ITEM_TEMPLATE = "partials/paper_item.html"
@@ -595,6 +631,27 @@ class _Templates:
             closure = template_closure(self.env, name)
             known = self.custom[name] = closure is None or bool(closure & self.site_names)
         return known
+
+
+def _as_left(
+    out: Path, records: dict[str, Record], noted: dict[str, Any], report: Report
+) -> BuildResult | None:
+    """The result of a build that has nothing to do, if every file of the last build is as it left it: its
+    diagnostics and counts, nothing written."""
+    prefix = os.path.join(out, "")
+    for path, record in records.items():
+        try:
+            st = os.stat(prefix + path)
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns) != (record.size, record.mtime_ns):
+            return None
+    try:
+        report.diagnostics.extend(Diagnostic(*d) for d in noted.get("diagnostics", []))
+        counts = {str(k): int(v) for k, v in noted.get("counts", {}).items()}
+    except (TypeError, ValueError):
+        return None
+    return BuildResult(report, False, out, counts=counts)
 
 
 def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templates) -> None:

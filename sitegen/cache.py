@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import marshal
 import os
 import sys
@@ -32,16 +33,63 @@ def shard_of(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
 
 
+#: Libraries whose version may change what a build makes.
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "linkify-it-py", "pyyaml")
+
+
 @functools.cache
 def code_fingerprint() -> str:
-    """A hash of sitegen's own modules: a cache written by other code is not used (computed once per run)."""
+    """A hash of sitegen's own modules, Python's version and the versions of the libraries that shape the
+    output: a cache made by other code is not used (computed once per run)."""
     h = hashlib.blake2b(digest_size=16)
+    h.update(sys.version.encode())
+    for name in LIBRARIES:
+        try:
+            h.update(f"{name}={importlib.metadata.version(name)};".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{name}=?;".encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         h.update(path.name.encode())
         with contextlib.suppress(OSError):
             h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def files_stamp(folders: Iterable[Path], since_ns: int, racy_ns: int) -> tuple[str, bool]:
+    """A hash of the name and identity (times, size, inode) of every file below `folders` (a folder may also
+    be a single file), and whether any of them was modified less than `racy_ns` before `since_ns`: such a
+    file may change again within the same clock tick without its identity changing, so the hash is not to be
+    trusted later."""
+    h = hashlib.blake2b(digest_size=16)
+    racy = False
+    limit = since_ns - racy_ns
+    for number, folder in enumerate(folders):
+        for rel, st in _walk(os.fspath(folder)):
+            h.update(f"{number}:{rel}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}\n".encode())
+            racy = racy or st.st_mtime_ns >= limit
+    return h.hexdigest(), racy
+
+
+def _walk(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
+    try:
+        if not prefix and not os.path.isdir(top):
+            return [("", os.stat(top))] if os.path.exists(top) else []
+        with os.scandir(top) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return []
+    found: list[tuple[str, os.stat_result]] = []
+    for entry in entries:
+        rel = prefix + entry.name
+        try:
+            if entry.is_dir():
+                found += _walk(entry.path, rel + "/")
+            else:
+                found.append((rel, entry.stat()))
+        except OSError:
+            continue
+    return found
 
 
 def _stamp(name: str, key: Any) -> bytes:

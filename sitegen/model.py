@@ -420,6 +420,7 @@ class _Loaded:
     value: Any
     diagnostics: tuple[Diagnostic, ...]
     digest: str = ""  # of the file's bytes, kept for racy files only
+    checked: bool = False  # read, or found unchanged, by this process (not stored)
 
 
 _PARSERS: dict[str, Callable[[Path, bytes, Report], Any]] = {
@@ -445,8 +446,8 @@ class LoadCache:
 
     def fetch(self, path: Path, kind: str, report: Report, trusted: bool = False) -> Any:
         """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
-        `trusted`: the caller knows the file did not change since it was cached. Raises OSError when the
-        file cannot be read."""
+        `trusted`: the caller knows the file did not change since this process last read or checked it (a
+        file watcher saw no change). Raises OSError when the file cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
         entry = self._valid(path, name, kind, trusted)
@@ -487,7 +488,7 @@ class LoadCache:
         entry = self._entries.get(name) or self._decode(path, name, kind)
         if entry is None or entry.kind != kind:
             return None
-        if trusted:
+        if trusted and entry.checked:
             return entry
         try:
             st = os.stat(name)
@@ -505,6 +506,7 @@ class LoadCache:
             if st.st_mtime_ns < time.time_ns() - RACY_NS:
                 entry.digest = ""  # no longer racy
                 self.changed.add(name)
+        entry.checked = True
         return entry
 
     def begin(self) -> None:
@@ -569,7 +571,7 @@ def _read(path: Path, kind: str) -> _Loaded:
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
-    return _Loaded(_identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "")
+    return _Loaded(_identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "", True)
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:

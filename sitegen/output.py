@@ -19,6 +19,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MANIFEST = ".sitegen-manifest.json"
 FINGERPRINTED = (".css", ".js")
@@ -106,23 +107,32 @@ def collect_static(folders: Iterable[Path], hashes: SourceHashes) -> StaticFiles
 
 
 def read_manifest(out: Path) -> dict[str, Record]:
+    return load_manifest(out)[0]
+
+
+def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
+    """The records of the files sitegen wrote into `out`, and what the build that wrote them noted about
+    itself (see Staging.commit); empty when there is no usable manifest."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return {path: Record(*row) for path, row in data["files"].items()}
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        records = {path: Record(*row) for path, row in data["files"].items()}
+        build = data.get("build")
+        return records, build if isinstance(build, dict) else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}, {}
 
 
-def _write_manifest(out: Path, records: dict[str, Record]) -> None:
+def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any] | None = None) -> None:
     """JSON with one file per line, easy to read and to diff."""
     rows = ",\n".join(_manifest_row(path, r) for path, r in sorted(records.items()))
-    head = json.dumps(
-        {
-            "generator": "sitegen",
-            "comment": "files written by sitegen; the next build removes those it no longer produces",
-        }
-    )
-    _atomic_write(out / MANIFEST, (head[:-1] + ',\n"files":{\n' + rows + "\n}}\n").encode("utf-8"))
+    head = {
+        "generator": "sitegen",
+        "comment": "files written by sitegen; the next build removes those it no longer produces",
+    }
+    if build:
+        head["build"] = build
+    text = json.dumps(head, separators=(",", ":"))
+    _atomic_write(out / MANIFEST, (text[:-1] + ',\n"files":{\n' + rows + "\n}}\n").encode("utf-8"))
 
 
 def _json_string(text: str) -> str:
@@ -234,9 +244,10 @@ class Staging:
     id) and create the folders new files go to; the parent takes their entries and folders with adopt().
     """
 
-    def __init__(self, out: Path, previous: dict[str, Record]):
+    def __init__(self, out: Path, previous: dict[str, Record], previous_build: dict[str, Any] | None = None):
         self.out = out
         self.previous = previous
+        self.previous_build = previous_build
         self.folder = out / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         self._prefix = os.path.join(out, "")
         self._staged = os.path.join(self.folder, "")
@@ -337,10 +348,10 @@ class Staging:
         self._known.update(missing)
         self._known.add(os.path.dirname(path))
 
-    def commit(self, progress: Progress | None = None) -> WriteResult:
+    def commit(self, progress: Progress | None = None, build: dict[str, Any] | None = None) -> WriteResult:
         """Move the staged files into place, remove what the previous build wrote and this one did not, and
-        record what the folder now holds. A failure part-way leaves every file whole (old or new) and
-        raises OSError."""
+        record what the folder now holds (with `build`, what the build notes about itself: JSON data). A
+        failure part-way leaves every file whole (old or new) and raises OSError."""
         out = self.out
         out.mkdir(parents=True, exist_ok=True)
         records: dict[str, Record] = {}
@@ -363,8 +374,8 @@ class Staging:
         finally:
             self._remove_folder()
         removed = _prune(out, set(self.previous) - set(records))
-        if records != self.previous or not (out / MANIFEST).is_file():
-            _write_manifest(out, records)
+        if records != self.previous or build != self.previous_build or not (out / MANIFEST).is_file():
+            _write_manifest(out, records, build)
         return WriteResult(written=written, removed=removed, records=records)
 
     def discard(self) -> None:

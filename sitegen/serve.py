@@ -142,6 +142,7 @@ class Session:
         self.layout = Layout.of(root, self._config() or SiteConfig())
         self.builds = 0
         self._mutex = threading.Lock()
+        self._held: contextlib.AbstractContextManager[None] | None = None
         self._shown_warnings: set[str] = set()
         self._debouncer: Debouncer | None = None
         self._watcher: Watcher | None = None
@@ -177,6 +178,17 @@ class Session:
                 with self.lock.write():
                     self.live.publish([], [], [message])
 
+    @contextlib.contextmanager
+    def _hold_output(self) -> Iterator[None]:
+        """The builder's write guard: takes the output lock for its commit and keeps it until the rebuild's
+        result is published, so that no page is served between new files and the news of them (the error
+        overlay, say). Released by _rebuild."""
+        if self._held is None:
+            held = self.lock.write()
+            held.__enter__()
+            self._held = held
+        yield
+
     def _rebuild(self, changes: Changes) -> None:
         started = time.perf_counter()
         if CONFIG in changes.kinds or self.builder is None:
@@ -190,27 +202,34 @@ class Session:
         written: list[str] = []
         removed: list[str] = []
         result: BuildResultLike | None = None
+        self._held = None
         try:
-            if self.builder is None:
-                self.builder = self.make_builder(self.root, self.out_dir, self.base_url)
-                if hasattr(self.builder, "write_guard"):
-                    self.builder.write_guard = self.lock.write  # held only while the output folder changes
-            # A builder that takes the lock itself renders while pages are still served; any other holds
-            # requests for its whole build.
-            guarded = getattr(self.builder, "write_guard", None) is not None
-            with contextlib.nullcontext() if guarded else self.lock.write():
+            try:
+                if self.builder is None:
+                    self.builder = self.make_builder(self.root, self.out_dir, self.base_url)
+                    if hasattr(self.builder, "write_guard"):
+                        self.builder.write_guard = self._hold_output
+                # A builder that takes the lock itself renders while pages are still served; any other holds
+                # requests for its whole build.
+                if getattr(self.builder, "write_guard", None) is None:
+                    self._hold_output().__enter__()
                 result = self.builder.build(changed=changed)
-            diagnostics = list(result.report.diagnostics)
-            failed = result.failed
-            written, removed = list(result.written), list(result.removed)
-        except SitegenError as exc:  # settings or templates unusable: nothing was built
-            self.builder = None
-            diagnostics, failed = list(exc.diagnostics), True
-        errors = [str(d) for d in diagnostics if d.severity == "error"]
-        if failed and not errors:
-            errors = [str(d) for d in diagnostics] or ["the build failed"]
-        with self.lock.write():
+                diagnostics = list(result.report.diagnostics)
+                failed = result.failed
+                written, removed = list(result.written), list(result.removed)
+            except SitegenError as exc:  # settings or templates unusable: nothing was built
+                self.builder = None
+                diagnostics, failed = list(exc.diagnostics), True
+            errors = [str(d) for d in diagnostics if d.severity == "error"]
+            if failed and not errors:
+                errors = [str(d) for d in diagnostics] or ["the build failed"]
+            if self._held is None:
+                self._hold_output().__enter__()
             self.live.publish(written, removed, errors)
+        finally:
+            if self._held is not None:
+                held, self._held = self._held, None
+                held.__exit__(None, None, None)
         self.builds += 1
         self._report(diagnostics, changes, result, written, removed, time.perf_counter() - started)
         if not failed and (self.builds == 1 or any(p.endswith(".html") for p in (*written, *removed))):

@@ -117,6 +117,13 @@ class Sites:
         return self.write(rel, change(path.read_text(encoding="utf-8")))
 
 
+def age(root: Path, seconds: int = 60) -> None:
+    """Make every file look `seconds` old: a file changed just now is never trusted by its identity alone."""
+    past = time.time_ns() - seconds * 10**9
+    for path in root.rglob("*"):
+        os.utime(path, ns=(past, past))
+
+
 def test_no_change_renders_and_writes_nothing(tmp_path):
     sites = Sites(tmp_path, corpus())
     sites.check()
@@ -124,6 +131,29 @@ def test_no_change_renders_and_writes_nothing(tmp_path):
     result = builder.build()
     assert result.written == [] and result.removed == []
     assert result.rendered == 5  # home, tags, digests, search and 404 are always made (cheap); nothing else
+    # With files old enough to be trusted by their identity, a build with nothing changed does not even load.
+    age(sites.root)
+    first = Builder(sites.root, sites.options(tmp_path / "fresh")).build()
+    again = Builder(sites.root, sites.options(tmp_path / "fresh")).build()
+    assert again.rendered == 0 and again.written == [] and not again.failed
+    assert again.summary().split(";")[:2] == first.summary().split(";")[:2]
+
+
+def test_nothing_to_do_still_reports_the_warnings(tmp_path):
+    files = corpus(6)
+    files["content/papers/p1.md"] = files["content/papers/p1.md"].replace("---\n", "---\nflavour: odd\n", 1)
+    sites = Sites(tmp_path, files)
+    age(sites.root)
+    first = Builder(sites.root, sites.options(tmp_path / "out")).build()
+    again = Builder(sites.root, sites.options(tmp_path / "out")).build()
+    assert again.rendered == 0 and again.counts == first.counts
+    assert [str(d) for d in again.report.diagnostics] == [str(d) for d in first.report.diagnostics]
+    assert "unknown field 'flavour'" in str(again.report.diagnostics[0])
+    strict = Builder(sites.root, BuildOptions(out=tmp_path / "out", search=False, strict=True)).build()
+    assert strict.failed  # another option: built (and refused) again
+    (tmp_path / "out" / "index.html").write_text("edited by hand")
+    result = Builder(sites.root, sites.options(tmp_path / "out")).build()
+    assert result.written == ["index.html"]
 
 
 @pytest.mark.parametrize("drafts", [False, True])
