@@ -24,7 +24,9 @@
   var pageTitle = document.title;
   var state = readAddress();
   var ui = null;
-  var merged = [];
+  var shards = []; // the bundles besides the main one, from shards.json
+  var preloaded = false; // the index was loaded here (else the UI loads and merges it itself)
+  var remaking = Promise.resolve();
 
   function readAddress() {
     var params = new URLSearchParams(window.location.search);
@@ -82,7 +84,9 @@
       element: root,
       bundlePath: bundle,
       baseUrl: baseUrl,
-      mergeIndex: merged.map(function (path) { return { bundlePath: bundle + path, baseUrl: baseUrl }; }),
+      mergeIndex: preloaded ? [] : shards.map(function (path) {
+        return { bundlePath: bundle + path, baseUrl: baseUrl };
+      }),
       pageSize: pageSize,
       showImages: false,
       showSubResults: false,
@@ -106,8 +110,44 @@
     if (Object.keys(state.filters).length) ui.triggerFilters(state.filters);
   }
 
-  function start(bundles) {
-    merged = bundles;
+  // Pagefind's UI runs its first search without waiting for the filter counts it loads at the same time:
+  // when they come late (a slow network, a busy machine, a ?q= search at once) its panel keeps the whole
+  // site's counts. So the index, its shards and its filters are loaded first, into the module the UI then
+  // uses (one per address), and the UI merges nothing itself.
+  function pagefindModule() {
+    return import(bundle + "pagefind.js");
+  }
+
+  function preload() {
+    return pagefindModule().then(function (pagefind) {
+      var ready = pagefind.options({ baseUrl: baseUrl });
+      shards.forEach(function (path) { // in order: equal scores of a sorted search follow the shards' order
+        ready = ready.then(function () { return pagefind.mergeIndex(bundle + path, { baseUrl: baseUrl }); });
+      });
+      return ready.then(function () { return pagefind.filters(); });
+    });
+  }
+
+  // A UI that goes takes the loaded index with it (it destroys the module's instance without waiting):
+  // destroy that first, load the index again, then make the new UI.
+  function remake() {
+    var old = ui;
+    if (!preloaded) {
+      old.destroy();
+      mount(false);
+      return Promise.resolve();
+    }
+    return pagefindModule()
+      .then(function (pagefind) { return pagefind.destroy(); })
+      .then(function () {
+        old.destroy();
+        return preload();
+      })
+      .then(null, function () { preloaded = false; })
+      .then(function () { mount(false); });
+  }
+
+  function start() {
     mount(!state.term);
     if (state.term) document.title = state.term + " · " + pageTitle;
     if (tools && sortSelect) {
@@ -115,11 +155,12 @@
       tools.hidden = false;
       // Pagefind's UI takes its sort when it is made: make it again, with the same query and filters.
       sortSelect.addEventListener("change", function () {
-        state = readUi();
-        state.sort = SORTS[sortSelect.value] ? sortSelect.value : "";
-        ui.destroy();
-        mount(false);
-        writeAddress();
+        remaking = remaking.then(function () {
+          state = readUi();
+          state.sort = SORTS[sortSelect.value] ? sortSelect.value : "";
+          writeAddress();
+          return remake();
+        });
       });
     }
     var pending = 0;
@@ -156,15 +197,21 @@
 
   // shards.json lists the bundles besides the main one (none below the shard size). A missing or unreadable
   // file means one bundle: search that rather than nothing.
-  var shards = window.fetch(bundle + "shards.json")
+  var listed = window.fetch(bundle + "shards.json")
     .then(function (response) { return response.ok ? response.json() : {}; })
     .then(function (manifest) { return Array.isArray(manifest.bundles) ? manifest.bundles : []; })
     .catch(function () { return []; });
   // The stylesheet first, so the UI never shows unstyled; a stylesheet that fails still leaves a usable UI.
   var style = load("link", { rel: "stylesheet", href: bundle + "pagefind-ui.css" }).catch(function () {});
   var script = load("script", { src: bundle + "pagefind-ui.js" });
-  Promise.all([script, style, shards]).then(function (loaded) {
-    if (typeof window.PagefindUI === "function") start(loaded[2]);
-    else unavailable();
+  // Loaded alongside the UI's files. If it fails, the UI loads (and merges) the index itself, and reports
+  // what went wrong.
+  var index = listed.then(function (bundles) {
+    shards = bundles;
+    return preload().then(function () { preloaded = true; }, function () {});
+  });
+  Promise.all([script, style, index]).then(function () {
+    if (typeof window.PagefindUI !== "function") unavailable();
+    else start();
   }, unavailable);
 })();

@@ -38,6 +38,7 @@ expect = sync_api.expect
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000
 WORD = "unlearning"
+SHARDS = 3  # of the sample's 544 papers, in shards of at most 200
 TAG = "Machine unlearning"  # the display name of a tag that many, not all, papers about unlearning carry
 RESULTS = re.compile(r"^(\d+) results? for ")
 TAG_CHIP = re.compile(r'<a class="chip" href="[^"]*" data-pagefind-filter="tag">([^<]*)</a>')
@@ -118,7 +119,7 @@ def sites(tmp_path_factory) -> Iterator[Sites]:
     _build(source, tmp / "www")
     _build(source, tmp / "hosted" / "review", base_url="https://x.org/review/")
     shutil.copytree(tmp / "www", tmp / "sharded")
-    assert index_site(tmp / "sharded", shard_pages=200).shards == 3
+    assert index_site(tmp / "sharded", shard_pages=200).shards == SHARDS
     bare = write_site(tmp / "bare-source", {"content/papers/a.md": paper("a", digests="[2026-03-13]")})
     _build(bare, tmp / "bare", search=False)
     servers: list = []
@@ -315,9 +316,18 @@ def test_shards_are_searched_as_one_index(page, sites):
     expect(page.locator(".pagefind-ui__message")).to_have_text(f"{len(expected)} results for {WORD}")
     assert sorted(href for _, href in all_results(page, len(expected))) == expected
     # Sorted by date, the shards' results come out in one order (sitegen.search deals pages by date).
-    search(page, sites.sharded, "reasoning", sort="newest")
+    count = search(page, sites.sharded, "reasoning", sort="newest")
     newest = sort_dates(page, sites.sharded)
     assert newest == sorted(newest, reverse=True)
+    # A new sort remakes the UI over the same merged index: no shard is merged twice.
+    page.locator("#search-sort").select_option("oldest")
+    expect(page).to_have_url(re.compile(r"[?&]sort=oldest"))
+    expect(results(page).first).to_be_visible()
+    assert result_count(page) == count
+    oldest = sort_dates(page, sites.sharded)
+    assert sorted(oldest) == sorted(newest)
+    rounds = SHARDS  # ascending, pages may be out of order only within one round of the dealing
+    assert all(oldest[i] <= oldest[j] for i in range(count) for j in range(i + rounds, count))
 
 
 def test_keyboard_slash_focuses_the_box_and_tab_reaches_the_results(page, sites):
