@@ -33,7 +33,7 @@ from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp,
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, LoadCache, load_site
+from sitegen.model import RACY_NS, LoadCache, Paper, Site, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.pages import (
     ChartSet,
@@ -217,10 +217,10 @@ class Builder:
             changed=changed if self._builds else None,
         )
         self._builds += 1
+        related_lists = self._related_job(site, config)
+        jobs.append(related_lists)
         markdown = self._markdown_renderer(config, link)
         index = build_index(site, markdown, report, self.options.drafts)
-        related_lists = self._related_job(index, config)
-        jobs.append(related_lists)
         templates = self._environment(config)
         env = templates.env
         static = collect_static(self._static_folders(config), self._hashes)
@@ -257,9 +257,11 @@ class Builder:
         pages = plan_pages(index, config, self._charts(index, link), entry, paper_keys=False)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
-        staging = Staging(out, previous, noted)
+        # (`serve` reads the folder while this builds: there every new file is staged too.)
+        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         make = functools.partial(self._make, env, templates, content, staging, site_stamp, report, clock)
         try:
+            staging.expect(urls.output_file(page.path) for page in pages)
             # Lists first: they do not show related papers, which may still be on their way.
             done = make([p for p in pages if p.kind != "paper"], 0, len(pages))
             generated = {urls.output_file(page.path) for page in pages}
@@ -403,20 +405,21 @@ class Builder:
             self._markdown_key = key
         return self._markdown
 
-    def _related_papers(self, index: SiteIndex, config: SiteConfig) -> dict[str, list[str]]:
+    def _related_papers(self, papers: list[Paper], config: SiteConfig) -> dict[str, list[str]]:
         """Related papers from an index kept across rebuilds and, between runs, in ROOT/.sitegen-cache:
         after a small edit only what the edit reaches is recomputed."""
         options = related.RelatedOptions(k=config.related_count)
         if self._related is None or self._related.options != options:
             self._related = related.RelatedIndex.load(self._related_cache(), options)
-        return self._related.update([view.paper for view in index.papers])
+        return self._related.update(papers)
 
-    def _related_job(self, index: SiteIndex, config: SiteConfig) -> parallel.Job[dict[str, list[str]]]:
-        """Related papers, computed in a forked process when this one may fork (a one-shot build): it then
-        saves the updated index itself, while this process goes on with everything that does not show
-        related papers."""
-        compute = functools.partial(self._related_papers, index, config)
-        job = parallel.start(compute, len(index.papers), after=self._save_related)
+    def _related_job(self, site: Site, config: SiteConfig) -> parallel.Job[dict[str, list[str]]]:
+        """Related papers of the papers the build shows, computed in a forked process when this one may fork
+        (a one-shot build): it then saves the updated index itself, while this process goes on with
+        everything that does not show related papers."""
+        papers = [p for p in site.papers if self.options.drafts or not p.draft]
+        compute = functools.partial(self._related_papers, papers, config)
+        job = parallel.start(compute, len(papers), after=self._save_related)
         if job.forked:
             self._related = None  # the child holds the updated index
         return job

@@ -302,3 +302,25 @@ def test_random_edits(tmp_path):
             text += f"\nNote of step {step}.\n"
         path.write_text(text, encoding="utf-8")
         sites.check({path})
+
+
+def test_a_failed_rebuild_leaves_the_folder_as_it_was(tmp_path):
+    sites = Sites(tmp_path, corpus(8))
+    sites.check()
+    out = tmp_path / "fresh"
+
+    def state() -> dict[str, bytes | None]:
+        return {
+            p.relative_to(out).as_posix(): p.read_bytes() if p.is_file() else None for p in out.rglob("*")
+        }
+
+    before = state()
+    sites.write(
+        "content/papers/zz.md", paper("zz", "A New Paper", "New.", digests="[2026-03-20]", tags="[llm]")
+    )
+    sites.write(
+        "templates/tag.html", "{% extends 'base.html' %}{% block content %}{{ nope.x }}{% endblock %}"
+    )
+    result = Builder(sites.root, sites.options(out)).build()
+    assert result.failed and any("tag.html" in str(d) for d in result.report.errors)
+    assert state() == before  # no new page, folder or manifest entry

@@ -196,3 +196,31 @@ def test_staging_folders_of_killed_builds_are_removed(tmp_path):
     alive.mkdir()
     Staging(out, read_manifest(out))
     assert not dead.exists() and alive.exists()
+
+
+def test_new_files_in_place_are_taken_back_when_the_build_fails(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("index.html", b"home")], {})
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    dirs_before = tree_of(out)
+    staging = Staging(out, first.records, in_place=True)
+    staging.expect(["index.html", "papers/a/index.html", "papers/b/index.html"])
+    staging.put("papers/a/index.html", b"a")
+    staging.put("index.html", b"new home")  # exists: staged, not in place
+    assert (out / "papers/a/index.html").read_bytes() == b"a"  # a new file is written where it goes
+    assert (out / "index.html").read_bytes() == b"home"
+    staging.discard()
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert tree_of(out) == dirs_before
+
+
+def test_files_of_a_killed_build_are_known_to_the_next(tmp_path):
+    out = tmp_path / "out"
+    first = write_output(out, [gen("index.html", b"home")], {})
+    staging = Staging(out, first.records, in_place=True)
+    staging.expect(["papers/a/index.html", "papers/b/index.html"])
+    staging.put("papers/a/index.html", b"half")  # ... and the build is killed here
+    result = write_output(out, [gen("index.html", b"home")], read_manifest(out))
+    assert result.removed == ["papers/a/index.html"]  # not made by this build: sitegen's own, removed
+    assert not (out / "papers").exists()
+    assert sorted(read_manifest(out)) == ["index.html"]
