@@ -29,7 +29,7 @@ from typing import Any
 from markupsafe import Markup
 
 from sitegen import bibtex, charts, feeds, parallel, related, search, urls
-from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, shard_of
+from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
@@ -197,7 +197,7 @@ class Builder:
 
         # Nothing changed since the last build into this folder (no input file, setting, option or code)
         # and its files are as it left them: there is nothing to do.
-        inputs = self._inputs(config)
+        inputs, stats = self._inputs(config)
         previous, noted = self._previous_manifest(out)
         if inputs and noted.get("inputs") == inputs:
             result = _as_left(out, previous, noted, report)
@@ -215,6 +215,7 @@ class Builder:
             drafts=True,
             cache=self._load_cache(),
             changed=changed if self._builds else None,
+            stats=stats,
         )
         self._builds += 1
         related_lists = self._related_job(site, config)
@@ -593,23 +594,31 @@ class Builder:
             return load_manifest(out)
         return self._manifest, self._manifest_build
 
-    def _inputs(self, config: SiteConfig) -> str:
+    def _inputs(self, config: SiteConfig) -> tuple[str, dict[str, os.stat_result]]:
         """A hash of everything a build reads: every file of the content, template and static folders (the
         site's and the theme's) and the settings file, by name and identity; settings, options, code. Empty
-        when a file changed so recently that it may change again unseen (see cache.files_stamp)."""
-        folders = [
-            site_path(self.root, config.content_dir),
-            site_path(self.root, config.templates_dir),
-            site_path(self.root, config.static_dir),
-            theme_dir("templates"),
-            theme_dir("static"),
-            self.root / CONFIG_NAME,
+        when a file changed so recently that it may change again unseen (see cache.files_stamp). Also the
+        stat of each content file, so that loading need not look again."""
+        content = site_path(self.root, config.content_dir)
+        scans = [
+            scan(folder)
+            for folder in (
+                content,
+                site_path(self.root, config.templates_dir),
+                site_path(self.root, config.static_dir),
+                theme_dir("templates"),
+                theme_dir("static"),
+                self.root / CONFIG_NAME,
+            )
         ]
-        files, racy = files_stamp(folders, time.time_ns(), RACY_NS)
+        files, racy = files_stamp(scans, time.time_ns(), RACY_NS)
+        prefix = os.path.join(content, "")
+        stats = {prefix + rel: st for rel, st in scans[0]}
         if racy:
-            return ""
+            return "", stats
         options = (self.options.base_url, self.options.drafts, self.options.strict)
-        return _hash(repr((files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))))
+        what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
+        return _hash(repr(what)), stats
 
 
 ITEM_TEMPLATE = "partials/paper_item.html"

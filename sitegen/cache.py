@@ -56,16 +56,22 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def files_stamp(folders: Iterable[Path], since_ns: int, racy_ns: int) -> tuple[str, bool]:
-    """A hash of the name and identity (times, size, inode) of every file below `folders` (a folder may also
-    be a single file), and whether any of them was modified less than `racy_ns` before `since_ns`: such a
-    file may change again within the same clock tick without its identity changing, so the hash is not to be
-    trusted later."""
+def scan(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file below `folder` (or `folder` itself, if it is a file): relative name and stat, by name."""
+    return _walk(os.fspath(folder))
+
+
+def files_stamp(
+    scans: Iterable[list[tuple[str, os.stat_result]]], since_ns: int, racy_ns: int
+) -> tuple[str, bool]:
+    """A hash of the name and identity (times, size, inode) of the files of `scans` (see scan()), and whether
+    any of them was modified less than `racy_ns` before `since_ns`: such a file may change again within
+    the same clock tick without its identity changing, so the hash is not to be trusted later."""
     h = hashlib.blake2b(digest_size=16)
     racy = False
     limit = since_ns - racy_ns
-    for number, folder in enumerate(folders):
-        for rel, st in _walk(os.fspath(folder)):
+    for number, files in enumerate(scans):
+        for rel, st in files:
             h.update(f"{number}:{rel}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}\n".encode())
             racy = racy or st.st_mtime_ns >= limit
     return h.hexdigest(), racy

@@ -348,13 +348,15 @@ def load_site(
     drafts: bool = True,
     cache: LoadCache | None = None,
     changed: Collection[Path] | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> Site:
     """Load and validate all content. Every problem goes to `report`; broken pages are left out.
 
     With a `cache`, a file whose identity (size, times, inode) is unchanged since it was last read is not read
     again: its page and its diagnostics are the cached ones. `changed` (with a cache): the files known to have
     changed since the cache was filled, as a file watcher reports them; the others are then not even looked at
-    (only listed, to find new and deleted ones).
+    (only listed, to find new and deleted ones). `stats`: the stat of content files, by path, when the
+    caller took them just before.
     """
     site = Site(root=root, config=config)
     content = site.content_dir
@@ -369,7 +371,7 @@ def load_site(
         else:
             try:
                 trust = trusted is not None and not link and trusted(path.name)
-                paper = cache.fetch(path, "paper", report, trusted=trust)
+                paper = cache.fetch(path, "paper", report, trusted=trust, stats=stats)
             except OSError as exc:
                 report.error(path, f"cannot read: {exc.strerror}")
                 paper = None
@@ -444,13 +446,20 @@ class LoadCache:
         self.changed: set[str] = set()
         self.reads = 0  # files read (not taken from the cache) by the last load
 
-    def fetch(self, path: Path, kind: str, report: Report, trusted: bool = False) -> Any:
+    def fetch(
+        self,
+        path: Path,
+        kind: str,
+        report: Report,
+        trusted: bool = False,
+        stats: dict[str, os.stat_result] | None = None,
+    ) -> Any:
         """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
         `trusted`: the caller knows the file did not change since this process last read or checked it (a
         file watcher saw no change). Raises OSError when the file cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
-        entry = self._valid(path, name, kind, trusted)
+        entry = self._valid(path, name, kind, trusted, stats.get(name) if stats else None)
         if entry is None:
             entry = self._entries[name] = _read(path, kind)
             self.changed.add(name)
@@ -483,17 +492,20 @@ class LoadCache:
                     self.reads += 1
             start += len(result)
 
-    def _valid(self, path: Path, name: str, kind: str, trusted: bool) -> _Loaded | None:
-        """The cached entry of a file, if the file did not change since."""
+    def _valid(
+        self, path: Path, name: str, kind: str, trusted: bool, st: os.stat_result | None
+    ) -> _Loaded | None:
+        """The cached entry of a file, if the file did not change since (`st`: its stat, if known)."""
         entry = self._entries.get(name) or self._decode(path, name, kind)
         if entry is None or entry.kind != kind:
             return None
         if trusted and entry.checked:
             return entry
-        try:
-            st = os.stat(name)
-        except OSError:
-            return None
+        if st is None:
+            try:
+                st = os.stat(name)
+            except OSError:
+                return None
         if entry.identity != _identity(st):
             return None
         if entry.digest:  # racy: compare the bytes

@@ -35,6 +35,9 @@ HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
 HOME_PER_DIGEST = 4  # and for each earlier one
 
 
+_NO_HTML = Markup("")
+
+
 @dataclass(slots=True, eq=False)
 class PaperView:
     """A paper as the templates see it. Its Markdown is rendered on first use (`abstract_html`, `notes_html`,
@@ -52,7 +55,7 @@ class PaperView:
     related: list[PaperView] = field(default_factory=list)
     #: The paper as an item of a list (tag and digest pages), rendered once per build from
     #: partials/paper_item.html and reused by every list that shows it.
-    item_html: Markup = field(default_factory=Markup)
+    item_html: Markup = _NO_HTML
     #: Everything partials/paper_item.html shows of the paper, as a string (see `item_key`).
     item_key: str = ""
     texts: PaperTexts | None = None
@@ -294,8 +297,9 @@ def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: 
             tag.papers.append(view)
     for view in views:
         view.tags = [tags[slug] for slug in view.paper.tags]
-        view.tag_names = ", ".join(tag.name for tag in view.tags)
-        view.item_key = item_key(view)
+        names = [tag.name for tag in view.tags]
+        view.tag_names = ", ".join(names)
+        view.item_key = item_key(view, names)
 
     return SiteIndex(
         papers=sorted(views, key=_title_key),
@@ -336,12 +340,13 @@ def attach_related(index: SiteIndex, related: dict[str, list[str]]) -> None:
 # --- planned pages ---------------------------------------------------------------------------------------
 
 
-def item_key(view: PaperView) -> str:
+def item_key(view: PaperView, tag_names: list[str] | None = None) -> str:
     """Everything partials/paper_item.html shows of a paper: the paper's own file (its fingerprint; every
     field comes from it) and the names of its tags (they come from the taxonomy)."""
     paper = view.paper
     own = paper.fingerprint or _paper_digest(paper)
-    return own + "\x1f" + "\x1f".join(tag.name for tag in view.tags)
+    names = tag_names if tag_names is not None else [tag.name for tag in view.tags]
+    return own + "\x1f" + "\x1f".join(names)
 
 
 def paper_page_key(view: PaperView) -> tuple[Any, ...]:
