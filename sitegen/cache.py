@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
 import marshal
 import os
 import sys
@@ -41,6 +40,8 @@ LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "linki
 def code_fingerprint() -> str:
     """A hash of sitegen's own modules, Python's version and the versions of the libraries that shape the
     output: a cache made by other code is not used (computed once per run)."""
+    import importlib.metadata  # here: it costs a noticeable part of a no-change build's start
+
     h = hashlib.blake2b(digest_size=16)
     h.update(sys.version.encode())
     for name in LIBRARIES:

@@ -6,6 +6,7 @@ Exit status: 0 success; 1 the content has errors; 2 a usage error or an input re
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -127,6 +128,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         search=not args.no_search,
     )
     progress = _progress_printer() if sys.stderr.isatty() else None
+    # A one-shot build makes few reference cycles but holds a large, long-lived object graph (every paper,
+    # view and page) that each full collection walks again: a third of a rebuild's time after a small edit.
+    # Freed by reference counting, the memory peak is the same without the cycle collector.
+    gc.disable()
     result = build_site(args.root, options, progress=progress)
     if progress:
         sys.stderr.write("\r\033[K")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import mdTrim
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
 from markupsafe import Markup
 
 from sitegen import parallel
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
 
 _TEXT_KEY = "\0text\0"
 
@@ -37,16 +38,28 @@ class MarkdownRenderer:
     ):
         self._link = link
         self._base = heading_base
-        md = MarkdownIt(
-            "commonmark", {"html": allow_html, "linkify": True, "typographer": False, "xhtmlOut": False}
-        )
-        md.enable(["table", "strikethrough", "linkify"])
-        md.linkify = _FastLinkify(md.linkify)
-        md.inline.ruler.at("linkify", _inline_linkify)
-        md.core.ruler.push("sitegen_adjust", self._adjust)
-        self._md = md
+        self._allow_html = allow_html
+        self._parser: MarkdownIt | None = None
         self._cache: dict[str, Markup] = {}
         self._used: dict[str, Markup] = {}
+
+    @property
+    def _md(self) -> MarkdownIt:
+        """The parser, made when first needed: a build whose fragments are all plain paragraphs (a rebuild
+        after a small edit, say) never imports it."""
+        if self._parser is None:
+            from markdown_it import MarkdownIt
+
+            md = MarkdownIt(
+                "commonmark",
+                {"html": self._allow_html, "linkify": True, "typographer": False, "xhtmlOut": False},
+            )
+            md.enable(["table", "strikethrough", "linkify"])
+            md.linkify = _FastLinkify(md.linkify)
+            md.inline.ruler.at("linkify", _inline_linkify)
+            md.core.ruler.push("sitegen_adjust", self._adjust)
+            self._parser = md
+        return self._parser
 
     def _adjust(self, state: StateCore) -> None:
         self._relevel([t for t in state.tokens if t.type in ("heading_open", "heading_close")])
@@ -88,7 +101,9 @@ class MarkdownRenderer:
 
     def _convert(self, text: str) -> str:
         """markdown-it's HTML for `text`; a plain paragraph (most abstracts) without running the parser."""
-        if _is_plain_paragraph(text) and not self._md.linkify.pretest(text):
+        if _is_plain_paragraph(text) and (
+            _LINK_HINT.search(text) is None or not self._md.linkify.pretest(text)
+        ):
             return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n"
         return self._md.render(text)
 
@@ -136,7 +151,13 @@ _QUOTE = '"'
 
 
 def _is_plain_paragraph(text: str) -> bool:
-    return text[0] not in _BLOCK_START and text == mdTrim(text) and _NOT_PLAIN.search(text) is None
+    # (no surrounding str.isspace() character: then CommonMark's trimming, a subset of those, leaves it as is)
+    return (
+        text[0] not in _BLOCK_START
+        and not text[0].isspace()
+        and not text[-1].isspace()
+        and _NOT_PLAIN.search(text) is None
+    )
 
 
 def plain_text(html: str) -> str:

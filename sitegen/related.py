@@ -39,7 +39,7 @@ import tempfile
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass
 from itertools import compress, repeat
 from pathlib import Path
@@ -47,7 +47,7 @@ from pathlib import Path
 from sitegen.model import Paper
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MAGIC = b"sitegen-related\n"
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
@@ -252,17 +252,23 @@ class _Postings:
     others do not score on that term, with anyone, so scores stay symmetric.
     """
 
-    def __init__(self, vectors: Sequence[Vector], limit: int) -> None:
+    def __init__(self, full: dict[str, dict[int, int]], limit: int) -> None:
         self.limit = limit
-        self.full: dict[str, dict[int, int]] = {}
+        self.full = full
+        # Worked out when first scored on: an update after one edit looks at a few dozen terms, not all.
+        self.lists = _Lists(self._capped)
+
+    @classmethod
+    def of(cls, vectors: Sequence[Vector], limit: int) -> _Postings:
+        full: dict[str, dict[int, int]] = {}
         for i, vector in enumerate(vectors):
             for term, weight in vector:
-                entry = self.full.get(term)
+                entry = full.get(term)
                 if entry is None:
-                    self.full[term] = {i: weight}
+                    full[term] = {i: weight}
                 else:
                     entry[i] = weight
-        self.lists: dict[str, list[tuple[int, int]]] = {t: self._capped(t) for t in self.full}
+        return cls(full, limit)
 
     def _capped(self, term: str) -> list[tuple[int, int]]:
         entry = self.full[term]
@@ -277,16 +283,15 @@ class _Postings:
     def replace(self, i: int, old: Vector, new: Vector) -> set[str]:
         """Move paper i from vector `old` to `new`. Returns the terms whose list is or was capped and changed:
         other papers on them may have moved in or out of the list."""
-        touched: set[str] = set()
+        touched = {term for term, _ in old} | {term for term, _ in new}
+        previous = {term: self.lists[term] if term in self.full else None for term in touched}
         for term, _ in old:
             del self.full[term][i]
-            touched.add(term)
         for term, weight in new:
             self.full.setdefault(term, {})[i] = weight
-            touched.add(term)
         capped = set()
         for term in touched:
-            before = self.lists.get(term)
+            before = previous[term]
             # i changed by at most one entry, so the list had at most one paper more than it has now
             was_capped = before is not None and len(self.full[term]) + 1 > self.limit
             if not self.full[term]:
@@ -299,6 +304,18 @@ class _Postings:
                 if was_capped or len(self.full[term]) > self.limit:
                     capped.add(term)
         return capped
+
+
+class _Lists(dict[str, list[tuple[int, int]]]):
+    """term -> its postings list, made on first use."""
+
+    def __init__(self, make: Callable[[str], list[tuple[int, int]]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, term: str) -> list[tuple[int, int]]:
+        value = self[term] = self._make(term)
+        return value
 
 
 def _scores(i: int, vector: Vector, postings: _Postings) -> dict[int, int]:
@@ -321,6 +338,9 @@ def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
         return vector
     return tuple((t, w) for t, w in vector if postings.carries(t, i))
 
+
+# A loaded cache's derived data: vectors, effective vectors, document frequencies, postings.
+_Derived = tuple[list[Vector], list[Vector], dict[str, int], dict[str, dict[int, int]]]
 
 # -- the index -----------------------------------------------------------------------------------------
 
@@ -356,16 +376,18 @@ class RelatedIndex:
         self._vectors: list[Vector] = []
         self._effective: list[Vector] = []
         self._postings: _Postings | None = None
-        # A loaded cache: the body not yet decoded, and vectors decoded but not yet in use.
+        # slug -> fingerprint of its file at the last update (see _content_hashes)
+        self._fingerprints: dict[str, str] = {}
+        # A loaded cache: the body not yet decoded, and derived data decoded but not yet in use.
         self._body: bytes | None = None
-        self._loaded_vectors: list[Vector] | None = None
+        self._loaded: _Derived | None = None
 
     # -- public ---------------------------------------------------------------------------------------------
 
     def update(self, papers: Sequence[Paper]) -> dict[str, list[str]]:
         """The k most similar other slugs of every paper, most similar first (see the class docstring)."""
         by_slug = {paper.slug: paper for paper in papers}  # slugs are unique in a site; if not, the last wins
-        hashes = {slug: content_hash(paper) for slug, paper in by_slug.items()}
+        hashes = self._content_hashes(by_slug)
         self.stats = {"analyzed": 0, "vectors": 0, "rows": 0, "merged": 0}
         if hashes == self._hashes and len(self._rows) == len(hashes):
             return self._result()
@@ -390,24 +412,54 @@ class RelatedIndex:
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
         return self._result()
 
+    def _content_hashes(self, by_slug: dict[str, Paper]) -> dict[str, str]:
+        """slug -> content hash. A paper whose file has the fingerprint it had last time has the same text:
+        its hash is taken as it was (hashing 10,000 abstracts is most of a no-change update)."""
+        known, hashes = self._fingerprints, self._hashes
+        out: dict[str, str] = {}
+        prints: dict[str, str] = {}
+        for slug, paper in by_slug.items():
+            fingerprint = paper.fingerprint
+            if fingerprint and known.get(slug) == fingerprint and slug in hashes:
+                out[slug] = hashes[slug]
+            else:
+                out[slug] = content_hash(paper)
+            if fingerprint:
+                prints[slug] = fingerprint
+        if prints != known:
+            self._fingerprints = prints
+            self.dirty = True
+        return out
+
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename): a crash leaves the old cache or none, never half of one.
 
         Two parts: a small header (the content hashes and ranked lists, all a build with nothing changed
-        needs) and the body (term counts and vectors, read only when something changed).
+        needs) and the body (term counts, document frequencies, vectors and postings, read only when something
+        changed; not compressed, as it is read whole after every edit, with a checksum).
         """
         header = {
             "version": FORMAT_VERSION,
             "python": sys.version_info[:2],
             "options": astuple(self.options),
             "hashes": self._hashes,
+            "fingerprints": self._fingerprints,
             "rows": self._rows,
         }
         if self._body is not None:  # loaded and never needed: write it back as it was read
             body = self._body
         else:
-            vectors = self._vectors if self._postings is not None else None
-            body = zlib.compress(marshal.dumps({"analyses": self._analyses, "vectors": vectors}), 1)
+            derived = self._postings is not None and self._df is not None
+            data = marshal.dumps(
+                {
+                    "analyses": self._analyses,
+                    "vectors": self._vectors if derived else None,
+                    "effective": self._effective if derived else None,
+                    "df": dict(self._df) if derived else None,  # type: ignore[arg-type]
+                    "postings": self._postings.full if derived else None,  # type: ignore[union-attr]
+                }
+            )
+            body = zlib.crc32(data).to_bytes(4, "big") + data
         head = zlib.compress(marshal.dumps(header), 1)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -443,6 +495,7 @@ class RelatedIndex:
             ):
                 return index
             index._hashes = header["hashes"]
+            index._fingerprints = dict(header["fingerprints"])
             index._slugs = sorted(index._hashes)
             index._rows = header["rows"]
             index._body = data[end:]
@@ -451,21 +504,34 @@ class RelatedIndex:
         return index
 
     def _read_body(self) -> None:
-        """Decode the cached term counts and vectors; a broken body means a cold start, never a wrong list."""
+        """Decode the cached term counts and derived data; a broken body means a cold start, never a wrong
+        list."""
         if self._body is None:
             return
         blob, self._body = self._body, None
-        try:  # a damaged body fails its checksum in zlib; marshal keeps the term strings shared
-            body = marshal.loads(zlib.decompress(blob))
-            analyses, vectors = dict(body["analyses"]), body["vectors"]
-        except (EOFError, ValueError, TypeError, KeyError, zlib.error):
-            analyses, vectors = {}, None
+        try:
+            data = memoryview(blob)[4:]
+            if len(blob) < 4 or zlib.crc32(data) != int.from_bytes(blob[:4], "big"):
+                raise ValueError("the checksum does not match")
+            body = marshal.loads(data)  # marshal keeps the term strings shared
+            analyses = dict(body["analyses"])
+        except (EOFError, ValueError, TypeError, KeyError):
+            body, analyses = {}, {}
         if not set(self._hashes.values()) <= analyses.keys():
-            self._hashes, self._slugs, self._rows = {}, [], []
+            self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
             return
         self._analyses.update(analyses)
-        if isinstance(vectors, list) and len(vectors) == len(self._slugs):
-            self._loaded_vectors = vectors
+        vectors, effective = body.get("vectors"), body.get("effective")
+        df, full = body.get("df"), body.get("postings")
+        n = len(self._slugs)
+        if (
+            isinstance(vectors, list)
+            and isinstance(effective, list)
+            and len(vectors) == len(effective) == n
+            and isinstance(df, dict)
+            and isinstance(full, dict)
+        ):
+            self._loaded = (vectors, effective, df, full)
 
     # -- computation ----------------------------------------------------------------------------------------
 
@@ -486,23 +552,25 @@ class RelatedIndex:
         """Document frequencies, vectors and postings of the papers (after a load: from the cached body)."""
         if self._postings is not None:
             return
+        if self._loaded is not None:
+            vectors, effective, df, full = self._loaded
+            self._loaded = None
+            self._vectors, self._effective, self._df = vectors, effective, Counter(df)
+            self._idf = self._make_idf(self._df)
+            self._postings = _Postings(full, self.options.max_postings)
+            return
         analyses = [self._analyses[self._hashes[slug]] for slug in self._slugs]
-        self._df = Counter()
-        for terms, _ in analyses:
-            self._df.update(terms)
+        self._df = Counter(itertools.chain.from_iterable(terms for terms, _ in analyses))
         self._idf = self._make_idf(self._df)
-        if self._loaded_vectors is not None:
-            self._vectors, self._loaded_vectors = self._loaded_vectors, None
-        else:
-            max_terms = self.options.max_terms
-            self._vectors = [make_vector(a, self._idf, max_terms) for a in analyses]
-            self.stats["vectors"] += len(self._vectors)
-        self._postings = _Postings(self._vectors, self.options.max_postings)
+        max_terms = self.options.max_terms
+        self._vectors = [make_vector(a, self._idf, max_terms) for a in analyses]
+        self.stats["vectors"] += len(self._vectors)
+        self._postings = _Postings.of(self._vectors, self.options.max_postings)
         self._effective = [_effective(i, v, self._postings) for i, v in enumerate(self._vectors)]
 
     def _compute_all(self) -> None:
         self._slugs = sorted(self._hashes)
-        self._postings = self._loaded_vectors = None
+        self._postings = self._loaded = None
         self._ensure_derived()
         assert self._postings is not None
         depth, postings = self.options.k, self._postings

@@ -203,6 +203,46 @@ def test_incremental_updates_equal_a_cold_computation(options, seed):
         assert index.update(papers) == RelatedIndex(options).update(papers)
 
 
+def fingerprinted(papers: list[Paper]) -> list[Paper]:
+    """The papers as loaded from files: each with a fingerprint of what its file holds."""
+    return [
+        dataclasses.replace(p, fingerprint=f"{hash((p.slug, p.title, p.body)) & 0xFFFFFFFF:08x}")
+        for p in papers
+    ]
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+@pytest.mark.parametrize("seed", range(4))
+def test_updates_through_the_cache_file_equal_a_cold_computation(tmp_path, options, seed):
+    """Each build loads the index its predecessor saved (derived data included), as `sitegen build` does."""
+    rng = random.Random(100 + seed)
+    papers = fingerprinted(random_corpus(rng, 40))
+    path = tmp_path / "related.bin"
+    index = RelatedIndex(options)
+    index.update(papers)
+    index.save(path)
+    for _ in range(15):
+        papers = fingerprinted(edit(rng, papers))
+        index = RelatedIndex.load(path, options)
+        assert index.update(papers) == RelatedIndex(options).update(papers)
+        if index.dirty:
+            index.save(path)
+
+
+def test_unchanged_fingerprints_skip_the_text(tmp_path):
+    """A paper whose file fingerprint is unchanged is taken to have the same text (what the fingerprint
+    promises): its text is not looked at again."""
+    papers = fingerprinted(cluster_corpus())
+    index = RelatedIndex()
+    expected = index.update(papers)
+    # Same fingerprint, other text: the text is not read, so nothing is recomputed.
+    tampered = [dataclasses.replace(papers[0], title="Speech audio"), *papers[1:]]
+    assert index.update(tampered) == expected and index.stats["analyzed"] == 0
+    # A new fingerprint: the text is read.
+    changed = fingerprinted(tampered)
+    assert index.update(changed) == related_papers(changed) and index.stats["analyzed"] == 1
+
+
 def test_unchanged_content_is_not_recomputed():
     rng = random.Random(1)
     papers = random_corpus(rng, 60)
