@@ -62,6 +62,8 @@ for _name in _GREEK_CAPITALS:
         f"{{$\\{_name}$}}"
     )
 
+_SPECIAL_CHARS = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+
 # Punctuation around a word that stays outside its case-protecting braces.
 _PUNCTUATION = "()[]:;,.!?\"'“”‘’"
 # Words a citation key skips.
@@ -73,6 +75,8 @@ _OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
 
 def latex_escape(text: str) -> str:
     """Plain text as LaTeX that prints the same characters."""
+    if text.isascii() and _SPECIAL_CHARS.search(text) is None:
+        return text  # most words of most titles
     out: list[str] = []
     for char in unicodedata.normalize("NFC", text):
         if char in _SPECIAL:

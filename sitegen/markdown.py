@@ -105,7 +105,47 @@ class MarkdownRenderer:
             _LINK_HINT.search(text) is None or not self._md.linkify.pretest(text)
         ):
             return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n"
+        if _is_plain_paragraph(text, _NOT_PLAIN_BUT_LINKS):
+            html = self._linked_paragraph(text)
+            if html is not None:
+                return html
         return self._md.render(text)
+
+    def _linked_paragraph(self, text: str) -> str | None:
+        """markdown-it's HTML for a paragraph that is plain but for `scheme://` links (a third of abstracts),
+        made the way its inline linkify rule (`_inline_linkify`) makes it; None when anything else could
+        happen (a link that is not valid, text in which linkify-it sees a link without a scheme)."""
+        md = self._md
+        linkify = md.linkify
+        parts: list[str] = []
+        last = pos = 0
+        while (found := text.find("://", pos)) >= 0:
+            pos = found + 1
+            match = _scheme_before(text[last:found])  # the inline parser's pending text
+            if not match:
+                continue
+            proto = match.group(1)
+            start = found - len(proto)
+            link = linkify.match_at_start(text[start:])
+            if not link:
+                continue
+            url: str = link.url.rstrip("*")
+            full_url = md.normalizeLink(url)
+            if not md.validateLink(full_url):
+                return None
+            parts.append(text[last:start])
+            if self._link is not None:
+                full_url = self._link(full_url)
+            label = md.normalizeLinkText(url)
+            parts.append(f'<a href="{_escape_html(full_url)}">{_escape_html(label)}</a>')
+            last = pos = start + len(url)
+        parts.append(text[last:])
+        segments = parts[0::2]
+        if any(_LINK_HINT.search(t) is not None and linkify.pretest(t) for t in segments):
+            return None  # the core linkify rule would look for more links in them
+        for i in range(0, len(parts), 2):
+            parts[i] = parts[i].replace(_QUOTE, "&quot;")
+        return f"<p>{''.join(parts)}</p>\n"
 
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
@@ -150,13 +190,21 @@ _BLOCK_START = frozenset("#>-+*=_|`~<0123456789 \t")
 _QUOTE = '"'
 
 
-def _is_plain_paragraph(text: str) -> bool:
+# The same, but for `://`: the part of a bare link that starts its inline rule.
+_NOT_PLAIN_BUT_LINKS = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]")
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _is_plain_paragraph(text: str, not_plain: re.Pattern[str] = _NOT_PLAIN) -> bool:
     # (no surrounding str.isspace() character: then CommonMark's trimming, a subset of those, leaves it as is)
     return (
         text[0] not in _BLOCK_START
         and not text[0].isspace()
         and not text[-1].isspace()
-        and _NOT_PLAIN.search(text) is None
+        and not_plain.search(text) is None
     )
 
 
@@ -271,6 +319,14 @@ _SCHEME_AT_END = re.compile(r"(?:^|[^a-z0-9.+-])([a-z][a-z0-9.+-]*)$", re.IGNORE
 _SCHEME_TAIL = 64
 
 
+def _scheme_before(pending: str) -> re.Match[str] | None:
+    """The scheme that ends `pending`, looked for in its tail (searching all of a long text is slow)."""
+    match = _SCHEME_AT_END.search(pending[-_SCHEME_TAIL:])
+    if match and match.start(1) == 0 and len(pending) > _SCHEME_TAIL:
+        match = _SCHEME_AT_END.search(pending)  # the word runs past the tail: decide on the whole text
+    return match
+
+
 def _inline_linkify(state: StateInline, silent: bool) -> bool:
     """markdown-it's inline rule for `scheme://...` links, with one change: the scheme is looked for at the
     end of the pending text only, not by scanning all of it, which made a long abstract quadratic."""
@@ -280,9 +336,7 @@ def _inline_linkify(state: StateInline, silent: bool) -> bool:
     if pos + 3 > maximum or state.src[pos : pos + 3] != "://":
         return False
     pending = state.pending
-    match = _SCHEME_AT_END.search(pending[-_SCHEME_TAIL:])
-    if match and match.start(1) == 0 and len(pending) > _SCHEME_TAIL:
-        match = _SCHEME_AT_END.search(pending)  # the word runs past the tail: decide on the whole text
+    match = _scheme_before(pending)
     if not match:
         return False
     proto = match.group(1)

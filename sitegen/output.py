@@ -377,22 +377,30 @@ class Staging:
         commit; an empty folder shows nothing. (A file standing where a folder must go is the commit's
         business.)"""
         folder = os.path.dirname(path)
-        if not folder or folder in self._known:
+        if folder and folder not in self._known:
+            self._make_folder(folder)
+            self._known.add(folder)
+
+    def _make_folder(self, folder: str) -> None:
+        # mkdir first, stat never: a first build makes thousands of folders on file systems where every
+        # call counts.
+        try:
+            os.mkdir(self._prefix + folder)
+        except FileExistsError:
             return
-        missing = []
-        while folder and not os.path.isdir(self._prefix + folder):
-            missing.append(folder)
-            folder = os.path.dirname(folder)
-        for name in reversed(missing):
+        except FileNotFoundError:
+            parent = os.path.dirname(folder)
+            if not parent or parent in self._known:
+                return
+            self._make_folder(parent)
+            self._known.add(parent)
             try:
-                os.mkdir(self._prefix + name)
-            except FileExistsError:
-                continue
+                os.mkdir(self._prefix + folder)
             except OSError:
                 return
-            self.created.append(name)
-        self._known.update(missing)
-        self._known.add(os.path.dirname(path))
+        except OSError:
+            return
+        self.created.append(folder)
 
     def commit(self, progress: Progress | None = None, build: dict[str, Any] | None = None) -> WriteResult:
         """Move the staged files into place, remove what the previous build wrote and this one did not, and

@@ -48,3 +48,58 @@ def test_quotes_are_escaped_and_specials_go_the_long_way():
     assert renderer.render('A "quoted" word.') == "<p>A &quot;quoted&quot; word.</p>\n"
     assert renderer.render("A *b* c") == "<p>A <em>b</em> c</p>\n"
     assert renderer.render("See x.org now").startswith('<p>See <a href="http://x.org">')
+
+
+# Plain text around bare links: words, punctuation that ends or continues a URL, schemes valid and not.
+LINK_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *("a", "word", " ", " ", ", ", ". ", "(", ")", ":", "'", '"', "-", "é", "中", "?", "%", "#", "/"),
+            *("http://", "https://", "ftp://", "git+ssh://", "HTTPS://", "x://", "://", "javascript://"),
+            *("github.com/a-b/c", "arxiv.org/abs/2401.01234", "example.org", "x.y", "%20", "e.g.", "*"),
+            *("www.x.org", "a@b.io", "localhost:8000", ".", "..", "/path)", "?q=1&", "é.fr"),
+        ]
+    ),
+    min_size=1,
+    max_size=25,
+).map("".join)
+
+
+@settings(max_examples=4000, deadline=None)
+@given(LINK_TEXT)
+def test_linked_paragraph_shortcut_equals_markdown_it(text):
+    renderer = MarkdownRenderer()
+    assert renderer._convert(text) == reference(text)
+
+
+def test_linked_paragraph_shortcut_is_taken_and_applies_the_link_rewrite():
+    renderer = MarkdownRenderer(link=lambda href: href.replace("https://", "https://mirror."))
+    text = 'Code at https://github.com/x/y. and "data" at http://example.org/d?a=1, see both.'
+    assert renderer._linked_paragraph(text) == (
+        '<p>Code at <a href="https://mirror.github.com/x/y">https://github.com/x/y</a>. and '
+        '&quot;data&quot; at <a href="http://example.org/d?a=1">http://example.org/d?a=1</a>, see both.</p>\n'
+    )
+    assert renderer._linked_paragraph("See https://x.org and www.y.org") is None  # a link without scheme
+
+
+# Mostly links with a scheme, so that most examples take the shortcut (the strategy above mostly tests
+# that it is refused when it must be).
+SCHEMED_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *("word", " ", " ", ", ", ". ", "(", ")", ":", "'", '"', "-", "é", "?", "/", "%2F", ";", "#frag"),
+            *("https://github.com/a-b/c", "http://x.org/p?q=1", "ftp://h/p", "HTTPS://A.B/C", "x-y://z"),
+            *("https://arxiv.org/abs/2401.01234v2", "http://", "://", "javascript://x", "https://é.fr/ü"),
+            *("https://a.b/(c)", "."),
+        ]
+    ),
+    min_size=1,
+    max_size=25,
+).map(lambda middle: f"Word {middle} end")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(SCHEMED_TEXT)
+def test_linked_paragraph_shortcut_equals_markdown_it_with_schemes(text):
+    renderer = MarkdownRenderer()
+    assert renderer._convert(text) == reference(text)
