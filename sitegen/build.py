@@ -681,7 +681,7 @@ def _hash(text: str) -> str:
 
 def _stamp(site_stamp: str, key: Any) -> str:
     """What the manifest records for a page made from `key`: the site-wide stamp, then the key's hash."""
-    return site_stamp + _hash(repr(key))
+    return site_stamp + _hash(key if isinstance(key, str) else repr(key))
 
 
 def _content_hash(index: SiteIndex) -> str:
