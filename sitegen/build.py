@@ -98,6 +98,8 @@ class BuildResult:
     search: search.SearchResult | None = None
     #: HTML pages rendered; the others were made from the same inputs by an earlier build and kept as is.
     rendered: int = 0
+    #: A build without the search step removed the index of an earlier build: its paper pages changed.
+    search_removed: bool = False
 
     def summary(self) -> str:
         """One line: pages per kind, warnings and seconds."""
@@ -115,6 +117,8 @@ class BuildResult:
             return f"build failed: {problems}; output left as it was ({self.seconds:.2f} s)"
         changes = f"{len(self.written)} files written, {len(self.removed)} removed"
         indexed = f"; {self.search.pages} pages indexed for search" if self.search else ""
+        if self.search_removed:
+            indexed = "; the old search index was removed (paper pages changed; build without --no-search)"
         return f"built {', '.join(parts)}; {problems}; {changes}{indexed} in {self.seconds:.2f} s"
 
 
@@ -181,6 +185,9 @@ class Builder:
             result.search = search.index_site(out, base_path=base_path)
             clock.lap("search")
             result.seconds, result.timings = clock.total, clock.laps
+        elif not result.failed and _papers_changed(result):
+            # Without the search step an older index would still find pages that changed or are gone.
+            result.search_removed = search.remove_index(out)
         return result
 
     def _build(
@@ -664,6 +671,11 @@ def _as_left(
     except (TypeError, ValueError):
         return None
     return BuildResult(report, False, out, counts=counts)
+
+
+def _papers_changed(result: BuildResult) -> bool:
+    prefix = urls.paper_path("x").split("/", 1)[0] + "/"
+    return any(path.startswith(prefix) for path in (*result.written, *result.removed))
 
 
 def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templates) -> None:

@@ -163,6 +163,15 @@ def read_sort_values(out_dir: Path, pages: list[str], key: str = SORT_KEY) -> di
     return values
 
 
+def remove_index(out_dir: Path) -> bool:
+    """Remove the search index of `out_dir`; whether there was one."""
+    bundle = out_dir / BUNDLE_DIR
+    if not bundle.exists():
+        return False
+    shutil.rmtree(bundle, ignore_errors=True)
+    return True
+
+
 def index_site(
     out_dir: Path,
     *,

@@ -351,3 +351,21 @@ def test_a_build_without_the_index_says_so(page, sites):
     expect(page.locator(".search-unavailable")).to_be_visible()
     expect(page.locator("#search")).to_be_hidden()
     expect(page.locator(".search-tools")).to_be_hidden()
+
+
+def test_indexed_text_starts_with_the_title_not_the_page_furniture(page, sites):
+    """The eyebrow ("Paper") and the section heading ("Abstract") are not part of what is indexed, so the
+    excerpt of a result reads title, then abstract."""
+    served = sites.root
+    page.goto(served.url("search/"))
+    script = """async ([bundle, word]) => {
+        const pagefind = await import(bundle);
+        const found = await pagefind.search(word);
+        const data = await found.results[0].data();
+        return [data.meta.title, data.content];
+    }"""
+    title, content = page.evaluate(script, [served.url("pagefind/pagefind.js"), WORD])
+    assert content.startswith(title)
+    rest = content[len(title) :].lstrip(" .")
+    assert not rest.startswith(("Abstract", "Paper")), content[:120]
+    assert not content.startswith("Paper"), content[:120]

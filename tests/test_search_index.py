@@ -457,3 +457,24 @@ def test_no_search_builds_without_the_binary(tmp_path):
     assert "indexed" not in proc.stdout
     assert (tmp_path / "out" / "search" / "index.html").is_file()
     assert not (tmp_path / "out" / "pagefind").exists()
+
+
+def test_no_search_build_removes_an_index_its_changes_made_stale(tmp_path):
+    root = _mini_site(tmp_path / "site")
+    out = tmp_path / "out"
+    proc = _build_cli(root, out, binary=None)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "pagefind" / "pagefind.js").is_file()
+
+    (root / "content" / "taxonomy.yaml").write_text("tags: []\n")  # no paper page changes
+    proc = _build_cli(root, out, "--no-search", binary=None)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "pagefind" / "pagefind.js").is_file()  # still true to the paper pages
+    assert "search index" not in proc.stdout
+
+    page = root / "content" / "papers" / "alpha.md"
+    page.write_text(page.read_text().replace("An abstract.", "A changed abstract."))
+    proc = _build_cli(root, out, "--no-search", binary=None)
+    assert proc.returncode == 0, proc.stderr
+    assert not (out / "pagefind").exists()
+    assert "the old search index was removed" in proc.stdout
