@@ -64,3 +64,18 @@ def site(tmp_path):
         return write_site(tmp_path, files)
 
     return _site
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; .ci/run installs it
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()

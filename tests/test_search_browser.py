@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import html
 import http.server
-import os
 import re
 import shutil
 import threading
@@ -35,7 +34,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("pagefind_bin")
 expect = sync_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 15_000
 WORD = "unlearning"
 SHARDS = 3  # of the sample's 544 papers, in shards of at most 200
@@ -134,16 +132,6 @@ def sites(tmp_path_factory) -> Iterator[Sites]:
         for server in servers:
             server.shutdown()
             server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
