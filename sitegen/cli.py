@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -161,6 +162,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"import": cmd_import, "build": cmd_build, "serve": cmd_serve, "check": cmd_check}
+
+
+# Commands after which the process ends at once (see run); `serve` ends the usual way, with its cleanup.
+QUICK_EXIT = frozenset({"build", "check", "import"})
+
+
+def run() -> NoReturn:
+    """The `sitegen` program. After a one-shot command the interpreter is not torn down: freeing a build's
+    objects one by one takes a tenth of a second at 10,000 papers and changes nothing on disk (every file and
+    child process is finished by then)."""
+    code = main()
+    if sys.argv[1:2] and sys.argv[1] in QUICK_EXIT:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
