@@ -47,7 +47,7 @@ from pathlib import Path
 from sitegen.model import Paper
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _MAGIC = b"sitegen-related\n"
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
@@ -381,6 +381,8 @@ class RelatedIndex:
         # A loaded cache: the body not yet decoded, and derived data decoded but not yet in use.
         self._body: bytes | None = None
         self._loaded: _Derived | None = None
+        # The term-count segments as last read or written, and the content hashes they hold.
+        self._stored: tuple[bytes, set[str]] | None = None
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -435,8 +437,11 @@ class RelatedIndex:
         """Write atomically (temp file + rename): a crash leaves the old cache or none, never half of one.
 
         Two parts: a small header (the content hashes and ranked lists, all a build with nothing changed
-        needs) and the body (term counts, document frequencies, vectors and postings, read only when something
-        changed; not compressed, as it is read whole after every edit, with a checksum).
+        needs) and the body, read only when something changed: a segment of derived data (document
+        frequencies, vectors, postings), then segments of term counts. Those are only appended to: a save
+        after an edit adds one small segment with the new texts' counts rather than writing all of them
+        again (until a quarter of the stored counts belong to texts no paper has any more). Segments are not
+        compressed, as they are read whole after every edit; each has a checksum.
         """
         header = {
             "version": FORMAT_VERSION,
@@ -452,14 +457,13 @@ class RelatedIndex:
             derived = self._postings is not None and self._df is not None
             data = marshal.dumps(
                 {
-                    "analyses": self._analyses,
                     "vectors": self._vectors if derived else None,
                     "effective": self._effective if derived else None,
                     "df": dict(self._df) if derived else None,  # type: ignore[arg-type]
                     "postings": self._postings.full if derived else None,  # type: ignore[union-attr]
                 }
             )
-            body = zlib.crc32(data).to_bytes(4, "big") + data
+            body = _segment(data) + self._analyses_part()
         head = zlib.compress(marshal.dumps(header), 1)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -471,6 +475,24 @@ class RelatedIndex:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.dirty = False
+
+    def _analyses_part(self) -> bytes:
+        """The term-count segments of the body: those read from the cache, plus one with the counts added
+        since; or all counts in one segment when too many stored ones are stale."""
+        live = self._analyses
+        if self._stored is not None:
+            blob, keys = self._stored
+            stale = len(keys) - len(keys & live.keys())
+            if stale <= len(live) // 4:
+                new = {h: a for h, a in live.items() if h not in keys}
+                if new:
+                    blob += _segment(marshal.dumps(new))
+                    keys = keys | new.keys()
+                self._stored = (blob, keys)
+                return blob
+        blob = _segment(marshal.dumps(live))
+        self._stored = (blob, set(live))
+        return blob
 
     @classmethod
     def load(cls, path: Path, options: RelatedOptions | None = None) -> RelatedIndex:
@@ -510,13 +532,18 @@ class RelatedIndex:
             return
         blob, self._body = self._body, None
         try:
-            data = memoryview(blob)[4:]
-            if len(blob) < 4 or zlib.crc32(data) != int.from_bytes(blob[:4], "big"):
-                raise ValueError("the checksum does not match")
-            body = marshal.loads(data)  # marshal keeps the term strings shared
-            analyses = dict(body["analyses"])
+            segments = _segments(blob)
+            body = marshal.loads(segments[0]) if segments else {}
+            analyses: dict[str, Analysis] = {}
+            for segment in segments[1:]:
+                analyses.update(marshal.loads(segment))  # marshal keeps the term strings shared
+            if not isinstance(body, dict):
+                raise ValueError("not a mapping")
         except (EOFError, ValueError, TypeError, KeyError):
-            body, analyses = {}, {}
+            body, analyses, segments = {}, {}, []
+        if segments:
+            start = 12 + len(segments[0])
+            self._stored = (blob[start:], set(analyses))
         if not set(self._hashes.values()) <= analyses.keys():
             self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
             return
@@ -649,6 +676,26 @@ class RelatedIndex:
                 if merged != row:
                     self._rows[j] = merged
                     self.stats["merged"] += 1
+
+
+def _segment(data: bytes) -> bytes:
+    """A body segment: checksum, length, data."""
+    return zlib.crc32(data).to_bytes(4, "big") + len(data).to_bytes(8, "big") + data
+
+
+def _segments(blob: bytes) -> list[memoryview]:
+    """The segments of a body, checked; raises ValueError for a damaged one."""
+    view, out, pos = memoryview(blob), [], 0
+    while pos < len(blob):
+        if pos + 12 > len(blob):
+            raise ValueError("a segment is cut short")
+        size = int.from_bytes(blob[pos + 4 : pos + 12], "big")
+        data = view[pos + 12 : pos + 12 + size]
+        if len(data) != size or zlib.crc32(data) != int.from_bytes(blob[pos : pos + 4], "big"):
+            raise ValueError("a segment does not match its checksum")
+        out.append(data)
+        pos += 12 + size
+    return out
 
 
 def related_papers(papers: Sequence[Paper], k: int = 5) -> dict[str, list[str]]:

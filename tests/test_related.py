@@ -390,3 +390,32 @@ def test_duplicate_slugs_count_once_last_wins():
     papers = cluster_corpus()
     twin = make("robot-0", "Speech recognition", "Speech audio acoustic transcribe recognition.")
     assert related_papers([*papers, twin]) == related_papers([*papers[:4], *papers[5:], twin])
+
+
+def test_a_save_after_an_edit_appends_the_new_counts_and_compacts_when_many_are_stale(tmp_path):
+    papers = fingerprinted(random_corpus(random.Random(9), 200))
+    path = tmp_path / "related.bin"
+    index = RelatedIndex()
+    index.update(papers)
+    index.save(path)
+    first = path.read_bytes()
+
+    edited = fingerprinted([dataclasses.replace(papers[0], title="robot grasp reward"), *papers[1:]])
+    index = RelatedIndex.load(path)
+    index.update(edited)
+    index.save(path)
+    second = path.read_bytes()
+    # The counts of the 200 texts are kept byte for byte; one small segment holds the edited one.
+    stored = first[-len(first) // 2 :]
+    assert stored in second and len(second) - len(first) < len(first) // 20
+    assert RelatedIndex.load(path).update(edited) == related_papers(edited)
+
+    rng = random.Random(10)
+    for n in range(80):  # many edits: stale counts pile up until the segments are written afresh
+        edited[n] = dataclasses.replace(edited[n], title=" ".join(rng.choices(WORDS, k=3)))
+        edited = fingerprinted(edited)
+        index = RelatedIndex.load(path)
+        assert index.update(edited) == related_papers(edited)
+        index.save(path)
+        assert len(index._stored[1]) <= 200 * 1.25 + 1  # stored counts: at most a quarter stale, plus one
+    assert len(path.read_bytes()) < len(second) * 1.5
