@@ -11,6 +11,7 @@ delays a reload.
 from __future__ import annotations
 
 import contextlib
+import gc
 import shutil
 import signal
 import tempfile
@@ -169,6 +170,9 @@ class Session:
     def rebuild(self, changes: Changes) -> None:
         """Build what `changes` need; report problems and never raise (the server must keep running)."""
         with self._mutex:
+            # The builder keeps the whole site in memory between rebuilds: a cycle collection during a
+            # rebuild would walk all of it, again and again. Cycles are collected once the pages are out.
+            gc.disable()
             try:
                 self._rebuild(changes)
             except Exception as exc:  # a bug must not take the preview down; the next change starts afresh
@@ -177,6 +181,9 @@ class Session:
                 self.log(message)
                 with self.lock.write():
                     self.live.publish([], [], [message])
+            finally:
+                gc.enable()
+        gc.collect()
 
     @contextlib.contextmanager
     def _hold_output(self) -> Iterator[None]:
