@@ -102,12 +102,16 @@ def _accented(char: str) -> str:
     return "{" + result + "}"
 
 
+def _has_upper(text: str) -> bool:
+    if text.isascii():
+        return text != text.lower()  # only A-Z change: the same answer, without a loop in Python
+    return any(c.isupper() for c in text)
+
+
 def _needs_braces(word: str) -> bool:
     """Acronyms, names with inner capitals and words mixing digits and capitals keep their case."""
     letters = word.strip(_PUNCTUATION)
-    return any(c.isupper() for c in letters[1:]) or (
-        any(c.isupper() for c in letters) and any(c.isdigit() for c in letters)
-    )
+    return _has_upper(letters[1:]) or (_has_upper(letters) and any(c.isdigit() for c in letters))
 
 
 def bibtex_title(title: str) -> str:
