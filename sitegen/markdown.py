@@ -101,15 +101,20 @@ class MarkdownRenderer:
 
     def _convert(self, text: str) -> str:
         """markdown-it's HTML for `text`; a plain paragraph (most abstracts) without running the parser."""
+        return self._convert_texts(text)[0]
+
+    def _convert_texts(self, text: str) -> tuple[str, str | None]:
+        """_convert(text), and its plain text when that is known without reading the HTML (a plain
+        paragraph is its own text: plain_text() would only undo the escaping of its quotes)."""
         if _is_plain_paragraph(text) and (
             _LINK_HINT.search(text) is None or not self._md.linkify.pretest(text)
         ):
-            return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n"
+            return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n", " ".join(text.split())
         if _is_plain_paragraph(text, _NOT_PLAIN_BUT_LINKS):
             html = self._linked_paragraph(text)
             if html is not None:
-                return html
-        return self._md.render(text)
+                return html, None
+        return self._md.render(text), None
 
     def _linked_paragraph(self, text: str) -> str | None:
         """markdown-it's HTML for a paragraph that is plain but for `scheme://` links (a third of abstracts),
@@ -154,7 +159,11 @@ class MarkdownRenderer:
         if text is None:
             text = self._cache.get(key)
             if text is None:
-                text = plain_text(self.render(markdown))
+                known = None
+                if markdown and self._used.get(markdown) is None and self._cache.get(markdown) is None:
+                    html, known = self._convert_texts(markdown)
+                    self._used[markdown] = Markup(html)
+                text = known if known is not None else plain_text(self.render(markdown))
             self._used[key] = text  # type: ignore[assignment]
         return text
 
@@ -166,8 +175,8 @@ class MarkdownRenderer:
         def render_share(share: Sequence[str], here: bool) -> list[tuple[str, str]]:
             out = []
             for text in share:
-                html = self._convert(text)
-                out.append((html, plain_text(html)))
+                html, known = self._convert_texts(text)
+                out.append((html, known if known is not None else plain_text(html)))
             return out
 
         start = 0

@@ -6,7 +6,7 @@ from conftest import SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.markdown import MarkdownRenderer, _is_plain_paragraph
+from sitegen.markdown import MarkdownRenderer, _is_plain_paragraph, plain_text
 
 # Letters and the characters that matter to CommonMark, whitespace of every kind, and pieces of links.
 ALPHABET = st.sampled_from(
@@ -26,7 +26,9 @@ def reference(text: str) -> str:
 @given(st.lists(ALPHABET, min_size=1, max_size=30).map("".join))
 def test_shortcut_equals_markdown_it(text):
     renderer = MarkdownRenderer()
-    assert renderer._convert(text) == reference(text)
+    html, known = renderer._convert_texts(text)
+    assert html == reference(text)
+    assert known is None or known == plain_text(html)  # a plain paragraph's own text is its plain text
 
 
 def test_shortcut_equals_markdown_it_on_the_seed_digests():
