@@ -24,11 +24,11 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, feeds, parallel, related, search, urls
+from sitegen import bibtex, charts, feeds, parallel, urls
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
@@ -59,6 +59,9 @@ from sitegen.render import (
     theme_dir,
 )
 from sitegen.urls import Urls
+
+if TYPE_CHECKING:
+    from sitegen import related, search
 
 Progress = Callable[[str, int, int], None]
 
@@ -181,11 +184,16 @@ class Builder:
         finally:
             for job in jobs:
                 job.wait()
+        # (sitegen.search and sitegen.related are imported where used: a small rebuild may need neither)
         if self.options.search and not result.failed:
+            from sitegen import search
+
             result.search = search.index_site(out, base_path=base_path)
             clock.lap("search")
             result.seconds, result.timings = clock.total, clock.laps
         elif not result.failed and _papers_changed(result):
+            from sitegen import search
+
             # Without the search step an older index would still find pages that changed or are gone.
             result.search_removed = search.remove_index(out)
         return result
@@ -416,6 +424,8 @@ class Builder:
     def _related_papers(self, papers: list[Paper], config: SiteConfig) -> dict[str, list[str]]:
         """Related papers from an index kept across rebuilds and, between runs, in ROOT/.sitegen-cache:
         after a small edit only what the edit reaches is recomputed."""
+        from sitegen import related
+
         options = related.RelatedOptions(k=config.related_count)
         if self._related is None or self._related.options != options:
             self._related = related.RelatedIndex.load(self._related_cache(), options)

@@ -214,7 +214,7 @@ def _make_parent(target: Path, out: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a build makes one per output file, and frozen ones are slow to make
 class Staged:
     """One output file of a build: its record, and the staged file holding its new bytes (None when the
     output folder already holds them). `new`: a file that did not exist, written in place (see Staging)."""
