@@ -12,7 +12,9 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
   hugo         Hugo building the equivalent site (benchmarks/hugo_site.py): `hugo --quiet --gc` into a fresh
                folder with a fresh cache folder
 
-Every figure is the median of --runs runs (the machine is shared and noisy), each a separate process. Memory:
+Every figure is the median of --runs runs (the machine is shared and noisy), each a separate process, taken in
+rounds: Hugo, then sitegen cold, no change and one edit, round after round, so that the figures compared are
+measured side by side even when the machine's speed drifts. Memory:
 "peak" is the largest process (as /usr/bin/time reports it), "total" the sampled sum over the process tree
 (build + pagefind + workers). --check-identical compares the outputs of the no-change and one-edit builds byte
 for byte with a cold build of the same content.
@@ -129,6 +131,14 @@ def check_identical(label: str, root: Path, out: Path, cold_out: Path) -> list[s
     return [f"{label}: {problem}" for problem in compare_trees(out, cold_out)]
 
 
+def _median(runs: list[Measurement]) -> Measurement:
+    """The run with the median time (a real run, so its memory and output belong to it); a failed run wins."""
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        return failed[0]
+    return sorted(runs, key=lambda r: r.seconds)[(len(runs) - 1) // 2]
+
+
 def code_fingerprint() -> str:
     """A hash of sitegen's code, templates and theme files: a change during a run explains differences."""
     import hashlib
@@ -195,54 +205,65 @@ def main(argv: list[str] | None = None) -> int:
         hugo: Measurement | None = None
         problems: list[str] = []
 
+        hugo_cmd: list[str | Path] | None = None
+        hugo_note = ""
         if not args.no_hugo:
             hugo_dir, hugo_out = work / f"hugo-site-{tag}", work / f"out-hugo-{tag}"
             hugo_cache = work / f"hugo-cache-{tag}"
             counts = hugo_site.convert(root, hugo_dir, related=args.hugo_related)
-            cmd = [HUGO, "--quiet", "--gc", "--source", hugo_dir, "--destination", hugo_out]
-            cmd += ["--cacheDir", hugo_cache]
-            hugo, _ = repeat(args.runs, lambda: measure(cmd), before=lambda: fresh(hugo_out, hugo_cache))
-            pages = sum(1 for _ in hugo_out.rglob("*.html")) if hugo.ok else 0
-            rows.append(Row("hugo", hugo, f"{pages} HTML files; {counts['papers']} papers"))
-            print(show(rows[-1], hugo), flush=True)
+            hugo_cmd = [HUGO, "--quiet", "--gc", "--source", hugo_dir, "--destination", hugo_out]
+            hugo_cmd += ["--cacheDir", hugo_cache]
+            hugo_note = f"{counts['papers']} papers"
 
         available, why = (False, "skipped") if args.no_sitegen else sitegen_available(root, work)
+        build = sitegen_build(root, out)
+        victim = sorted((root / "content" / "papers").glob("*.md"))[args.papers // 2]
+        original = victim.read_bytes()
+        revision = iter(range(1, 1000))
+        # Rounds of Hugo, then sitegen cold, no change and one edit, each round from the pristine corpus: on a
+        # shared machine whose speed drifts over minutes, the figures compared are taken side by side.
+        series: dict[str, list[Measurement]] = {"hugo": [], "cold": [], "no change": [], "one edit": []}
+        try:
+            for number in range(1, args.runs + 1):
+                last = number == args.runs
+                if hugo_cmd is not None:
+                    fresh(hugo_out, hugo_cache)
+                    series["hugo"].append(measure(hugo_cmd))
+                if available:
+                    victim.write_bytes(original)
+                    fresh(out)
+                    clear_caches(root)
+                    cold = measure(build)
+                    series["cold"].append(cold)
+                    if cold.ok:
+                        series["no change"].append(measure(build))
+                        if last and args.check_identical:
+                            problems += check_identical("no change", root, out, cold_out)
+                        edit_abstract(victim, next(revision))
+                        series["one edit"].append(measure(build))
+                        if last and args.check_identical:
+                            problems += check_identical("one edit", root, out, cold_out)
+                done = ", ".join(f"{name} {runs[-1].seconds:.2f} s" for name, runs in series.items() if runs)
+                print(f"  round {number}: {done}", flush=True)
+        finally:
+            victim.write_bytes(original)
+
+        for name, runs in series.items():
+            if not runs:
+                continue
+            result = _median(runs)
+            if name == "hugo":
+                hugo = result
+                pages = sum(1 for _ in hugo_out.rglob("*.html")) if hugo.ok else 0
+                rows.append(Row("hugo", hugo, f"{pages} HTML files; {hugo_note}"))
+            else:
+                rows.append(Row(name, result, result.stdout.strip().splitlines()[-1] if result.ok else ""))
         if not available:
             note = "sitegen build not available" + (f": {why}" if why != "skipped" else " (skipped)")
             print(f"  {note}")
             rows.append(Row("cold", None, note))
         else:
-            build = sitegen_build(root, out)
-            cold, _ = repeat(
-                args.runs, lambda: measure(build), before=lambda: (fresh(out), clear_caches(root))
-            )
-            rows.append(Row("cold", cold, cold.stdout.strip().splitlines()[-1] if cold.ok else ""))
-            print(show(rows[-1], hugo), flush=True)
-            if cold.ok:
-                same, _ = repeat(args.runs, lambda: measure(build))
-                rows.append(Row("no change", same, same.stdout.strip().splitlines()[-1] if same.ok else ""))
-                print(show(rows[-1], hugo), flush=True)
-                if args.check_identical and same.ok:
-                    problems += check_identical("no change", root, out, cold_out)
-
-                victim = sorted((root / "content" / "papers").glob("*.md"))[args.papers // 2]
-                original = victim.read_bytes()
-                revision = iter(range(1, 1000))
-                try:
-                    edit, _ = repeat(
-                        args.runs,
-                        lambda: measure(build),
-                        before=lambda: edit_abstract(victim, next(revision)),
-                    )
-                    rows.append(
-                        Row("one edit", edit, edit.stdout.strip().splitlines()[-1] if edit.ok else "")
-                    )
-                    print(show(rows[-1], hugo), flush=True)
-                    if args.check_identical and edit.ok:
-                        problems += check_identical("one edit", root, out, cold_out)
-                finally:
-                    victim.write_bytes(original)
-
+            if series["cold"] and series["cold"][-1].ok:
                 fresh(out)
                 measure(build)  # the output of a cold build of the pristine corpus, for the search step
                 index = [
