@@ -210,9 +210,6 @@ _BOOLEANS = {
 _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _STR, _INT, _BOOL, _NULL = (f"tag:yaml.org,2002:{name}" for name in ("str", "int", "bool", "null"))
 _NO_VALUE = object()
-_resolved: dict[
-    str, Any
-] = {}  # plain word -> its value (or _NO_VALUE); the same few words recur on every page
 
 
 def _implicit_tag(word: str) -> str:
