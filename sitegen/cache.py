@@ -15,11 +15,12 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from sitegen.output import atomic_write
 
 CACHE_DIR = ".sitegen-cache"
 FORMAT = 1
@@ -135,19 +136,8 @@ class CacheFolder:
         except ValueError:
             return False
         stamp = _stamp(name, key)
-        target = self.path(name)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=f".{target.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(_MAGIC + len(stamp).to_bytes(4, "big") + stamp)
-                    handle.write(body)
-                os.replace(temp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+            atomic_write(self.path(name), _MAGIC + len(stamp).to_bytes(4, "big") + stamp + body)
         except OSError:
             return False
         return True

@@ -132,7 +132,7 @@ def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any]
     if build:
         head["build"] = build
     text = json.dumps(head, separators=(",", ":"))
-    _atomic_write(out / MANIFEST, (text[:-1] + ',\n"files":{\n' + rows + "\n}}\n").encode("utf-8"))
+    atomic_write(out / MANIFEST, (text[:-1] + ',\n"files":{\n' + rows + "\n}}\n").encode("utf-8"))
 
 
 def _json_string(text: str) -> str:
@@ -163,7 +163,7 @@ def _write_new(path: Path, data: bytes) -> os.stat_result:
         os.close(fd)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file."""
     temp = _temp_name(path)
     try:
@@ -449,7 +449,7 @@ class Staging:
         if self._manifest_changed:
             with contextlib.suppress(OSError):
                 if self._manifest_before is not None:
-                    _atomic_write(self.out / MANIFEST, self._manifest_before)
+                    atomic_write(self.out / MANIFEST, self._manifest_before)
                 else:
                     os.unlink(self.out / MANIFEST)
         for name in sorted(self.created, key=lambda n: n.count("/"), reverse=True):

@@ -33,9 +33,7 @@ import heapq
 import itertools
 import marshal
 import math
-import os
 import sys
-import tempfile
 import unicodedata
 import zlib
 from collections import Counter
@@ -45,6 +43,7 @@ from itertools import compress, repeat
 from pathlib import Path
 
 from sitegen.model import Paper
+from sitegen.output import atomic_write
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
 FORMAT_VERSION = 3
@@ -465,15 +464,7 @@ class RelatedIndex:
             )
             body = _segment(data) + self._analyses_part()
         head = zlib.compress(marshal.dumps(header), 1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_MAGIC + len(head).to_bytes(8, "big") + head + body)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, _MAGIC + len(head).to_bytes(8, "big") + head + body)
         self.dirty = False
 
     def _analyses_part(self) -> bytes:
