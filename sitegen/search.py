@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.errors import Diagnostic, SitegenError
+from sitegen.parallel import chunks
 
 BUNDLE_DIR = "pagefind"
 SHARDS_DIR = "shards"
@@ -112,13 +113,7 @@ def plan_shards(
         return []
     count = -(-len(pages) // max(shard_pages, 1))
     if sort_values is None:
-        size, extra = divmod(len(pages), count)
-        groups, start = [], 0
-        for i in range(count):
-            end = start + size + (1 if i < extra else 0)
-            groups.append(pages[start:end])
-            start = end
-        return groups
+        return [list(group) for group in chunks(pages, count)]
     groups = [[] for _ in range(count)]
     dated = [page for page in pages if page in sort_values]
     for k, page in enumerate(sorted(dated, key=_sort_order(sort_values))):
