@@ -281,8 +281,6 @@ def test_default_glob_is_paper_pages():
 
 # --- in a real browser: one search over all shards ------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
@@ -326,31 +324,26 @@ async ([bundle, query, filters]) => {
 
 
 @pytest.mark.browser
-def test_sharded_index_searches_every_shard_in_the_browser(served):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
+def test_sharded_index_searches_every_shard_in_the_browser(served, browser):
     root, origin = served
     out = write_output(root / "review")
     assert index_site(out, base_path="/review/", shard_pages=2).shards == 3
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(f"{origin}/review/")
-            everything = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {}])
-            assert everything["urls"] == [f"/review/papers/{slug}/" for slug in sorted(PAPERS)]
-            assert everything["filters"]["tag"] == {"Vision": 3, "Language": 3}
-            assert everything["filters"]["digest"] == {"2026-03-13": 2, "2026-03-14": 3, "2026-03-15": 1}
-            vision = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {"tag": "Vision"}])
-            assert vision["titles"] == ["Alpha Vision Transformer", "Beta Pixel Model", "Epsilon Speech"]
-            one = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "deltaword", {}])
-            assert one["urls"] == ["/review/papers/delta/"]
-            # Outside data-pagefind-body, and inside data-pagefind-ignore: not searchable.
-            for word in ("navigationword", "relatedword"):
-                assert page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", word, {}])["urls"] == []
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(f"{origin}/review/")
+        everything = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {}])
+        assert everything["urls"] == [f"/review/papers/{slug}/" for slug in sorted(PAPERS)]
+        assert everything["filters"]["tag"] == {"Vision": 3, "Language": 3}
+        assert everything["filters"]["digest"] == {"2026-03-13": 2, "2026-03-14": 3, "2026-03-15": 1}
+        vision = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "transformer", {"tag": "Vision"}])
+        assert vision["titles"] == ["Alpha Vision Transformer", "Beta Pixel Model", "Epsilon Speech"]
+        one = page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", "deltaword", {}])
+        assert one["urls"] == ["/review/papers/delta/"]
+        # Outside data-pagefind-body, and inside data-pagefind-ignore: not searchable.
+        for word in ("navigationword", "relatedword"):
+            assert page.evaluate(SEARCH_ALL_SHARDS, ["/review/pagefind/", word, {}])["urls"] == []
+    finally:
+        page.close()
 
 
 SORTED_SEARCH = """
@@ -368,10 +361,7 @@ async ([bundle, direction]) => {
 
 
 @pytest.mark.browser
-def test_a_merged_search_sorted_by_date_is_in_order_across_shards(served):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
+def test_a_merged_search_sorted_by_date_is_in_order_across_shards(served, browser):
     root, origin = served
     out = root / "review"
     # 60 pages over 9 dates, in an order of slugs unrelated to their dates.
@@ -387,19 +377,17 @@ def test_a_merged_search_sorted_by_date_is_in_order_across_shards(served):
         )
     shards = index_site(out, base_path="/review/", shard_pages=8).shards
     assert shards == 8
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            page = browser.new_page()
-            page.goto(f"{origin}/review/")
-            newest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "desc"])
-            assert len(newest) == 60 and newest == sorted(newest, reverse=True)
-            oldest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "asc"])
-            assert len(oldest) == 60
-            # Ascending, pages may be out of order only within one round of the dealing (`shards` pages).
-            assert all(oldest[i] <= oldest[j] for i in range(60) for j in range(i + shards, 60))
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(f"{origin}/review/")
+        newest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "desc"])
+        assert len(newest) == 60 and newest == sorted(newest, reverse=True)
+        oldest = page.evaluate(SORTED_SEARCH, ["/review/pagefind/", "asc"])
+        assert len(oldest) == 60
+        # Ascending, pages may be out of order only within one round of the dealing (`shards` pages).
+        assert all(oldest[i] <= oldest[j] for i in range(60) for j in range(i + shards, 60))
+    finally:
+        page.close()
 
 
 # --- the command line: a missing or failing binary is one line and exit 1; --no-search needs no binary ------
