@@ -684,8 +684,7 @@ def _as_left(
 
 
 def _papers_changed(result: BuildResult) -> bool:
-    prefix = urls.paper_path("x").split("/", 1)[0] + "/"
-    return any(path.startswith(prefix) for path in (*result.written, *result.removed))
+    return any(path.startswith(urls.PAPERS) for path in (*result.written, *result.removed))
 
 
 def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templates) -> None:

@@ -53,8 +53,11 @@ class Urls:
 # --- where each page lives -------------------------------------------------------------------------------
 
 
+PAPERS = "papers/"  # the folder of the paper pages (what the search index covers)
+
+
 def paper_path(slug: str) -> str:
-    return f"papers/{slug}/"
+    return f"{PAPERS}{slug}/"
 
 
 def tag_path(slug: str, page: int = 1) -> str:
