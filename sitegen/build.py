@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, feeds, parallel, urls
+from sitegen import bibtex, charts, feeds, native, parallel, urls
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
@@ -264,7 +264,8 @@ class Builder:
         if not any(r.key.startswith(site_stamp) for r in previous.values()):
             # Every page is made (a first build, or a change every page shows): the Markdown and list item
             # of every paper now, shared among processes, while related papers are computed in another.
-            prepare_papers(env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items)
+            natives = templates.natives()
+            prepare_papers(env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items, natives)
             clock.lap("markdown")
 
         def entry(view: PaperView) -> str:
@@ -366,9 +367,11 @@ class Builder:
         clock.lap("plan")
         shown = [page.paper for page in todo if page.paper is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items)
+        natives = templates.natives()
+        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items, natives)
         clock.lap("markdown")
-        render_pages(env, todo, staging, stamps, report, self.progress, done + len(pages) - len(todo), total)
+        skipped = done + len(pages) - len(todo)
+        render_pages(env, todo, staging, stamps, report, self.progress, skipped, total, natives)
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
@@ -660,6 +663,15 @@ class _Templates:
             closure = template_closure(self.env, name)
             known = self.custom[name] = closure is None or bool(closure & self.site_names)
         return known
+
+    def natives(self) -> dict[str, native.NativeTemplate]:
+        """What stands in for the built-in templates that sitegen.native renders, unless the site overrides
+        them (or a template they use)."""
+        return {
+            name: native.NativeTemplate(name, fn, self.env.globals)
+            for name, fn in native.FUNCTIONS.items()
+            if not self.is_custom(name)
+        }
 
 
 def _as_left(

@@ -12,7 +12,7 @@ import hashlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -241,11 +241,13 @@ def prepare_papers(
     items_for: Sequence[PaperView],
     report: Report,
     cache: PageCache | None = None,
+    natives: Mapping[str, Any] | None = None,
 ) -> None:
     """Render, before the pages that show them, the Markdown of `texts_for` and the list items
     (partials/paper_item.html) of `items_for`; shared among processes when there are many (the pages are
-    then rendered in processes forked after this, which inherit the results)."""
-    template = _load(env, item_template, report) if items_for else None
+    then rendered in processes forked after this, which inherit the results). `natives`: templates to render
+    with sitegen.native instead, by name."""
+    template = _template(env, item_template, report, natives) if items_for else None
     want_item: set[int] = set()
     if template is not None:
         for view in items_for:
@@ -299,11 +301,12 @@ def render_pages(
     progress: Progress | None = None,
     done: int = 0,
     total: int = 0,
+    natives: Mapping[str, Any] | None = None,
 ) -> None:
     """Render `pages` and stage their files (see output.Staging), each with its stamp (the digest of its key)
     for the manifest; problems go to `report`. Shared among processes for a large one-shot build (see
     sitegen.parallel); each process stages the files of its share. `done` of `total` pages were handled
-    before (for progress)."""
+    before (for progress). `natives`: templates to render with sitegen.native instead, by name."""
     total = total or len(pages)
 
     Shared = tuple[list[Staged], list[str], list[Diagnostic]]
@@ -311,7 +314,8 @@ def render_pages(
     def render_share(share: Sequence[PlannedPage], here: bool) -> Shared:
         # Progress is shown by this process only; a child's share is counted when it arrives.
         entries, created = len(staging.entries), len(staging.created)
-        diagnostics = _render_share(env, share, staging, stamps, total, done, progress if here else None)
+        show = progress if here else None
+        diagnostics = _render_share(env, share, staging, stamps, total, done, show, natives)
         if not here:
             return staging.entries[entries:], staging.created[created:], diagnostics
         return [], [], diagnostics
@@ -333,15 +337,16 @@ def _render_share(
     total: int,
     start: int,
     progress: Progress | None,
+    natives: Mapping[str, Any] | None = None,
 ) -> list[Diagnostic]:
-    templates: dict[str, jinja2.Template | None] = {}
+    templates: dict[str, Any] = {}
     report = Report()
     reported: set[tuple[str, str]] = set()
     step = max(total // 100, 50)
     for done, page in enumerate(pages, start=start + 1):
         template = templates.get(page.template, False)
         if template is False:
-            template = templates[page.template] = _load(env, page.template, report)
+            template = templates[page.template] = _template(env, page.template, report, natives)
         if template is not None:
             try:
                 html = template.render(page.make_context())
@@ -357,6 +362,12 @@ def _render_share(
         if progress and done % step == 0:
             progress("render", done, total)
     return report.diagnostics
+
+
+def _template(env: Environment, name: str, report: Report, natives: Mapping[str, Any] | None) -> Any:
+    """The template `name`, or what stands in for it in `natives`."""
+    native = natives.get(name) if natives else None
+    return native if native is not None else _load(env, name, report)
 
 
 def _load(env: Environment, name: str, report: Report) -> jinja2.Template | None:
