@@ -13,8 +13,8 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
                folder with a fresh cache folder
 
 Every figure is the median of --runs runs (the machine is shared and noisy), each a separate process, taken in
-rounds: Hugo, then sitegen cold, no change and one edit, round after round, so that the figures compared are
-measured side by side even when the machine's speed drifts. Memory:
+rounds of Hugo and sitegen (cold, no change, one edit), Hugo first in odd rounds and sitegen first in even ones,
+so that the figures compared are measured side by side even when the machine's speed drifts. Memory:
 "peak" is the largest process (as /usr/bin/time reports it), "total" the sampled sum over the process tree
 (build + pagefind + workers). --check-identical compares the outputs of the no-change and one-edit builds byte
 for byte with a cold build of the same content.
@@ -220,31 +220,50 @@ def main(argv: list[str] | None = None) -> int:
         victim = sorted((root / "content" / "papers").glob("*.md"))[args.papers // 2]
         original = victim.read_bytes()
         revision = iter(range(1, 1000))
-        # Rounds of Hugo, then sitegen cold, no change and one edit, each round from the pristine corpus: on a
-        # shared machine whose speed drifts over minutes, the figures compared are taken side by side.
+        # Rounds of Hugo and sitegen (cold, no change, one edit), each round from the pristine corpus: on a
+        # shared machine whose speed drifts over minutes, the figures compared are taken side by side. The
+        # order alternates (Hugo first in odd rounds, sitegen first in even ones): a build runs slower right
+        # after another tool's deletions and writes, and neither tool should always be the one that follows.
         series: dict[str, list[Measurement]] = {"hugo": [], "cold": [], "no change": [], "one edit": []}
+
+        def run_hugo() -> None:
+            if hugo_cmd is not None:
+                fresh(hugo_out, hugo_cache)
+                series["hugo"].append(measure(hugo_cmd))
+
+        def run_sitegen(last: bool) -> list[str]:
+            found: list[str] = []
+            if not available:
+                return found
+            victim.write_bytes(original)
+            fresh(out)
+            clear_caches(root)
+            cold = measure(build)
+            series["cold"].append(cold)
+            if cold.ok:
+                series["no change"].append(measure(build))
+                if last and args.check_identical:
+                    found += check_identical("no change", root, out, cold_out)
+                edit_abstract(victim, next(revision))
+                series["one edit"].append(measure(build))
+                if last and args.check_identical:
+                    found += check_identical("one edit", root, out, cold_out)
+            return found
+
         try:
             for number in range(1, args.runs + 1):
                 last = number == args.runs
-                if hugo_cmd is not None:
-                    fresh(hugo_out, hugo_cache)
-                    series["hugo"].append(measure(hugo_cmd))
-                if available:
-                    victim.write_bytes(original)
-                    fresh(out)
-                    clear_caches(root)
-                    cold = measure(build)
-                    series["cold"].append(cold)
-                    if cold.ok:
-                        series["no change"].append(measure(build))
-                        if last and args.check_identical:
-                            problems += check_identical("no change", root, out, cold_out)
-                        edit_abstract(victim, next(revision))
-                        series["one edit"].append(measure(build))
-                        if last and args.check_identical:
-                            problems += check_identical("one edit", root, out, cold_out)
+                if number % 2:
+                    run_hugo()
+                    problems += run_sitegen(last)
+                else:
+                    problems += run_sitegen(last)
+                    run_hugo()
                 done = ", ".join(f"{name} {runs[-1].seconds:.2f} s" for name, runs in series.items() if runs)
-                print(f"  round {number}: {done}", flush=True)
+                first = "hugo first" if number % 2 else "sitegen first"
+                if series["hugo"] and series["cold"]:
+                    done += f" (cold/hugo {series['cold'][-1].seconds / series['hugo'][-1].seconds:.2f}x)"
+                print(f"  round {number}, {first}: {done}", flush=True)
         finally:
             victim.write_bytes(original)
 
