@@ -13,8 +13,8 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
                folder with a fresh cache folder
 
 Every figure is the median of --runs runs (the machine is shared and noisy), each a separate process, taken in
-rounds of Hugo and sitegen (cold, no change, one edit), Hugo first in odd rounds and sitegen first in even ones,
-so that the figures compared are measured side by side even when the machine's speed drifts. Memory:
+rounds of Hugo and sitegen (cold, no change, one edit), Hugo first in odd rounds and sitegen first in even
+ones, so that the figures compared are measured side by side even when the machine's speed drifts. Memory:
 "peak" is the largest process (as /usr/bin/time reports it), "total" the sampled sum over the process tree
 (build + pagefind + workers). --check-identical compares the outputs of the no-change and one-edit builds byte
 for byte with a cold build of the same content.
