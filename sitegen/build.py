@@ -259,12 +259,12 @@ class Builder:
             attach_related(index, related_lists.result())
             clock.lap("related")
             content = _content_hash(index)
+        natives = templates.natives()
         items_key = (site_stamp, content if content and templates.is_custom(ITEM_TEMPLATE) else None)
         self._items.begin(items_key, functools.partial(self._cache.load_sharded, "items"))
         if not any(r.key.startswith(site_stamp) for r in previous.values()):
             # Every page is made (a first build, or a change every page shows): the Markdown and list item
             # of every paper now, shared among processes, while related papers are computed in another.
-            natives = templates.natives()
             prepare_papers(env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items, natives)
             clock.lap("markdown")
 
@@ -276,7 +276,9 @@ class Builder:
         counts["feed"] = 1 + len(index.tags)
         # (`serve` reads the folder while this builds: there every new file is staged too.)
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
-        make = functools.partial(self._make, env, templates, content, staging, site_stamp, report, clock)
+        make = functools.partial(
+            self._make, env, templates, natives, content, staging, site_stamp, report, clock
+        )
         try:
             staging.expect(urls.output_file(page.path) for page in pages)
             # Lists first: they do not show related papers, which may still be on their way.
@@ -341,6 +343,7 @@ class Builder:
         self,
         env: Any,
         templates: _Templates,
+        natives: dict[str, native.NativeTemplate],
         content: str | None,
         staging: Staging,
         site_stamp: str,
@@ -367,7 +370,6 @@ class Builder:
         clock.lap("plan")
         shown = [page.paper for page in todo if page.paper is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        natives = templates.natives()
         prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items, natives)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
@@ -668,7 +670,7 @@ class _Templates:
         """What stands in for the built-in templates that sitegen.native renders, unless the site overrides
         them (or a template they use)."""
         return {
-            name: native.NativeTemplate(name, fn, self.env.globals)
+            name: native.NativeTemplate(fn, self.env.globals)
             for name, fn in native.FUNCTIONS.items()
             if not self.is_custom(name)
         }

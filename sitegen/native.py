@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import escape
 
 from sitegen.pages import human_date
+from sitegen.urls import FEED, digest_path
 
 _CODE_SVG = (
     '<svg viewBox="0 0 24 24" width="13" height="13" aria-hidden="true" focusable="false">'
@@ -47,8 +48,7 @@ class NativeTemplate:
     """A template-like object (`render(context)` or `render(**context)`) backed by a function of the
     context and the environment's globals."""
 
-    def __init__(self, name: str, fn: Callable[[Mapping[str, Any], Mapping[str, Any]], str], globals_: Any):
-        self.name = name
+    def __init__(self, fn: Callable[[Mapping[str, Any], Mapping[str, Any]], str], globals_: Any):
         self._fn = fn
         self._globals = globals_
 
@@ -71,9 +71,9 @@ def paper_item(context: Mapping[str, Any], g: Mapping[str, Any]) -> str:
         out.append('<span class="badge badge-draft">Draft</span>')
     latest = paper.latest
     if latest:
-        iso = latest.isoformat()
+        href = _e(url(digest_path(latest)))
         out.append(
-            f'<a class="meta-date" href="{_e(url("digests/" + iso + "/"))}"><time datetime="{iso}">'
+            f'<a class="meta-date" href="{href}"><time datetime="{latest.isoformat()}">'
             f"{human_date(latest)}</time></a>"
         )
     if paper.code_links:
@@ -125,7 +125,7 @@ def _base(context: Mapping[str, Any], g: Mapping[str, Any], head: str, content: 
         out.append(f'<link rel="next" href="{_e(url(page.next))}">\n')
     out.append(_e(g["head_assets"]))
     out.append("\n")
-    if page.feed and page.feed != "feed.xml":
+    if page.feed and page.feed != FEED:
         out.append(
             f'<link rel="alternate" type="application/atom+xml" title="{_e(page.feed_title)}" '
             f'href="{_e(url(page.feed))}">\n'
@@ -145,9 +145,8 @@ def _base(context: Mapping[str, Any], g: Mapping[str, Any], head: str, content: 
 
 
 def _date_link(day: Any, url: Callable[[str], str], attrs: str = "") -> str:
-    iso = day.isoformat()
-    href = _e(url("digests/" + iso + "/"))
-    return f'<a href="{href}"><time datetime="{iso}"{attrs}>{human_date(day)}</time></a>'
+    href = _e(url(digest_path(day)))
+    return f'<a href="{href}"><time datetime="{day.isoformat()}"{attrs}>{human_date(day)}</time></a>'
 
 
 def paper_page(context: Mapping[str, Any], g: Mapping[str, Any]) -> str:
