@@ -140,7 +140,15 @@ def repeat(
         result = once()
         results.append(result)
         if not result.ok:
-            return result, results
+            break
+    return median_run(results), results
+
+
+def median_run(results: list[Measurement]) -> Measurement:
+    """The run with the median time (of an even number, the lower one): a real run, so its memory and
+    output belong to it. A failed run, if any, is returned instead."""
+    failed = [r for r in results if not r.ok]
+    if failed:
+        return failed[0]
     middle = statistics.median_low([r.seconds for r in results])
-    chosen = next(r for r in results if r.seconds == middle)
-    return chosen, results
+    return next(r for r in results if r.seconds == middle)

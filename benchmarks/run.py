@@ -39,7 +39,7 @@ for path in (HERE, REPO):
 
 import corpus  # noqa: E402
 import hugo_site  # noqa: E402
-from measure import Measurement, measure, repeat  # noqa: E402
+from measure import Measurement, measure, median_run, repeat  # noqa: E402
 
 from sitegen.frontmatter import split  # noqa: E402
 
@@ -129,14 +129,6 @@ def check_identical(label: str, root: Path, out: Path, cold_out: Path) -> list[s
     if not reference.ok:
         return [f"{label}: the reference cold build failed: {reference.tail(2)}"]
     return [f"{label}: {problem}" for problem in compare_trees(out, cold_out)]
-
-
-def _median(runs: list[Measurement]) -> Measurement:
-    """The run with the median time (a real run, so its memory and output belong to it); a failed run wins."""
-    failed = [r for r in runs if not r.ok]
-    if failed:
-        return failed[0]
-    return sorted(runs, key=lambda r: r.seconds)[(len(runs) - 1) // 2]
 
 
 def code_fingerprint() -> str:
@@ -270,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, runs in series.items():
             if not runs:
                 continue
-            result = _median(runs)
+            result = median_run(runs)
             if name == "hugo":
                 hugo = result
                 pages = sum(1 for _ in hugo_out.rglob("*.html")) if hugo.ok else 0
