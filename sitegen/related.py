@@ -533,7 +533,7 @@ class RelatedIndex:
         except (EOFError, ValueError, TypeError, KeyError):
             body, analyses, segments = {}, {}, []
         if segments:
-            start = 12 + len(segments[0])
+            start = _SEGMENT_HEAD + len(segments[0])
             self._stored = (blob[start:], set(analyses))
         if not set(self._hashes.values()) <= analyses.keys():
             self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
@@ -669,6 +669,9 @@ class RelatedIndex:
                     self.stats["merged"] += 1
 
 
+_SEGMENT_HEAD = 12  # bytes before a segment's data: its checksum (4) and length (8)
+
+
 def _segment(data: bytes) -> bytes:
     """A body segment: checksum, length, data."""
     return zlib.crc32(data).to_bytes(4, "big") + len(data).to_bytes(8, "big") + data
@@ -678,14 +681,14 @@ def _segments(blob: bytes) -> list[memoryview]:
     """The segments of a body, checked; raises ValueError for a damaged one."""
     view, out, pos = memoryview(blob), [], 0
     while pos < len(blob):
-        if pos + 12 > len(blob):
+        if pos + _SEGMENT_HEAD > len(blob):
             raise ValueError("a segment is cut short")
-        size = int.from_bytes(blob[pos + 4 : pos + 12], "big")
-        data = view[pos + 12 : pos + 12 + size]
+        size = int.from_bytes(blob[pos + 4 : pos + _SEGMENT_HEAD], "big")
+        data = view[pos + _SEGMENT_HEAD : pos + _SEGMENT_HEAD + size]
         if len(data) != size or zlib.crc32(data) != int.from_bytes(blob[pos : pos + 4], "big"):
             raise ValueError("a segment does not match its checksum")
         out.append(data)
-        pos += 12 + size
+        pos += _SEGMENT_HEAD + size
     return out
 
 
