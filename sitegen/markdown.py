@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from sitegen import parallel
+from sitegen.paragraph import BLOCK_START, Autolinks, NotSimple, simple_paragraph
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -106,51 +107,60 @@ class MarkdownRenderer:
     def _convert_texts(self, text: str) -> tuple[str, str | None]:
         """_convert(text), and its plain text when that is known without reading the HTML (a plain
         paragraph is its own text: plain_text() would only undo the escaping of its quotes)."""
-        if _is_plain_paragraph(text) and (
-            _LINK_HINT.search(text) is None or not self._md.linkify.pretest(text)
-        ):
-            return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n", " ".join(text.split())
-        if _is_plain_paragraph(text, _NOT_PLAIN_BUT_LINKS):
-            html = self._linked_paragraph(text)
-            if html is not None:
-                return html, None
-        return self._md.render(text), None
+        linked = "://" in text or self._has_link(text)
+        if not linked and _is_plain_paragraph(text):
+            return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n", _collapsed(text)
+        links = Autolinks(self._autolink, self._angled, self._has_link) if linked else None
+        html = simple_paragraph(text, self._allow_html, links)
+        return (html if html is not None else self._md.render(text)), None
 
-    def _linked_paragraph(self, text: str) -> str | None:
-        """markdown-it's HTML for a paragraph that is plain but for `scheme://` links (a third of abstracts),
-        made the way its inline linkify rule (`_inline_linkify`) makes it; None when anything else could
-        happen (a link that is not valid, text in which linkify-it sees a link without a scheme)."""
+    def _autolink(self, text: str, pending: int, colon: int) -> tuple[str, int, int] | None:
+        """The link `_inline_linkify` makes at the "://" at `colon`, if any (see paragraph.Autolinks)."""
+        match = _scheme_before(text[pending:colon])
+        whole = _scheme_before(text[:colon])
+        if (match and match.group(1)) != (whole and whole.group(1)):
+            raise NotSimple  # the parser's pending text may start elsewhere: the scheme is not certain
+        if match is None:
+            return None
+        proto = match.group(1)
+        start = colon - len(proto)
         md = self._md
-        linkify = md.linkify
-        parts: list[str] = []
-        last = pos = 0
-        while (found := text.find("://", pos)) >= 0:
-            pos = found + 1
-            match = _scheme_before(text[last:found])  # the inline parser's pending text
-            if not match:
-                continue
-            proto = match.group(1)
-            start = found - len(proto)
-            link = linkify.match_at_start(text[start:])
-            if not link:
-                continue
-            url: str = link.url.rstrip("*")
-            full_url = md.normalizeLink(url)
-            if not md.validateLink(full_url):
-                return None
-            parts.append(text[last:start])
-            if self._link is not None:
-                full_url = self._link(full_url)
-            label = md.normalizeLinkText(url)
-            parts.append(f'<a href="{_escape_html(full_url)}">{_escape_html(label)}</a>')
-            last = pos = start + len(url)
-        parts.append(text[last:])
-        segments = parts[0::2]
-        if any(_LINK_HINT.search(t) is not None and linkify.pretest(t) for t in segments):
-            return None  # the core linkify rule would look for more links in them
-        for i in range(0, len(parts), 2):
-            parts[i] = parts[i].replace(_QUOTE, "&quot;")
-        return f"<p>{''.join(parts)}</p>\n"
+        link = md.linkify.match_at_start(text[start:])
+        if not link:
+            return None
+        url: str = link.url.rstrip("*")
+        if len(url) <= len(proto):
+            return None
+        href, label = _normalized(md, url)
+        if not md.validateLink(href):
+            raise NotSimple
+        if self._link is not None:
+            href = self._link(href)
+        return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>', start, start + len(url)
+
+    def _angled(self, text: str, start: int) -> tuple[str, int] | None:
+        """The autolink markdown-it makes of the `<...>` at `start`, if any (see paragraph.Autolinks)."""
+        end = text.find(">", start + 1)
+        if end < 0 or "<" in text[start + 1 : end]:
+            return None
+        from markdown_it.rules_inline.autolink import AUTOLINK_RE, EMAIL_RE
+
+        url = text[start + 1 : end]
+        md = self._md
+        if AUTOLINK_RE.search(url) is not None:
+            href, label = _normalized(md, url)
+        elif EMAIL_RE.search(url) is not None:
+            href, label = md.normalizeLink("mailto:" + url), md.normalizeLinkText(url)
+        else:
+            return None
+        if not md.validateLink(href):
+            raise NotSimple  # '<' is text then, and the parser goes on inside
+        if self._link is not None:
+            href = self._link(href)
+        return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>', end + 1
+
+    def _has_link(self, text: str) -> bool:
+        return _LINK_HINT.search(text) is not None and self._md.linkify.pretest(text)
 
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
@@ -193,28 +203,36 @@ class MarkdownRenderer:
 
 # A paragraph is plain when no block rule can start on its one line and no inline rule can fire in it: then
 # CommonMark makes it `<p>text</p>` with only `"` to escape (&, < and > are excluded here). The inline rules
-# fire at \ ` * _ ~ [ ] ! < & and a line break; bare links are ruled out by linkify's pretest.
-_NOT_PLAIN = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]|://")
-_BLOCK_START = frozenset("#>-+*=_|`~<0123456789 \t")
+# fire at \ ` * _ ~ [ ] ! < & and a line break; bare links are ruled out by linkify's pretest. Other
+# paragraphs may still be simple enough to skip the parser: see sitegen.paragraph.
+_NOT_PLAIN = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]")
 _QUOTE = '"'
-
-
-# The same, but for `://`: the part of a bare link that starts its inline rule.
-_NOT_PLAIN_BUT_LINKS = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]")
 
 
 def _escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def _is_plain_paragraph(text: str, not_plain: re.Pattern[str] = _NOT_PLAIN) -> bool:
+def _is_plain_paragraph(text: str) -> bool:
     # (no surrounding str.isspace() character: then CommonMark's trimming, a subset of those, leaves it as is)
     return (
-        text[0] not in _BLOCK_START
+        text[0] not in BLOCK_START
         and not text[0].isspace()
         and not text[-1].isspace()
-        and not_plain.search(text) is None
+        and _NOT_PLAIN.search(text) is None
     )
+
+
+# The whitespace str.split() splits ASCII text at, but for the single space and the line breaks that are
+# not in a plain paragraph.
+_ASCII_SPACE = re.compile("[\t\x0b\x0c\x1c-\x1f]")
+
+
+def _collapsed(text: str) -> str:
+    """The text with its whitespace collapsed (usually as it is: checked without splitting it into words)."""
+    if text.isascii() and "  " not in text and _ASCII_SPACE.search(text) is None:
+        return text
+    return " ".join(text.split())
 
 
 def plain_text(html: str) -> str:
@@ -353,7 +371,10 @@ def _inline_linkify(state: StateInline, silent: bool) -> bool:
     if not link:
         return False
     url: str = link.url.rstrip("*")  # a trailing '*' belongs to emphasis
-    full_url = state.md.normalizeLink(url)
+    if len(url) <= len(proto):
+        # (markdown-it's own check, which markdown-it-py lacks: the parser would stop on "a.com[//x.y://")
+        return False
+    full_url, label = _normalized(state.md, url)
     if not state.md.validateLink(full_url):
         return False
     if not silent:
@@ -362,8 +383,24 @@ def _inline_linkify(state: StateInline, silent: bool) -> bool:
         token.attrs = {"href": full_url}
         token.markup, token.info = "linkify", "auto"
         token = state.push("text", "", 0)
-        token.content = state.md.normalizeLinkText(url)
+        token.content = label
         token = state.push("link_close", "a", -1)
         token.markup, token.info = "linkify", "auto"
     state.pos += len(url) - len(proto)
     return True
+
+
+# A URL that markdown-it's normalizeLink and normalizeLinkText give back as it is: a host name of ASCII
+# labels (none of them punycode), an optional port, then only characters that its percent-encoding keeps.
+_SAFE_URL = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*(?::[0-9]+)?"
+    r"(?:[/?#][A-Za-z0-9;/?:&=+$,\-_.!~*'()#]*)?"
+)
+
+
+def _normalized(md: MarkdownIt, url: str) -> tuple[str, str]:
+    """(normalizeLink(url), normalizeLinkText(url)): the link's href and its text. Parsing a URL twice is
+    most of the cost of a link, and most URLs come back unchanged."""
+    if len(url) < 256 and _SAFE_URL.fullmatch(url) and "xn--" not in url.lower():
+        return url, url
+    return md.normalizeLink(url), md.normalizeLinkText(url)
