@@ -15,6 +15,7 @@ no author field: the digests name no authors, and an invented one would be worse
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -69,6 +70,10 @@ _PUNCTUATION = "()[]:;,.!?\"'“”‘’"
 # Words a citation key skips.
 _KEY_SKIP_TEXT = "a an the of on in for to and or is are with via from by at as towards toward into"
 _KEY_SKIP = frozenset(_KEY_SKIP_TEXT.split())
+# ASCII characters dropped from the words of a key: all but lowercase letters, digits and whitespace.
+_NOT_IN_KEYS = dict.fromkeys(
+    c for c in range(128) if not (chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" or chr(c).isspace())
+)
 _NEW_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}(?:v\d+)?")
 _OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
 
@@ -116,16 +121,17 @@ def _needs_braces(word: str) -> bool:
 
 def bibtex_title(title: str) -> str:
     """The title escaped, with case-sensitive words braced (punctuation stays outside the braces)."""
-    parts = []
-    for word in re.split(r"(\s+)", title.strip()):
-        if word and not word.isspace() and _needs_braces(word):
-            core = word.strip(_PUNCTUATION)
-            start = word.index(core)
-            lead, tail = word[:start], word[start + len(core) :]
-            parts.append(latex_escape(lead) + "{" + latex_escape(core) + "}" + latex_escape(tail))
-        else:
-            parts.append(latex_escape(" " if word.isspace() else word))
-    return "".join(parts)
+    return "".join(" " if word.isspace() else _title_word(word) for word in re.split(r"(\s+)", title.strip()))
+
+
+@functools.lru_cache(maxsize=16384)  # titles share most of their words
+def _title_word(word: str) -> str:
+    if word and _needs_braces(word):
+        core = word.strip(_PUNCTUATION)
+        start = word.index(core)
+        lead, tail = word[:start], word[start + len(core) :]
+        return latex_escape(lead) + "{" + latex_escape(core) + "}" + latex_escape(tail)
+    return latex_escape(word)
 
 
 def arxiv_date(arxiv: str) -> tuple[int, int] | None:
@@ -149,8 +155,7 @@ def _published(paper: Paper) -> tuple[int, int] | None:
 def citation_key(paper: Paper) -> str:
     """First significant title word, year, next significant word: lowercase ASCII letters and digits."""
     folded = unicodedata.normalize("NFKD", paper.title).encode("ascii", "ignore").decode("ascii").lower()
-    words = [re.sub(r"[^a-z0-9]", "", w) for w in folded.split()]
-    words = [w for w in words if w and w not in _KEY_SKIP] or [
+    words = [w for w in folded.translate(_NOT_IN_KEYS).split() if w not in _KEY_SKIP] or [
         re.sub(r"[^a-z0-9]", "", paper.slug) or "paper"
     ]
     published = _published(paper)
