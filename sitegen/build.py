@@ -262,10 +262,18 @@ class Builder:
         natives = templates.natives()
         items_key = (site_stamp, content if content and templates.is_custom(ITEM_TEMPLATE) else None)
         self._items.begin(items_key, functools.partial(self._cache.load_sharded, "items"))
+
+        def reserved() -> int:
+            """Cores the related papers keep busy: the work that runs beside them leaves them one, as it is
+            what the paper pages wait for."""
+            return 1 if related_lists.running else 0
+
         if not any(r.key.startswith(site_stamp) for r in previous.values()):
             # Every page is made (a first build, or a change every page shows): the Markdown and list item
             # of every paper now, shared among processes, while related papers are computed in another.
-            prepare_papers(env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items, natives)
+            prepare_papers(
+                env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items, natives, reserved()
+            )
             clock.lap("markdown")
 
         def entry(view: PaperView) -> str:
@@ -282,7 +290,7 @@ class Builder:
         try:
             staging.expect(urls.output_file(page.path) for page in pages)
             # Lists first: they do not show related papers, which may still be on their way.
-            done = make([p for p in pages if p.kind != "paper"], 0, len(pages))
+            done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved())
             generated = {urls.output_file(page.path) for page in pages}
             generated |= self._feeds(index, config, link, pages, staging, site_stamp)
             if not templates.site_names:
@@ -352,9 +360,11 @@ class Builder:
         pages: list[PlannedPage],
         done: int,
         total: int,
+        reserved: int = 0,
     ) -> int:
         """Stage `pages`: those whose key and file are unchanged since the last build are kept as they are,
-        the others rendered (their Markdown and list items first). Returns `done` plus the pages handled."""
+        the others rendered (their Markdown and list items first). Returns `done` plus the pages handled.
+        `reserved`: cores that other work keeps busy (see prepare_papers)."""
         if content is not None:
             _strengthen_keys(pages, content, templates)
         stamps = {page.path: _stamp(site_stamp, page.key) for page in pages if page.key is not None}
@@ -370,10 +380,10 @@ class Builder:
         clock.lap("plan")
         shown = [page.paper for page in todo if page.paper is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items, natives)
+        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items, natives, reserved)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
-        render_pages(env, todo, staging, stamps, report, self.progress, skipped, total, natives)
+        render_pages(env, todo, staging, stamps, report, self.progress, skipped, total, natives, reserved)
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)

@@ -8,13 +8,12 @@ pages, and a stray `<script>` in one must never run. One parser serves a whole b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from sitegen import parallel
 from sitegen.paragraph import BLOCK_START, Autolinks, NotSimple, simple_paragraph
 
 if TYPE_CHECKING:
@@ -176,25 +175,6 @@ class MarkdownRenderer:
                 text = known if known is not None else plain_text(self.render(markdown))
             self._used[key] = text  # type: ignore[assignment]
         return text
-
-    def prerender(self, texts: Sequence[str]) -> None:
-        """Render (HTML and plain text) the fragments the cache does not hold yet, in several processes when
-        there are many (see sitegen.parallel); later render() and text() calls are then cache hits."""
-        todo = list(dict.fromkeys(t for t in texts if t and t not in self._used and t not in self._cache))
-
-        def render_share(share: Sequence[str], here: bool) -> list[tuple[str, str]]:
-            out = []
-            for text in share:
-                html, known = self._convert_texts(text)
-                out.append((html, known if known is not None else plain_text(html)))
-            return out
-
-        start = 0
-        for result in parallel.map_chunks(render_share, todo):
-            for text, (html, plain) in zip(todo[start : start + len(result)], result, strict=True):
-                self._used[text] = Markup(html)
-                self._used[_TEXT_KEY + text] = plain  # type: ignore[assignment]
-            start += len(result)
 
     def next_generation(self) -> None:
         """Forget fragments that the last build did not use (keeps a long `serve` session's memory flat)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -25,15 +26,17 @@ MIN_ITEMS = 1000  # below this, forking costs more than it saves
 MAX_WORKERS = 4
 
 
-def workers(items: int) -> int:
-    """How many processes should share `items` units of work (1: do them here)."""
+def workers(items: int, reserved: int = 0) -> int:
+    """How many processes should share `items` units of work (1: do them here), with `reserved` cores busy
+    with other work of this build (a `Job` still running): more processes than cores would only slow down
+    that other work, which may be what the build waits for next."""
     if items < MIN_ITEMS or not sys.platform.startswith("linux") or threading.active_count() != 1:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS, items // (MIN_ITEMS // 2)))
+    return max(1, min(cpus - reserved, MAX_WORKERS, items // (MIN_ITEMS // 2)))
 
 
 def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
@@ -47,10 +50,10 @@ def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
     return out
 
 
-def map_chunks(fn: Callable[[Sequence[T], bool], R], items: Sequence[T]) -> list[R]:
+def map_chunks(fn: Callable[[Sequence[T], bool], R], items: Sequence[T], reserved: int = 0) -> list[R]:
     """[fn(chunk, here) for each chunk of `items`], the first chunk here (here=True), the others in forked
-    children when that pays; results in chunk order."""
-    count = workers(len(items))
+    children when that pays (see `workers` for `reserved`); results in chunk order."""
+    count = workers(len(items), reserved)
     parts = chunks(items, count) if count > 1 else [items]
     children: list[_Child | None] = []
     for part in parts[1:]:
@@ -76,6 +79,11 @@ class Job(Generic[R]):
     @property
     def forked(self) -> bool:
         return self._child is not None
+
+    @property
+    def running(self) -> bool:
+        """Whether a child is still working on the value (it has not started to send it)."""
+        return self._value is _MISSING and self._child is not None and not self._child.ready()
 
     def result(self) -> R:
         if self._value is _MISSING and self._child is not None:
@@ -106,6 +114,12 @@ class _Child:
         self.pid = pid
         self._read_end: int | None = read_end
         self._ended = False
+
+    def ready(self) -> bool:
+        """Whether the value (or the end of a failed child) can be read without waiting."""
+        if self._read_end is None:
+            return True
+        return bool(select.select([self._read_end], [], [], 0)[0])
 
     def collect(self) -> object:
         """The child's value, or _MISSING if it failed."""

@@ -242,11 +242,12 @@ def prepare_papers(
     report: Report,
     cache: PageCache | None = None,
     natives: Mapping[str, Any] | None = None,
+    reserved: int = 0,
 ) -> None:
     """Render, before the pages that show them, the Markdown of `texts_for` and the list items
     (partials/paper_item.html) of `items_for`; shared among processes when there are many (the pages are
-    then rendered in processes forked after this, which inherit the results). `natives`: templates to render
-    with sitegen.native instead, by name."""
+    then rendered in processes forked after this, which inherit the results; `reserved`: cores that other
+    work of the build keeps busy). `natives`: templates to render with sitegen.native instead, by name."""
     template = _template(env, item_template, report, natives) if items_for else None
     want_item: set[int] = set()
     if template is not None:
@@ -279,7 +280,7 @@ def prepare_papers(
         return out
 
     start = 0
-    for result in parallel.map_chunks(prepare_share, todo):
+    for result in parallel.map_chunks(prepare_share, todo, reserved):
         if isinstance(result, Diagnostic):
             report.diagnostics.append(result)
             return
@@ -302,11 +303,13 @@ def render_pages(
     done: int = 0,
     total: int = 0,
     natives: Mapping[str, Any] | None = None,
+    reserved: int = 0,
 ) -> None:
     """Render `pages` and stage their files (see output.Staging), each with its stamp (the digest of its key)
     for the manifest; problems go to `report`. Shared among processes for a large one-shot build (see
-    sitegen.parallel); each process stages the files of its share. `done` of `total` pages were handled
-    before (for progress). `natives`: templates to render with sitegen.native instead, by name."""
+    sitegen.parallel, and prepare_papers for `reserved`); each process stages the files of its share. `done`
+    of `total` pages were handled before (for progress). `natives`: templates to render with sitegen.native
+    instead, by name."""
     total = total or len(pages)
 
     Shared = tuple[list[Staged], list[str], list[Diagnostic]]
@@ -321,7 +324,7 @@ def render_pages(
         return [], [], diagnostics
 
     reported: set[tuple[str, str]] = set()
-    for entries, created, diagnostics in parallel.map_chunks(render_share, pages):
+    for entries, created, diagnostics in parallel.map_chunks(render_share, pages, reserved):
         staging.adopt(entries, created)
         for diagnostic in diagnostics:
             if (diagnostic.path, diagnostic.message) not in reported:

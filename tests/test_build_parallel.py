@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,33 @@ def test_no_forking_from_a_threaded_process():
     thread.join()
     assert seen == [1]
     assert parallel.workers(parallel.MIN_ITEMS - 1) == 1
+
+
+def test_cores_reserved_for_a_running_job_are_left_to_it(tmp_path):
+    cpus = len(os.sched_getaffinity(0))
+    assert parallel.workers(10**6) == min(cpus, parallel.MAX_WORKERS)
+    assert parallel.workers(10**6, reserved=cpus - 1) == 1
+    assert parallel.workers(10**6, reserved=cpus) == 1  # never fewer than this process
+    if cpus < 2:
+        return
+    go = tmp_path / "go"
+
+    def slow() -> int:
+        while not go.exists():
+            time.sleep(0.01)
+        return 42
+
+    job = parallel.start(slow, parallel.MIN_ITEMS)
+    assert job.forked
+    assert job.running
+    go.touch()
+    deadline = time.monotonic() + 10
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not job.running
+    assert job.result() == 42
+    job.wait()
+    assert not parallel.start(lambda: 1, 1).running  # not forked: it runs when asked for
 
 
 @pytest.mark.slow
