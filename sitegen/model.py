@@ -474,20 +474,25 @@ class LoadCache:
         if parallel.workers(len(unknown)) < 2:
             return
 
-        def read_share(share: Sequence[Path], here: bool) -> list[_Loaded | None]:
-            out: list[_Loaded | None] = []
+        def read_share(share: Sequence[Path], here: bool) -> list[_Loaded | tuple[Any, ...] | None]:
+            out: list[_Loaded | tuple[Any, ...] | None] = []
             for path in share:
                 try:
-                    out.append(_read(path, kind))
+                    entry = _read(path, kind)
                 except OSError:
                     out.append(None)  # fetch() tries again and reports it
+                    continue
+                # A child sends plain tuples: pickling thousands of dataclasses costs more than reading them.
+                out.append(entry if here else _row(entry))
             return out
 
         start = 0
         for result in parallel.map_chunks(read_share, unknown):
             for path, entry in zip(unknown[start : start + len(result)], result, strict=True):
-                if entry is not None:
-                    self._entries[os.fspath(path)] = entry
+                loaded = _from_row(path, entry) if isinstance(entry, tuple) else entry
+                if loaded is not None:
+                    loaded.checked = True  # read by this process's build, as if here
+                    self._entries[os.fspath(path)] = loaded
                     self.changed.add(os.fspath(path))
                     self.reads += 1
             start += len(result)
@@ -540,16 +545,8 @@ class LoadCache:
         """The entries (those whose name is `wanted`) in a form marshal can store."""
         data = {name: row for name, row in self._raw.items() if wanted is None or wanted(name)}
         for name, entry in self._entries.items():
-            if wanted is not None and not wanted(name):
-                continue
-            value = _encode_paper(entry.value) if entry.kind == "paper" else entry.value
-            data[name] = (
-                entry.identity,
-                entry.kind,
-                value,
-                tuple(astuple(d) for d in entry.diagnostics),
-                entry.digest,
-            )
+            if wanted is None or wanted(name):
+                data[name] = _row(entry)
         return data
 
     @classmethod
@@ -563,15 +560,9 @@ class LoadCache:
         row = self._raw.pop(name, None)
         if row is None:
             return None
-        try:
-            identity, stored_kind, value, diagnostics, digest = row
-            if stored_kind != kind:
-                return None
-            if kind == "paper":
-                value = _decode_paper(path, value)
-            entry = _Loaded(tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None  # not what this version writes: read the file again
+        entry = _from_row(path, row)
+        if entry is None or entry.kind != kind:
+            return None
         self._entries[name] = entry
         return entry
 
@@ -584,6 +575,23 @@ def _read(path: Path, kind: str) -> _Loaded:
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
     return _Loaded(_identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "", True)
+
+
+def _row(entry: _Loaded) -> tuple[Any, ...]:
+    """An entry as plain data (for marshal and pickle)."""
+    value = _encode_paper(entry.value) if entry.kind == "paper" else entry.value
+    return (entry.identity, entry.kind, value, tuple(astuple(d) for d in entry.diagnostics), entry.digest)
+
+
+def _from_row(path: Path, row: Any) -> _Loaded | None:
+    """The entry of a `_row`; None for one that is not what this version writes."""
+    try:
+        identity, kind, value, diagnostics, digest = row
+        if kind == "paper":
+            value = _decode_paper(path, value)
+        return _Loaded(tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
