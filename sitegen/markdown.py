@@ -40,13 +40,14 @@ class MarkdownRenderer:
         self._base = heading_base
         self._allow_html = allow_html
         self._parser: MarkdownIt | None = None
+        self._linkifier: _FastLinkify | None = None
         self._cache: dict[str, Markup] = {}
         self._used: dict[str, Markup] = {}
 
     @property
     def _md(self) -> MarkdownIt:
-        """The parser, made when first needed: a build whose fragments are all plain paragraphs (a rebuild
-        after a small edit, say) never imports it."""
+        """The parser, made when first needed: a build whose fragments are all simple paragraphs (see
+        sitegen.paragraph; a rebuild after a small edit, say) never imports it."""
         if self._parser is None:
             from markdown_it import MarkdownIt
 
@@ -55,11 +56,21 @@ class MarkdownRenderer:
                 {"html": self._allow_html, "linkify": True, "typographer": False, "xhtmlOut": False},
             )
             md.enable(["table", "strikethrough", "linkify"])
-            md.linkify = _FastLinkify(md.linkify)
+            md.linkify = self._linkify
             md.inline.ruler.at("linkify", _inline_linkify)
             md.core.ruler.push("sitegen_adjust", self._adjust)
             self._parser = md
         return self._parser
+
+    @property
+    def _linkify(self) -> _FastLinkify:
+        """linkify-it, which finds bare links, shared with the parser; made without it, which the links of a
+        paragraph otherwise plain do not need."""
+        if self._linkifier is None:
+            from linkify_it import LinkifyIt
+
+            self._linkifier = _FastLinkify(LinkifyIt())
+        return self._linkifier
 
     def _adjust(self, state: StateCore) -> None:
         self._relevel([t for t in state.tokens if t.type in ("heading_open", "heading_close")])
@@ -123,15 +134,14 @@ class MarkdownRenderer:
             return None
         proto = match.group(1)
         start = colon - len(proto)
-        md = self._md
-        link = md.linkify.match_at_start(text[start:])
+        link = self._linkify.match_at_start(text[start:])
         if not link:
             return None
         url: str = link.url.rstrip("*")
         if len(url) <= len(proto):
             return None
-        href, label = _normalized(md, url)
-        if not md.validateLink(href):
+        href, label = _normalized(url)
+        if not valid_link(href):
             raise NotSimple
         if self._link is not None:
             href = self._link(href)
@@ -142,24 +152,21 @@ class MarkdownRenderer:
         end = text.find(">", start + 1)
         if end < 0 or "<" in text[start + 1 : end]:
             return None
-        from markdown_it.rules_inline.autolink import AUTOLINK_RE, EMAIL_RE
-
         url = text[start + 1 : end]
-        md = self._md
         if AUTOLINK_RE.search(url) is not None:
-            href, label = _normalized(md, url)
+            href, label = _normalized(url)
         elif EMAIL_RE.search(url) is not None:
-            href, label = md.normalizeLink("mailto:" + url), md.normalizeLinkText(url)
+            href, label = _normalized("mailto:" + url)[0], _normalized(url)[1]
         else:
             return None
-        if not md.validateLink(href):
+        if not valid_link(href):
             raise NotSimple  # '<' is text then, and the parser goes on inside
         if self._link is not None:
             href = self._link(href)
         return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>', end + 1
 
     def _has_link(self, text: str) -> bool:
-        return _LINK_HINT.search(text) is not None and self._md.linkify.pretest(text)
+        return _LINK_HINT.search(text) is not None and self._linkify.pretest(text)
 
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
@@ -354,7 +361,7 @@ def _inline_linkify(state: StateInline, silent: bool) -> bool:
     if len(url) <= len(proto):
         # (markdown-it's own check, which markdown-it-py lacks: the parser would stop on "a.com[//x.y://")
         return False
-    full_url, label = _normalized(state.md, url)
+    full_url, label = _normalized(url)
     if not state.md.validateLink(full_url):
         return False
     if not silent:
@@ -378,9 +385,28 @@ _SAFE_URL = re.compile(
 )
 
 
-def _normalized(md: MarkdownIt, url: str) -> tuple[str, str]:
-    """(normalizeLink(url), normalizeLinkText(url)): the link's href and its text. Parsing a URL twice is
-    most of the cost of a link, and most URLs come back unchanged."""
+def _normalized(url: str) -> tuple[str, str]:
+    """(normalizeLink(url), normalizeLinkText(url)) of markdown-it: the link's href and its text. Parsing a
+    URL twice is most of the cost of a link, and most URLs come back unchanged."""
     if len(url) < 256 and _SAFE_URL.fullmatch(url) and "xn--" not in url.lower():
         return url, url
-    return md.normalizeLink(url), md.normalizeLinkText(url)
+    from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
+
+    return normalizeLink(url), normalizeLinkText(url)
+
+
+# markdown-it's (markdown_it.rules_inline.autolink, markdown_it.common.normalize_url), here so that links are
+# made without importing the parser; tests/test_paragraph.py checks that they are the same.
+AUTOLINK_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]{1,31}):([^<>\x00-\x20]*)$")
+EMAIL_RE = re.compile(
+    r"^([a-zA-Z0-9.!#$%&\'*+\/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*)$"
+)
+_BAD_PROTO_RE = re.compile(r"^(vbscript|javascript|file|data):")
+_GOOD_DATA_RE = re.compile(r"^data:image\/(gif|png|jpeg|webp);")
+
+
+def valid_link(url: str) -> bool:
+    """markdown-it's validateLink: no javascript:, vbscript:, file: or data: URL but images."""
+    url = url.strip().lower()
+    return bool(_GOOD_DATA_RE.search(url)) if _BAD_PROTO_RE.search(url) else True

@@ -158,3 +158,60 @@ def test_the_character_classes_are_markdown_its():
         char = chr(code)
         assert is_whitespace(char) == isWhiteSpace(code), hex(code)
         assert is_punctuation(char) == (isMdAsciiPunct(code) or isPunctChar(char)), hex(code)
+
+
+def test_the_link_rules_are_markdown_its():
+    import importlib
+
+    from markdown_it.common import normalize_url
+
+    from sitegen import markdown
+
+    autolink = importlib.import_module(
+        "markdown_it.rules_inline.autolink"
+    )  # (the package names a function so)
+
+    assert markdown.AUTOLINK_RE.pattern == autolink.AUTOLINK_RE.pattern
+    assert markdown.EMAIL_RE.pattern == autolink.EMAIL_RE.pattern
+    for url in [
+        "https://x.org",
+        "JavaScript:alert(1)",
+        " data:image/png;base64,x",
+        "data:text/html,x",
+        "file:/",
+    ]:
+        assert markdown.valid_link(url) == normalize_url.validateLink(url), url
+
+
+URL = st.lists(
+    st.sampled_from(
+        [*"aZ09-._~:/?#[]@!$&'()*+,;=% é", "https://", "http://", "HTTP://", "xn--", ".org", "%20"]
+    ),
+    min_size=1,
+    max_size=20,
+).map(lambda parts: "https://" + "".join(parts))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(URL)
+def test_urls_are_normalized_as_markdown_it_does(url):
+    from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
+
+    from sitegen.markdown import _normalized
+
+    assert _normalized(url) == (normalizeLink(url), normalizeLinkText(url))
+
+
+def test_a_paragraph_with_bare_links_is_rendered_without_importing_the_parser():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sitegen.markdown import MarkdownRenderer\n"
+        "html = MarkdownRenderer().render('Code: https://github.com/x/y_z and `x_y`, $a_b$.')\n"
+        "assert '<a href=\"https://github.com/x/y_z\">' in html, html\n"
+        "print('markdown_it' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
