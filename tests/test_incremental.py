@@ -324,3 +324,17 @@ def test_a_failed_rebuild_leaves_the_folder_as_it_was(tmp_path):
     result = Builder(sites.root, sites.options(out)).build()
     assert result.failed and any("tag.html" in str(d) for d in result.report.errors)
     assert state() == before  # no new page, folder or manifest entry
+
+
+def test_library_versions_are_what_importlib_metadata_reports():
+    import importlib.metadata
+
+    from sitegen.cache import LIBRARIES, library_versions
+
+    expected = ""
+    for name in LIBRARIES:
+        try:
+            expected += f"{name}={importlib.metadata.version(name)};"
+        except importlib.metadata.PackageNotFoundError:
+            expected += f"{name}=?;"
+    assert library_versions() == expected
