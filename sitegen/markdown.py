@@ -140,14 +140,9 @@ class MarkdownRenderer:
         url: str = link.url.rstrip("*")
         if len(url) <= len(proto):
             return None
-        href, label = _normalized(url)
-        if not valid_link(href):
-            raise NotSimple
-        if self._link is not None:
-            href = self._link(href)
-        return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>', start, start + len(url)
+        return self._anchor(*_normalized(url)), start, start + len(url)
 
-    def _angled(self, text: str, start: int) -> tuple[str, int] | None:
+    def _angled(self, text: str, start: int) -> tuple[str, int, int] | None:
         """The autolink markdown-it makes of the `<...>` at `start`, if any (see paragraph.Autolinks)."""
         end = text.find(">", start + 1)
         if end < 0 or "<" in text[start + 1 : end]:
@@ -159,11 +154,16 @@ class MarkdownRenderer:
             href, label = _normalized("mailto:" + url)[0], _normalized(url)[1]
         else:
             return None
+        return self._anchor(href, label), start, end + 1
+
+    def _anchor(self, href: str, label: str) -> str:
+        """The HTML of a link the parser makes from a normalized URL (its link rewrite applied); raises
+        NotSimple for one it would refuse (a `javascript:` URL, say): what it makes then is left to it."""
         if not valid_link(href):
-            raise NotSimple  # '<' is text then, and the parser goes on inside
+            raise NotSimple
         if self._link is not None:
             href = self._link(href)
-        return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>', end + 1
+        return f'<a href="{_escape_html(href)}">{_escape_html(label)}</a>'
 
     def _has_link(self, text: str) -> bool:
         return _LINK_HINT.search(text) is not None and self._linkify.pretest(text)

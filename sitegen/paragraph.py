@@ -60,13 +60,14 @@ class Autolinks:
 
     at(text, pending, colon): the bare link its inline rule makes at the "://" at `colon`, given that the
     parser's pending text starts at `pending`: (HTML, start, end) of the link, or None when it makes none.
-    angled(text, start): the autolink (`<scheme:...>`, `<address@host>`) at `start`: (HTML, end) or None.
+    angled(text, start): the autolink (`<scheme:...>`, `<address@host>`) at `start`: (HTML, start, end) or
+    None.
     found_in(text): whether its core rule could find a link (one without a scheme) in a stretch of text.
     Any of them raises NotSimple when it cannot tell.
     """
 
     at: Callable[[str, int, int], tuple[str, int, int] | None]
-    angled: Callable[[str, int], tuple[str, int] | None]
+    angled: Callable[[str, int], tuple[str, int, int] | None]
     found_in: Callable[[str], bool]
 
 
@@ -97,38 +98,27 @@ def simple_paragraph(text: str, allow_html: bool = False, links: Autolinks | Non
     while (found := search(text, pos)) is not None:
         i = found.start()
         char = text[i]
-        if char == ":":
-            link = None
-            if text.startswith("://", i):
-                try:
-                    link = links.at(text, pending, i)  # type: ignore[union-attr]
-                except NotSimple:
-                    return None
-            if link is None:
-                pos = i + 1
-                continue  # ':' is text: the pending text goes on
+        if char == "<" and (allow_html or (links is None and _AUTOLINK.match(text, i))):
+            return None  # raw HTML, or an autolink that only the caller can make
+        link = None
+        try:
+            if char == ":" and text.startswith("://", i):
+                link = links.at(text, pending, i)  # type: ignore[union-attr]
+            elif char == "<" and links is not None and _AUTOLINK.match(text, i):
+                link = links.angled(text, i)
+        except NotSimple:
+            return None
+        if link is not None:
             html, start, pos = link
             out += (text[last:start], html)
             tokens.append(text[token:start])
             last = token = pending = pos
             continue
-        out.append(text[last:i])
-        if char == "<" and (allow_html or _AUTOLINK.match(text, i)):
-            if allow_html or links is None:
-                return None
-            try:
-                autolink = links.angled(text, i)
-            except NotSimple:
-                return None
-            if autolink is not None:
-                html, pos = autolink
-                out.append(html)
-                tokens.append(text[token:i])
-                last = token = pending = pos
-                continue
-            out.append("&lt;")
+        if char == ":":
             pos = i + 1
-        elif char in _ESCAPED:
+            continue  # ':' is text: the pending text goes on
+        out.append(text[last:i])
+        if char in _ESCAPED:
             if char == "&" and _ENTITY.match(text, i):
                 return None
             out.append(_ESCAPED[char])
@@ -218,7 +208,7 @@ def _flanks(text: str, start: int, end: int, can_split_word: bool) -> tuple[bool
     last = text[start - 1] if start > 0 else " "
     following = text[end] if end < len(text) else " "
     last_punct, next_punct = is_punctuation(last), is_punctuation(following)
-    last_space, next_space = last in _WHITESPACE, following in _WHITESPACE
+    last_space, next_space = is_whitespace(last), is_whitespace(following)
     left_flanking = not (next_space or (next_punct and not (last_space or last_punct)))
     right_flanking = not (last_space or (last_punct and not (next_space or next_punct)))
     can_open = left_flanking and (can_split_word or not right_flanking or last_punct)
