@@ -74,16 +74,6 @@ def test_linked_paragraph_shortcut_equals_markdown_it(text):
     assert renderer._convert(text) == reference(text)
 
 
-def test_linked_paragraph_shortcut_is_taken_and_applies_the_link_rewrite():
-    renderer = MarkdownRenderer(link=lambda href: href.replace("https://", "https://mirror."))
-    text = 'Code at https://github.com/x/y. and "data" at http://example.org/d?a=1, see both.'
-    assert renderer._convert(text) == (
-        '<p>Code at <a href="https://mirror.github.com/x/y">https://github.com/x/y</a>. and '
-        '&quot;data&quot; at <a href="http://example.org/d?a=1">http://example.org/d?a=1</a>, see both.</p>\n'
-    )
-    assert "www.y.org" in renderer._convert("See https://x.org and www.y.org")  # a link without scheme
-
-
 # Mostly links with a scheme, so that most examples take the shortcut (the strategy above mostly tests
 # that it is refused when it must be).
 SCHEMED_TEXT = st.lists(

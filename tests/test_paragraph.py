@@ -3,6 +3,7 @@ taken for the paragraphs it is meant for."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import REPO, SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,9 +17,9 @@ def reference(text: str, allow_html: bool = False) -> str:
     return MarkdownRenderer(allow_html=allow_html)._md.render(text)
 
 
-def fast(text: str, allow_html: bool = False) -> str | None:
+def fast(text: str, allow_html: bool = False, link=None) -> str | None:
     """The HTML the renderer makes for `text` when it skips the parser; None when it runs the parser."""
-    renderer = MarkdownRenderer(allow_html=allow_html)
+    renderer = MarkdownRenderer(allow_html=allow_html, link=link)
     calls = []
     parse = renderer._md.render
     renderer._md.render = lambda src, *args: calls.append(src) or parse(src, *args)  # type: ignore[method-assign]
@@ -108,13 +109,30 @@ def test_markup_that_may_fire_goes_to_the_parser():
     assert simple_paragraph("A <b>tag</b> shown") == "<p>A &lt;b&gt;tag&lt;/b&gt; shown</p>\n"
 
 
-def test_links_are_rewritten_on_the_parser_free_path():
-    renderer = MarkdownRenderer(link=lambda href: href.replace("https://", "https://mirror."))
-    text = "See `x_y` at https://github.com/x/y_z and $a_b$."
-    assert renderer._convert(text) == (
-        '<p>See <code>x_y</code> at <a href="https://mirror.github.com/x/y_z">https://github.com/x/y_z</a>'
-        " and $a_b$.</p>\n"
-    )
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        (
+            "See `x_y` at https://github.com/x/y_z and $a_b$.",
+            '<p>See <code>x_y</code> at <a href="https://mirror.github.com/x/y_z">https://github.com/x/y_z</a>'
+            " and $a_b$.</p>\n",
+        ),
+        (
+            'Code at https://github.com/x/y. and "data" at http://example.org/d?a=1, see both.',
+            '<p>Code at <a href="https://mirror.github.com/x/y">https://github.com/x/y</a>. and '
+            '&quot;data&quot; at <a href="http://example.org/d?a=1">http://example.org/d?a=1</a>, '
+            "see both.</p>\n",
+        ),
+    ],
+)
+def test_links_are_made_and_rewritten_on_the_parser_free_path(text, html):
+    assert fast(text, link=lambda href: href.replace("https://", "https://mirror.")) == html
+
+
+def test_a_link_without_scheme_goes_to_the_parser():
+    text = "See https://x.org and www.y.org"
+    assert fast(text) is None
+    assert 'href="http://www.y.org"' in MarkdownRenderer()._convert(text) == reference(text)
 
 
 def test_a_link_shorter_than_its_scheme_does_not_stop_the_parser():
