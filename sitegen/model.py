@@ -30,7 +30,9 @@ REQUIRED_FIELDS = ("title", "slug")
 class Paper:
     """One paper page. `body` is the Markdown after the front matter: the abstract, then curator notes."""
 
-    source: Path
+    #: The page file's path. A string: a build makes ten thousand of these, and a Path each would cost more
+    #: than all the rest of loading them from the cache.
+    source: str
     title: str
     slug: str
     digests: list[date] = field(default_factory=list)
@@ -121,7 +123,7 @@ def _type_name(value: Any) -> str:
 class _Validator:
     """Turns a parsed Document into a Paper, reporting every problem with its file position."""
 
-    def __init__(self, path: Path, doc: Document, report: Report):
+    def __init__(self, path: Path | str, doc: Document, report: Report):
         self.path, self.doc, self.report = path, doc, report
         self.ok = True
 
@@ -219,7 +221,7 @@ class _Validator:
         if not self.ok or title is None or slug is None:
             return None
         return Paper(
-            source=self.path,
+            source=os.fspath(self.path),
             title=title.strip(),
             slug=slug,
             digests=sorted(digests),
@@ -246,7 +248,7 @@ def load_paper(path: Path, report: Report) -> Paper | None:
     return parse_paper(path, data, report)
 
 
-def parse_paper(path: Path, data: bytes, report: Report) -> Paper | None:
+def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
     """A page from the bytes of its file (see load_paper)."""
     try:
         text, had_bom = decode(data)
@@ -262,7 +264,7 @@ def parse_paper(path: Path, data: bytes, report: Report) -> Paper | None:
     return paper
 
 
-def _parse_yaml_file(path: Path, data: bytes, report: Report) -> Any:
+def _parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
     """A plain YAML data file (no front matter); positions are shifted back to the file's own lines."""
     try:
         text, _ = decode(data)
@@ -321,14 +323,10 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
     return digests
 
 
-def paper_files(content_dir: Path) -> list[Path]:
-    """content/papers/*.md, by name (as glob would find them: hidden files left out)."""
-    return [path for path, _link in _paper_listing(content_dir)]
-
-
-def _paper_listing(content_dir: Path) -> list[tuple[Path, bool]]:
-    """paper_files(), each with whether it is a symbolic link (known from the listing, without a stat)."""
-    folder = content_dir / "papers"
+def _paper_listing(content_dir: Path) -> list[tuple[str, bool]]:
+    """content/papers/*.md (as glob would find them: hidden files left out), by name, each with whether it is
+    a symbolic link (known from the listing, without a stat)."""
+    folder = os.path.join(content_dir, "papers")
     try:
         with os.scandir(folder) as entries:
             found = sorted(
@@ -338,7 +336,8 @@ def _paper_listing(content_dir: Path) -> list[tuple[Path, bool]]:
             )
     except OSError:
         return []
-    return [(folder / name, link) for name, link in found]
+    prefix = os.path.join(folder, "")
+    return [(prefix + name, link) for name, link in found]
 
 
 def load_site(
@@ -367,10 +366,10 @@ def load_site(
         cache.preload([path for path, _link in listing], "paper")
     for path, link in listing:
         if cache is None:
-            paper = load_paper(path, report)
+            paper = load_paper(Path(path), report)
         else:
             try:
-                trust = trusted is not None and not link and trusted(path.name)
+                trust = trusted is not None and not link and trusted(os.path.basename(path))
                 paper = cache.fetch(path, "paper", report, trusted=trust, stats=stats)
             except OSError as exc:
                 report.error(path, f"cannot read: {exc.strerror}")
@@ -378,9 +377,9 @@ def load_site(
         if paper is None:
             continue
         if paper.slug in by_slug:
-            first = by_slug[paper.slug].source
+            first = os.path.basename(by_slug[paper.slug].source)
             line, col = paper.slug_position
-            report.error(path, f"slug '{paper.slug}' is already used by {first.name}", line, col)
+            report.error(path, f"slug '{paper.slug}' is already used by {first}", line, col)
             continue
         by_slug[paper.slug] = paper
         if drafts or not paper.draft:
@@ -425,7 +424,7 @@ class _Loaded:
     checked: bool = False  # read, or found unchanged, by this process (not stored)
 
 
-_PARSERS: dict[str, Callable[[Path, bytes, Report], Any]] = {
+_PARSERS: dict[str, Callable[[str, bytes, Report], Any]] = {
     "paper": parse_paper,
     "yaml": _parse_yaml_file,
 }
@@ -448,7 +447,7 @@ class LoadCache:
 
     def fetch(
         self,
-        path: Path,
+        path: Path | str,
         kind: str,
         report: Report,
         trusted: bool = False,
@@ -459,22 +458,22 @@ class LoadCache:
         file watcher saw no change). Raises OSError when the file cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
-        entry = self._valid(path, name, kind, trusted, stats.get(name) if stats else None)
+        entry = self._valid(name, kind, trusted, stats.get(name) if stats else None)
         if entry is None:
-            entry = self._entries[name] = _read(path, kind)
+            entry = self._entries[name] = _read(name, kind)
             self.changed.add(name)
             self.reads += 1
         report.diagnostics.extend(entry.diagnostics)
         return entry.value
 
-    def preload(self, paths: list[Path], kind: str) -> None:
+    def preload(self, paths: list[str], kind: str) -> None:
         """Read and parse, shared among processes (see sitegen.parallel), the files of `paths` the cache has
         never seen, when they are many (a first build): fetch() then finds them here."""
-        unknown = [p for p in paths if os.fspath(p) not in self._entries and os.fspath(p) not in self._raw]
+        unknown = [p for p in paths if p not in self._entries and p not in self._raw]
         if parallel.workers(len(unknown)) < 2:
             return
 
-        def read_share(share: Sequence[Path], here: bool) -> list[_Loaded | tuple[Any, ...] | None]:
+        def read_share(share: Sequence[str], here: bool) -> list[_Loaded | tuple[Any, ...] | None]:
             out: list[_Loaded | tuple[Any, ...] | None] = []
             for path in share:
                 try:
@@ -492,16 +491,14 @@ class LoadCache:
                 loaded = _from_row(path, entry) if isinstance(entry, tuple) else entry
                 if loaded is not None:
                     loaded.checked = True  # read by this process's build, as if here
-                    self._entries[os.fspath(path)] = loaded
-                    self.changed.add(os.fspath(path))
+                    self._entries[path] = loaded
+                    self.changed.add(path)
                     self.reads += 1
             start += len(result)
 
-    def _valid(
-        self, path: Path, name: str, kind: str, trusted: bool, st: os.stat_result | None
-    ) -> _Loaded | None:
+    def _valid(self, name: str, kind: str, trusted: bool, st: os.stat_result | None) -> _Loaded | None:
         """The cached entry of a file, if the file did not change since (`st`: its stat, if known)."""
-        entry = self._entries.get(name) or self._decode(path, name, kind)
+        entry = self._entries.get(name) or self._decode(name, kind)
         if entry is None or entry.kind != kind:
             return None
         if trusted and entry.checked:
@@ -515,7 +512,7 @@ class LoadCache:
             return None
         if entry.digest:  # racy: compare the bytes
             try:
-                data = path.read_bytes()
+                data = _read_bytes(name)
             except OSError:
                 return None
             if _digest(data) != entry.digest:
@@ -556,21 +553,21 @@ class LoadCache:
             cache._raw = data
         return cache
 
-    def _decode(self, path: Path, name: str, kind: str) -> _Loaded | None:
+    def _decode(self, name: str, kind: str) -> _Loaded | None:
         row = self._raw.pop(name, None)
         if row is None:
             return None
-        entry = _from_row(path, row)
+        entry = _from_row(name, row)
         if entry is None or entry.kind != kind:
             return None
         self._entries[name] = entry
         return entry
 
 
-def _read(path: Path, kind: str) -> _Loaded:
+def _read(path: str, kind: str) -> _Loaded:
     """Read and parse a content file (raises OSError), noting its identity and its diagnostics."""
     st = os.stat(path)
-    data = path.read_bytes()
+    data = _read_bytes(path)
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
@@ -583,7 +580,7 @@ def _row(entry: _Loaded) -> tuple[Any, ...]:
     return (entry.identity, entry.kind, value, tuple(astuple(d) for d in entry.diagnostics), entry.digest)
 
 
-def _from_row(path: Path, row: Any) -> _Loaded | None:
+def _from_row(path: str, row: Any) -> _Loaded | None:
     """The entry of a `_row`; None for one that is not what this version writes."""
     try:
         identity, kind, value, diagnostics, digest = row
@@ -592,6 +589,11 @@ def _from_row(path: Path, row: Any) -> _Loaded | None:
         return _Loaded(tuple(identity), kind, value, tuple(Diagnostic(*d) for d in diagnostics), digest)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -623,7 +625,7 @@ def _encode_paper(paper: Paper | None) -> tuple[Any, ...] | None:
     )
 
 
-def _decode_paper(path: Path, row: tuple[Any, ...] | None) -> Paper | None:
+def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
     if row is None:
         return None
     title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position, fp = row
