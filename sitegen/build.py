@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, feeds, native, parallel, urls
+from sitegen import bibtex, charts, feeds, native, output, parallel, urls
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
@@ -221,6 +221,9 @@ class Builder:
                 result.seconds, result.timings = clock.total, clock.laps
                 return result, out, link.base_path
 
+        # Whether the files of the last build are as it left them, found out in another process meanwhile.
+        checking = parallel.start(functools.partial(output.touched, out, previous), len(previous))
+        jobs.append(checking)
         counts: dict[str, int] = {}
         self._rendered = 0
         site = load_site(
@@ -283,7 +286,7 @@ class Builder:
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
         # (`serve` reads the folder while this builds: there every new file is staged too.)
-        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
+        staging = Staging(out, previous, noted, in_place=self.write_guard is None, touched=checking.result)
         make = functools.partial(
             self._make, env, templates, natives, content, staging, site_stamp, report, clock
         )

@@ -221,6 +221,21 @@ class WriteResult:
     records: dict[str, Record]
 
 
+def touched(out: Path, records: dict[str, Record]) -> set[str]:
+    """The files of `records` that are gone from `out`, or differ from their record in size or mtime."""
+    prefix = os.path.join(out, "")
+    found = set()
+    for path, record in records.items():
+        try:
+            st = os.stat(prefix + path)
+        except OSError:
+            found.add(path)
+            continue
+        if st.st_size != record.size or st.st_mtime_ns != record.mtime_ns:
+            found.add(path)
+    return found
+
+
 STAGING_PREFIX = ".sitegen-staging-"
 _PENDING = Record("", -1, -1)  # a file a build may be writing: sitegen's own, content unknown
 
@@ -241,10 +256,14 @@ class Staging:
         previous: dict[str, Record],
         previous_build: dict[str, Any] | None = None,
         in_place: bool = False,
+        touched: Callable[[], set[str]] | None = None,
     ):
         self.out = out
         self.previous = previous
         self.previous_build = previous_build
+        #: Which files of `previous` changed since it was written (see `touched`), if the caller finds out
+        #: (in another process, say); otherwise intact() looks at each file.
+        self._touched = touched
         #: Write files that do not exist yet in place rather than staged (see expect()).
         self.in_place = in_place
         self.folder = out / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
@@ -267,6 +286,8 @@ class Staging:
         record = self.previous.get(path)
         if record is None or not key or record.key != key:
             return None
+        if self._touched is not None:
+            return None if path in self._touched() else record
         try:
             st = os.stat(self._prefix + path)
         except OSError:

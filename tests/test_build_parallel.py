@@ -70,15 +70,20 @@ def test_cores_reserved_for_a_running_job_are_left_to_it(tmp_path):
     assert not parallel.start(lambda: 1, 1).running  # not forked: it runs when asked for
 
 
-@pytest.mark.slow
-def test_parallel_build_equals_serial_build(tmp_path):
+def big_site(tmp_path: Path) -> Path:
+    """A site with enough papers that a one-shot build forks."""
     files = {"content/taxonomy.yaml": "tags:\n- slug: t0\n  name: Tag zero\n"}
     for i in range(parallel.MIN_ITEMS + 200):
         body = f"Abstract {i} on topic{i % 7}, code at https://github.com/o/r{i}, *em*.\n\n## Note\n\nText."
         files[f"content/papers/p{i}.md"] = paper(
             f"p{i}", f"Paper {i} on topic{i % 7}", body, digests=f"[2026-03-{10 + i % 5}]", tags=f"[t{i % 3}]"
         )
-    root = write_site(tmp_path / "site", files)
+    return write_site(tmp_path / "site", files)
+
+
+@pytest.mark.slow
+def test_parallel_build_equals_serial_build(tmp_path):
+    root = big_site(tmp_path)
 
     def build(out: Path) -> None:
         result = build_site(root, BuildOptions(out=out, search=False))
@@ -92,3 +97,18 @@ def test_parallel_build_equals_serial_build(tmp_path):
     b = {p.relative_to(tmp_path / "serial"): p.read_bytes() for p in (tmp_path / "serial").rglob("*.*ml")}
     assert len(a) > parallel.MIN_ITEMS
     assert a == b
+
+
+@pytest.mark.slow
+def test_output_files_touched_by_hand_are_found_by_a_forked_check(tmp_path):
+    """With over MIN_ITEMS files, another process looks at the files of the last build: what it finds
+    touched is made again, and nothing else."""
+    root = big_site(tmp_path)
+    out = tmp_path / "out"
+    assert not build_site(root, BuildOptions(out=out, search=False)).failed
+    before = {p: p.read_bytes() for p in out.rglob("*.*ml")}
+    (out / "papers/p7/index.html").write_text("edited by hand")
+    (out / "tags/t1/index.html").unlink()
+    result = build_site(root, BuildOptions(out=out, search=False))
+    assert sorted(result.written) == ["papers/p7/index.html", "tags/t1/index.html"]
+    assert {p: p.read_bytes() for p in out.rglob("*.*ml")} == before

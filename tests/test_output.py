@@ -15,6 +15,7 @@ from sitegen.output import (
     collect_static,
     digest,
     read_manifest,
+    touched,
     write_output,
 )
 
@@ -26,6 +27,19 @@ def gen(path: str, data: bytes) -> Artifact:
 def stat(path: Path) -> tuple[int, int]:
     st = path.stat()
     return st.st_ino, st.st_mtime_ns
+
+
+def test_touched_files_are_those_gone_or_changed_in_size_or_mtime(tmp_path):
+    out = tmp_path / "out"
+    names = ("kept.html", "grown.html", "retimed.html", "gone.html", "a/kept.html")
+    files = {name: b"same" for name in names}
+    records = write_output(out, [gen(name, data) for name, data in files.items()], {}).records
+    assert touched(out, records) == set()
+    (out / "grown.html").write_bytes(b"longer")
+    st = (out / "retimed.html").stat()
+    os.utime(out / "retimed.html", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    (out / "gone.html").unlink()
+    assert touched(out, records) == {"grown.html", "retimed.html", "gone.html"}
 
 
 def test_writes_files_and_a_manifest(tmp_path):
