@@ -481,6 +481,10 @@ def plan_pages(
     add = pages.append
     site_title = config.title
     latest = index.latest_date
+    # The keys of the pages that list tags or digests: what the built-in templates show of them.
+    tag_rows = tuple((t.slug, t.name, t.description, t.count) for t in index.tags)
+    home_digests = index.digests[: config.home_digests]
+    shown = max(HOME_FEATURED, HOME_PER_DIGEST)
 
     add(
         PlannedPage(
@@ -496,6 +500,12 @@ def plan_pages(
                     "tags": index.tags_by_count,
                     "rising_chart": charts.rising,
                 }
+            ),
+            key=(
+                "home",
+                tuple((d.date, d.count, tuple(p.item_key for p in d.papers[:shown])) for d in home_digests),
+                tuple((t.slug, t.name, t.count) for t in index.tags_by_count),
+                str(charts.rising),
             ),
             lastmod=latest,
         )
@@ -542,6 +552,7 @@ def plan_pages(
                     "chart": charts.tag_sizes,
                 }
             ),
+            key=("tags", tag_rows, str(charts.tag_sizes)),
             lastmod=latest,
         )
     )
@@ -617,6 +628,11 @@ def plan_pages(
                     "chart": charts.per_digest,
                 }
             ),
+            key=(
+                "digests",
+                tuple((d.date, d.count, d.papers[0].item_key if d.papers else "") for d in index.digests),
+                str(charts.per_digest),
+            ),
             lastmod=latest,
         )
     )
@@ -667,6 +683,7 @@ def plan_pages(
                     "digests": index.digests,
                 }
             ),
+            key=("search", tag_rows, tuple(d.date for d in index.digests)),
             in_sitemap=False,
         )
     )
@@ -682,6 +699,7 @@ def plan_pages(
                     )
                 }
             ),
+            key=("404",),
             in_sitemap=False,
         )
     )
