@@ -33,7 +33,7 @@ from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp,
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, LoadCache, Paper, Site, load_site
+from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.pages import (
     ChartSet,
@@ -210,12 +210,16 @@ class Builder:
             result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
             return result, out, ""
 
-        # Nothing changed since the last build into this folder (no input file, setting, option or code)
-        # and its files are as it left them: there is nothing to do.
-        inputs, stats = self._inputs(config)
+        # What the inputs are now is found out in another process (for a large site) while this one reads its
+        # cache. If nothing changed since the last build into this folder (no input file, setting, option or
+        # code) and its files are as it left them, there is nothing to do.
         previous, noted = self._previous_manifest(out)
-        if inputs and noted.get("inputs") == inputs:
-            result = _as_left(out, previous, noted, report)
+        scanning = parallel.start(functools.partial(self._inputs, config), len(previous))
+        jobs.append(scanning)
+        cache = self._load_cache()
+        inputs, stats = scanning.result()
+        if inputs and noted.get("inputs") == inputs and not output.touched(out, previous):
+            result = _as_left(out, noted, report)
             if result is not None:
                 clock.lap("load")
                 result.seconds, result.timings = clock.total, clock.laps
@@ -231,9 +235,9 @@ class Builder:
             config,
             report,
             drafts=True,
-            cache=self._load_cache(),
+            cache=cache,
             changed=changed if self._builds else None,
-            stats=stats,
+            identities=stats,
         )
         self._builds += 1
         related_lists = self._related_job(site, config)
@@ -629,11 +633,11 @@ class Builder:
             return load_manifest(out)
         return self._manifest, self._manifest_build
 
-    def _inputs(self, config: SiteConfig) -> tuple[str, dict[str, os.stat_result]]:
+    def _inputs(self, config: SiteConfig) -> tuple[str, dict[str, Identity]]:
         """A hash of everything a build reads: every file of the content, template and static folders (the
         site's and the theme's) and the settings file, by name and identity; settings, options, code. Empty
         when a file changed so recently that it may change again unseen (see cache.files_stamp). Also the
-        stat of each content file, so that loading need not look again."""
+        identity of each content file, so that loading need not look again."""
         content = site_path(self.root, config.content_dir)
         scans = [
             scan(folder)
@@ -648,7 +652,7 @@ class Builder:
         ]
         files, racy = files_stamp(scans, time.time_ns(), RACY_NS)
         prefix = os.path.join(content, "")
-        stats = {prefix + rel: st for rel, st in scans[0]}
+        stats = {prefix + rel: identity(st) for rel, st in scans[0]}
         if racy:
             return "", stats
         options = (self.options.base_url, self.options.drafts, self.options.strict)
@@ -689,19 +693,9 @@ class _Templates:
         }
 
 
-def _as_left(
-    out: Path, records: dict[str, Record], noted: dict[str, Any], report: Report
-) -> BuildResult | None:
-    """The result of a build that has nothing to do, if every file of the last build is as it left it: its
-    diagnostics and counts, nothing written."""
-    prefix = os.path.join(out, "")
-    for path, record in records.items():
-        try:
-            st = os.stat(prefix + path)
-        except OSError:
-            return None
-        if (st.st_size, st.st_mtime_ns) != (record.size, record.mtime_ns):
-            return None
+def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | None:
+    """The result of a build that has nothing to do (every file of the last build is as it left it): the
+    last build's diagnostics and counts, nothing written; None if they cannot be read back."""
     try:
         report.diagnostics.extend(Diagnostic(*d) for d in noted.get("diagnostics", []))
         counts = {str(k): int(v) for k, v in noted.get("counts", {}).items()}

@@ -347,15 +347,15 @@ def load_site(
     drafts: bool = True,
     cache: LoadCache | None = None,
     changed: Collection[Path] | None = None,
-    stats: dict[str, os.stat_result] | None = None,
+    identities: dict[str, Identity] | None = None,
 ) -> Site:
     """Load and validate all content. Every problem goes to `report`; broken pages are left out.
 
     With a `cache`, a file whose identity (size, times, inode) is unchanged since it was last read is not read
     again: its page and its diagnostics are the cached ones. `changed` (with a cache): the files known to have
     changed since the cache was filled, as a file watcher reports them; the others are then not even looked at
-    (only listed, to find new and deleted ones). `stats`: the stat of content files, by path, when the
-    caller took them just before.
+    (only listed, to find new and deleted ones). `identities`: the identity of content files (see
+    `identity`), by path, when the caller took them just before.
     """
     site = Site(root=root, config=config)
     content = site.content_dir
@@ -370,7 +370,7 @@ def load_site(
         else:
             try:
                 trust = trusted is not None and not link and trusted(os.path.basename(path))
-                paper = cache.fetch(path, "paper", report, trusted=trust, stats=stats)
+                paper = cache.fetch(path, "paper", report, trusted=trust, identities=identities)
             except OSError as exc:
                 report.error(path, f"cannot read: {exc.strerror}")
                 paper = None
@@ -414,9 +414,13 @@ def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[
 RACY_NS = 2_000_000_000
 
 
+#: A file's mtime_ns, ctime_ns, size and inode.
+Identity = tuple[int, int, int, int]
+
+
 @dataclass(slots=True)
 class _Loaded:
-    identity: tuple[int, int, int, int]  # mtime_ns, ctime_ns, size, inode
+    identity: Identity
     kind: str
     value: Any
     diagnostics: tuple[Diagnostic, ...]
@@ -451,14 +455,14 @@ class LoadCache:
         kind: str,
         report: Report,
         trusted: bool = False,
-        stats: dict[str, os.stat_result] | None = None,
+        identities: dict[str, Identity] | None = None,
     ) -> Any:
         """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
         `trusted`: the caller knows the file did not change since this process last read or checked it (a
         file watcher saw no change). Raises OSError when the file cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
-        entry = self._valid(name, kind, trusted, stats.get(name) if stats else None)
+        entry = self._valid(name, kind, trusted, identities.get(name) if identities else None)
         if entry is None:
             entry = self._entries[name] = _read(name, kind)
             self.changed.add(name)
@@ -496,19 +500,19 @@ class LoadCache:
                     self.reads += 1
             start += len(result)
 
-    def _valid(self, name: str, kind: str, trusted: bool, st: os.stat_result | None) -> _Loaded | None:
-        """The cached entry of a file, if the file did not change since (`st`: its stat, if known)."""
+    def _valid(self, name: str, kind: str, trusted: bool, known: Identity | None) -> _Loaded | None:
+        """The cached entry of a file, if the file did not change since (`known`: its identity, if known)."""
         entry = self._entries.get(name) or self._decode(name, kind)
         if entry is None or entry.kind != kind:
             return None
         if trusted and entry.checked:
             return entry
-        if st is None:
+        if known is None:
             try:
-                st = os.stat(name)
+                known = identity(os.stat(name))
             except OSError:
                 return None
-        if entry.identity != _identity(st):
+        if entry.identity != known:
             return None
         if entry.digest:  # racy: compare the bytes
             try:
@@ -517,7 +521,7 @@ class LoadCache:
                 return None
             if _digest(data) != entry.digest:
                 return None
-            if st.st_mtime_ns < time.time_ns() - RACY_NS:
+            if known[0] < time.time_ns() - RACY_NS:
                 entry.digest = ""  # no longer racy
                 self.changed.add(name)
         entry.checked = True
@@ -571,7 +575,7 @@ def _read(path: str, kind: str) -> _Loaded:
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
-    return _Loaded(_identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "", True)
+    return _Loaded(identity(st), kind, value, tuple(sub.diagnostics), _digest(data) if racy else "", True)
 
 
 def _row(entry: _Loaded) -> tuple[Any, ...]:
@@ -596,7 +600,8 @@ def _read_bytes(path: str) -> bytes:
         return file.read()
 
 
-def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+def identity(st: os.stat_result) -> Identity:
+    """What tells a file's versions apart without reading it (see Identity)."""
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
 
 

@@ -100,9 +100,9 @@ def test_parallel_build_equals_serial_build(tmp_path):
 
 
 @pytest.mark.slow
-def test_output_files_touched_by_hand_are_found_by_a_forked_check(tmp_path):
-    """With over MIN_ITEMS files, another process looks at the files of the last build: what it finds
-    touched is made again, and nothing else."""
+def test_forked_checks_of_inputs_and_output_find_what_changed(tmp_path):
+    """With over MIN_ITEMS files, other processes look at the inputs and at the files of the last build: an
+    output file touched by hand is made again, an edited page is seen, and nothing else is."""
     root = big_site(tmp_path)
     out = tmp_path / "out"
     assert not build_site(root, BuildOptions(out=out, search=False)).failed
@@ -112,3 +112,13 @@ def test_output_files_touched_by_hand_are_found_by_a_forked_check(tmp_path):
     result = build_site(root, BuildOptions(out=out, search=False))
     assert sorted(result.written) == ["papers/p7/index.html", "tags/t1/index.html"]
     assert {p: p.read_bytes() for p in out.rglob("*.*ml")} == before
+    page = root / "content/papers/p9.md"
+    page.write_text(page.read_text().replace("Abstract 9 ", "Abstract nine "))
+    result = build_site(root, BuildOptions(out=out, search=False))
+    assert "papers/p9/index.html" in result.written
+    assert b"Abstract nine" in (out / "papers/p9/index.html").read_bytes()
+    os.utime(page, ns=(time.time_ns() - 10**10, time.time_ns() - 10**10))  # old enough to be trusted
+    touched = build_site(root, BuildOptions(out=out, search=False))
+    assert touched.timings.keys() != {"load"} and touched.rendered == 0  # looked at again, the same
+    again = build_site(root, BuildOptions(out=out, search=False))
+    assert again.rendered == 0 and again.written == [] and again.timings.keys() == {"load"}
