@@ -26,11 +26,9 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,6 +220,9 @@ def index_site(
                 _run(executable, site, target, None, force_language, log, label)
                 shutil.rmtree(site, ignore_errors=True)  # keep the disk use to one shard's links
 
+            # (imported here, as subprocess below: a build that only removes an index needs neither)
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(groups)))) as pool:
                 for _ in pool.map(one, range(len(groups))):
                     pass
@@ -332,6 +333,8 @@ def _run(
         cmd += ["--force-language", force_language]
     if log:
         log(f"search index{label}: {' '.join(cmd)}")
+    import subprocess  # see index_site
+
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
     except OSError as exc:
