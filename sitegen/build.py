@@ -19,7 +19,7 @@ import functools
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -510,14 +510,16 @@ class Builder:
             if slug in by_slug
         ]
         window = charts.rising_window(len(dates))
-        timelines: dict[str, Markup] = {}
+        # A tag's timeline is drawn when a page shows it: after a small edit, few tag pages are made again.
+        makers: dict[str, Callable[[], Markup]] = {}
+        keys: dict[str, Any] = {}
+        all_dates = _hash(repr(dates))
         for tag in index.tags:
             per_date: dict[str, int] = {}
             for iso in tag_dates[tag.slug]:
                 per_date[iso] = per_date.get(iso, 0) + 1
-            timelines[tag.slug] = Markup(
-                charts.tag_timeline(tag.name, [(d, per_date.get(d, 0)) for d in dates])
-            )
+            makers[tag.slug] = functools.partial(_timeline, tag.name, dates, per_date)
+            keys[tag.slug] = (tag.name, all_dates, sorted(per_date.items()))
         return ChartSet(
             rising=Markup(
                 charts.rising_tags(rows, recent_digests=window, earlier_digests=len(dates) - window)
@@ -530,7 +532,8 @@ class Builder:
             tag_sizes=Markup(
                 charts.tag_sizes([(t.name, t.count, link.path(t.path)) for t in index.tags_by_count])
             ),
-            timelines=timelines,
+            timelines=_Drawn(makers),
+            timeline_keys=keys,
         )
 
     def _static_folders(self, config: SiteConfig) -> list[Path]:
@@ -702,6 +705,30 @@ def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | 
     except (TypeError, ValueError):
         return None
     return BuildResult(report, False, out, counts=counts)
+
+
+def _timeline(name: str, dates: list[str], per_date: dict[str, int]) -> Markup:
+    return Markup(charts.tag_timeline(name, [(d, per_date.get(d, 0)) for d in dates]))
+
+
+class _Drawn(Mapping[str, Markup]):
+    """Charts by name, each drawn the first time it is looked up."""
+
+    def __init__(self, makers: dict[str, Callable[[], Markup]]):
+        self._makers = makers
+        self._drawn: dict[str, Markup] = {}
+
+    def __getitem__(self, name: str) -> Markup:
+        drawn = self._drawn.get(name)
+        if drawn is None:
+            drawn = self._drawn[name] = self._makers[name]()
+        return drawn
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
 
 
 def _papers_changed(result: BuildResult) -> bool:

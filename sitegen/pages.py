@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -455,12 +455,14 @@ class Pagination:
 
 @dataclass(frozen=True, slots=True)
 class ChartSet:
-    """The SVG charts of a build (strings of inline SVG, or '' when there is nothing to draw)."""
+    """The SVG charts of a build (strings of inline SVG, or '' when there is nothing to draw). The timeline of
+    each tag (by slug) may be drawn only when first looked up; `timeline_keys` tells what each one shows."""
 
     rising: Markup
     per_digest: Markup
     tag_sizes: Markup
-    timelines: dict[str, Markup]
+    timelines: Mapping[str, Markup]
+    timeline_keys: Mapping[str, Any]
 
 
 def _fixed(context: dict[str, Any]) -> Callable[[], dict[str, Any]]:
@@ -588,7 +590,7 @@ def plan_pages(
         for number in range(1, pages_count + 1):
             start = (number - 1) * per_page
             shown = tag.papers[start : start + per_page]
-            chart = str(charts.timelines.get(tag.slug, "")) if number == 1 else ""
+            chart = charts.timeline_keys.get(tag.slug) if number == 1 else None
             add(
                 PlannedPage(
                     "tag",

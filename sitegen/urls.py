@@ -150,10 +150,23 @@ def classify_link(url: str) -> Link:
 
 def find_paper_links(title: str) -> list[tuple[str, str]]:
     """Searches for a paper by its title on arXiv and Hugging Face: (label, URL)."""
+    query = query_value(title)
     return [
-        ("arXiv", f"https://arxiv.org/search/?query={quote_plus(title)}&searchtype=title"),
-        ("Hugging Face", f"https://huggingface.co/papers?q={quote_plus(title)}"),
+        ("arXiv", f"https://arxiv.org/search/?query={query}&searchtype=title"),
+        ("Hugging Face", f"https://huggingface.co/papers?q={query}"),
     ]
+
+
+# What quote_plus makes of each ASCII character: letters, digits and "_.-~" stay, a space becomes "+".
+_QUERY_ASCII = {
+    code: "+" if code == 32 else chr(code) if chr(code).isalnum() or chr(code) in "_.-~" else f"%{code:02X}"
+    for code in range(128)
+}
+
+
+def query_value(text: str) -> str:
+    """urllib.parse.quote_plus(text), several times faster for ASCII text (each paper page quotes a title)."""
+    return text.translate(_QUERY_ASCII) if text.isascii() else quote_plus(text)
 
 
 def arxiv_links(arxiv_id: str) -> list[tuple[str, str]]:
