@@ -37,7 +37,7 @@ import sys
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from itertools import compress, repeat
 from pathlib import Path
@@ -161,35 +161,39 @@ class Analyzer:
 
     def __init__(self, title_weight: int = 2) -> None:
         self.title_weight = title_weight
-        self._memo: dict[bytes, tuple[str, ...]] = {}
-        # One string object per term, so that the cached analyses of many papers share them.
-        self._interned: dict[str, str] = {}
+        self._memo = _TokenTerms()
 
-    def _terms(self, text: str) -> list[tuple[str, ...]]:
-        """The term tuple of every token of `text` (unseen tokens are worked out once and remembered)."""
-        tokens = _tokens(text)
-        memo = self._memo
-        unseen = set(tokens).difference(memo)
-        if unseen:
-            if len(memo) > 500_000:  # a pathological input must not grow the memo without end
-                memo.clear()
-                self._interned.clear()
-                unseen = set(tokens)
-            setdefault = self._interned.setdefault
-            for token in unseen:
-                memo[token] = tuple(setdefault(t, t) for t in token_terms(token.decode("ascii")))
-        return list(map(memo.__getitem__, tokens))
+    def _terms(self, text: str) -> Iterator[str]:
+        """The terms of every token of `text`, in order (unseen tokens are worked out once and remembered)."""
+        return itertools.chain.from_iterable(map(self._memo.__getitem__, _tokens(text)))
 
     def analyze(self, title: str, abstract: str) -> Analysis:
-        chain = itertools.chain.from_iterable
-        counts = Counter(chain(self._terms(abstract)))
+        counts = Counter(self._terms(abstract))
         if self.title_weight:
-            counts.update(chain(self._terms(title) * self.title_weight))
+            title_terms = list(self._terms(title))
+            counts.update(title_terms * self.title_weight)
         terms = tuple(counts)  # in order of first appearance: a function of the text, like the counts
         values = tuple(counts.values())
         if values and max(values) > 255:
             values = tuple(min(c, 255) for c in values)
         return terms, values
+
+
+class _TokenTerms(dict[bytes, tuple[str, ...]]):
+    """token -> its terms (token_terms), worked out on first lookup; a token seen again costs one lookup.
+    One string object per term, so that the cached analyses of many papers share them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._interned: dict[str, str] = {}
+
+    def __missing__(self, token: bytes) -> tuple[str, ...]:
+        if len(self) > 500_000:  # a pathological input must not grow the memo without end
+            self.clear()
+            self._interned.clear()
+        setdefault = self._interned.setdefault
+        terms = self[token] = tuple(setdefault(t, t) for t in token_terms(token.decode("ascii")))
+        return terms
 
 
 def content_hash(paper: Paper) -> str:
