@@ -570,8 +570,9 @@ class LoadCache:
 
 def _read(path: str, kind: str) -> _Loaded:
     """Read and parse a content file (raises OSError), noting its identity and its diagnostics."""
-    st = os.stat(path)
-    data = _read_bytes(path)
+    with open(path, "rb") as file:  # its identity from the open file: one path lookup, not two
+        st = os.fstat(file.fileno())
+        data = file.read()
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
