@@ -680,6 +680,8 @@ class _Templates:
         self.custom: dict[str, bool] = {}
 
     def is_custom(self, name: str) -> bool:
+        if not self.site_names:
+            return False  # (without parsing the templates, as every build would)
         known = self.custom.get(name)
         if known is None:
             closure = template_closure(self.env, name)

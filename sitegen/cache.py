@@ -68,9 +68,13 @@ def files_stamp(
     racy = False
     limit = since_ns - racy_ns
     for number, files in enumerate(scans):
-        for rel, st in files:
-            h.update(f"{number}:{rel}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}\n".encode())
-            racy = racy or st.st_mtime_ns >= limit
+        # One update with every line: ten thousand small updates took twice as long.
+        lines = [
+            f"{number}:{rel}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}\n"
+            for rel, st in files
+        ]
+        h.update("".join(lines).encode("utf-8", "surrogateescape"))
+        racy = racy or any(st.st_mtime_ns >= limit for _rel, st in files)
     return h.hexdigest(), racy
 
 
