@@ -217,7 +217,7 @@ class Builder:
         scanning = parallel.start(functools.partial(self._inputs, config), len(previous))
         jobs.append(scanning)
         cache = self._load_cache()
-        inputs, stats = scanning.result()
+        inputs, identities = scanning.result()
         if inputs and noted.get("inputs") == inputs and not output.touched(out, previous):
             result = _as_left(out, noted, report)
             if result is not None:
@@ -237,7 +237,7 @@ class Builder:
             drafts=True,
             cache=cache,
             changed=changed if self._builds else None,
-            identities=stats,
+            identities=identities,
         )
         self._builds += 1
         related_lists = self._related_job(site, config)
@@ -655,12 +655,12 @@ class Builder:
         ]
         files, racy = files_stamp(scans, time.time_ns(), RACY_NS)
         prefix = os.path.join(content, "")
-        stats = {prefix + rel: identity(st) for rel, st in scans[0]}
+        identities = {prefix + rel: identity(st) for rel, st in scans[0]}
         if racy:
-            return "", stats
+            return "", identities
         options = (self.options.base_url, self.options.drafts, self.options.strict)
         what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
-        return _hash(repr(what)), stats
+        return _hash(repr(what)), identities
 
 
 ITEM_TEMPLATE = "partials/paper_item.html"

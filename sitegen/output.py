@@ -224,16 +224,16 @@ class WriteResult:
 def touched(out: Path, records: dict[str, Record]) -> set[str]:
     """The files of `records` that are gone from `out`, or differ from their record in size or mtime."""
     prefix = os.path.join(out, "")
-    found = set()
-    for path, record in records.items():
-        try:
-            st = os.stat(prefix + path)
-        except OSError:
-            found.add(path)
-            continue
-        if st.st_size != record.size or st.st_mtime_ns != record.mtime_ns:
-            found.add(path)
-    return found
+    return {path for path, record in records.items() if not _as_recorded(prefix + path, record)}
+
+
+def _as_recorded(file: str, record: Record) -> bool:
+    """Whether the file is there with the size and mtime its record noted."""
+    try:
+        st = os.stat(file)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns)
 
 
 STAGING_PREFIX = ".sitegen-staging-"
@@ -288,11 +288,7 @@ class Staging:
             return None
         if self._touched is not None:
             return None if path in self._touched() else record
-        try:
-            st = os.stat(self._prefix + path)
-        except OSError:
-            return None
-        return record if (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns) else None
+        return record if _as_recorded(self._prefix + path, record) else None
 
     def keep(self, path: str, record: Record) -> None:
         self.entries.append(Staged(path, record))

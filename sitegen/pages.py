@@ -486,7 +486,7 @@ def plan_pages(
     # The keys of the pages that list tags or digests: what the built-in templates show of them.
     tag_rows = tuple((t.slug, t.name, t.description, t.count) for t in index.tags)
     home_digests = index.digests[: config.home_digests]
-    shown = max(HOME_FEATURED, HOME_PER_DIGEST)
+    home_shown = max(HOME_FEATURED, HOME_PER_DIGEST)  # papers a digest shows on the home page
 
     add(
         PlannedPage(
@@ -505,7 +505,9 @@ def plan_pages(
             ),
             key=(
                 "home",
-                tuple((d.date, d.count, tuple(p.item_key for p in d.papers[:shown])) for d in home_digests),
+                tuple(
+                    (d.date, d.count, tuple(p.item_key for p in d.papers[:home_shown])) for d in home_digests
+                ),
                 tuple((t.slug, t.name, t.count) for t in index.tags_by_count),
                 str(charts.rising),
             ),
