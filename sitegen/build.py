@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from markupsafe import Markup
 
@@ -214,11 +214,14 @@ class Builder:
         # cache. If nothing changed since the last build into this folder (no input file, setting, option or
         # code) and its files are as it left them, there is nothing to do.
         previous, noted = self._previous_manifest(out)
-        scanning = parallel.start(functools.partial(self._inputs, config), len(previous))
+        racy_then = _racy_note(noted)
+        scanning = parallel.start(functools.partial(self._inputs, config, racy_then), len(previous))
         jobs.append(scanning)
         cache = self._load_cache()
-        inputs, identities = scanning.result()
-        if inputs and noted.get("inputs") == inputs and not output.touched(out, previous):
+        inputs = scanning.result()
+        identities = inputs.identities
+        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == racy_then
+        if same and not output.touched(out, previous):
             result = _as_left(out, noted, report)
             if result is not None:
                 clock.lap("load")
@@ -327,7 +330,8 @@ class Builder:
             return failed()
         try:
             noting = {
-                "inputs": inputs,
+                "inputs": inputs.stamp,
+                "racy": list(inputs.racy_now),
                 "counts": counts,
                 "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
             }
@@ -636,34 +640,58 @@ class Builder:
             return load_manifest(out)
         return self._manifest, self._manifest_build
 
-    def _inputs(self, config: SiteConfig) -> tuple[str, dict[str, Identity]]:
+    def _inputs(self, config: SiteConfig, racy_then: tuple[int, str] | None) -> _Inputs:
         """A hash of everything a build reads: every file of the content, template and static folders (the
-        site's and the theme's) and the settings file, by name and identity; settings, options, code. Empty
-        when a file changed so recently that it may change again unseen (see cache.files_stamp). Also the
-        identity of each content file, so that loading need not look again."""
+        site's and the theme's) and the settings file, by name and identity; settings, options, code.
+
+        A file changed so recently that it may change again without its identity changing (git's "racy"
+        files) is vouched for by a hash of its bytes. `racy_now` of the result: the time from which a file
+        counts as racy now, and the hash of the names and bytes of those files (the manifest notes both).
+        `racy_then`: the same as noted by the last build, hashed again now (None: more files than MAX_RACY
+        to look at). More than MAX_RACY racy files (a site just imported) give an empty stamp: the next
+        build looks at everything.
+        """
         content = site_path(self.root, config.content_dir)
-        scans = [
-            scan(folder)
-            for folder in (
-                content,
-                site_path(self.root, config.templates_dir),
-                site_path(self.root, config.static_dir),
-                theme_dir("templates"),
-                theme_dir("static"),
-                self.root / CONFIG_NAME,
-            )
+        folders = [
+            content,
+            site_path(self.root, config.templates_dir),
+            site_path(self.root, config.static_dir),
+            theme_dir("templates"),
+            theme_dir("static"),
+            self.root / CONFIG_NAME,
         ]
-        files, racy = files_stamp(scans, time.time_ns(), RACY_NS)
+        scans = [scan(folder) for folder in folders]
+        since_now = time.time_ns() - RACY_NS
+        since_then = racy_then[0] if racy_then else since_now
+        files, recent = files_stamp(scans, min(since_now, since_then))
         prefix = os.path.join(content, "")
         identities = {prefix + rel: identity(st) for rel, st in scans[0]}
-        if racy:
-            return "", identities
+        now = [item for item in recent if item[2] >= since_now]
+        if len(now) > MAX_RACY:
+            return _Inputs("", (since_now, ""), None, identities)
+        then = [item for item in recent if item[2] >= since_then] if racy_then else []
+        digests: dict[str, str] = {}
+
+        def vouch(files: list[tuple[int, str, int]]) -> str:
+            """A hash of the names and bytes of `files`."""
+            h = hashlib.blake2b(digest_size=16)
+            for number, rel, _mtime in sorted(files):
+                path = os.path.join(folders[number], rel) if rel else str(folders[number])
+                if path not in digests:
+                    digests[path] = _file_digest(path)
+                h.update(f"{number}:{rel}:{digests[path]}\n".encode("utf-8", "surrogateescape"))
+            return h.hexdigest()
+
         options = (self.options.base_url, self.options.drafts, self.options.strict)
         what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
-        return _hash(repr(what)), identities
+        vouched = (since_then, vouch(then)) if racy_then and len(then) <= MAX_RACY else None
+        return _Inputs(_hash(repr(what)), (since_now, vouch(now)), vouched, identities)
 
 
 ITEM_TEMPLATE = "partials/paper_item.html"
+# More files than this changed within RACY_NS of a build (an import, a checkout): they are not hashed for the
+# next build's no-change test, which then looks at everything.
+MAX_RACY = 100
 STAMP_PREFIX = 16  # characters of the site-wide stamp that start every page's stamp in the manifest
 SAVE_AFTER_READS = 200  # see Builder._save_caches
 
@@ -696,6 +724,33 @@ class _Templates:
             for name, fn in native.FUNCTIONS.items()
             if not self.is_custom(name)
         }
+
+
+class _Inputs(NamedTuple):
+    """What Builder._inputs finds: the stamp of the inputs; the racy files' hash as of now and as of the last
+    build (see Builder._inputs); the identity of each content file (so that loading need not look again)."""
+
+    stamp: str
+    racy_now: tuple[int, str]
+    racy_then: tuple[int, str] | None
+    identities: dict[str, Identity]
+
+
+def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:
+    """The time from which files counted as racy at the last build, and their hash, as its manifest noted."""
+    racy = noted.get("racy")
+    if isinstance(racy, list) and len(racy) == 2 and isinstance(racy[0], int) and isinstance(racy[1], str):
+        return racy[0], racy[1]
+    return None
+
+
+def _file_digest(path: str) -> str:
+    """A hash of a file's bytes; "" if it cannot be read (it then matches no earlier hash)."""
+    try:
+        with open(path, "rb") as file:
+            return hashlib.blake2b(file.read(), digest_size=16).hexdigest()
+    except OSError:
+        return ""
 
 
 def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | None:

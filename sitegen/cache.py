@@ -59,14 +59,12 @@ def scan(folder: Path) -> list[tuple[str, os.stat_result]]:
 
 
 def files_stamp(
-    scans: Iterable[list[tuple[str, os.stat_result]]], since_ns: int, racy_ns: int
-) -> tuple[str, bool]:
-    """A hash of the name and identity (times, size, inode) of the files of `scans` (see scan()), and whether
-    any of them was modified less than `racy_ns` before `since_ns`: such a file may change again within
-    the same clock tick without its identity changing, so the hash is not to be trusted later."""
+    scans: Iterable[list[tuple[str, os.stat_result]]], recent_ns: int
+) -> tuple[str, list[tuple[int, str, int]]]:
+    """A hash of the name and identity (times, size, inode) of the files of `scans` (see scan()), and the
+    files (scan number, name, mtime) modified at or after `recent_ns`."""
     h = hashlib.blake2b(digest_size=16)
-    racy = False
-    limit = since_ns - racy_ns
+    recent: list[tuple[int, str, int]] = []
     for number, files in enumerate(scans):
         # One update with every line: ten thousand small updates took twice as long.
         lines = [
@@ -74,8 +72,8 @@ def files_stamp(
             for rel, st in files
         ]
         h.update("".join(lines).encode("utf-8", "surrogateescape"))
-        racy = racy or any(st.st_mtime_ns >= limit for _rel, st in files)
-    return h.hexdigest(), racy
+        recent.extend((number, rel, st.st_mtime_ns) for rel, st in files if st.st_mtime_ns >= recent_ns)
+    return h.hexdigest(), recent
 
 
 def _walk(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
