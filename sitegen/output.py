@@ -18,6 +18,7 @@ import shutil
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -131,9 +132,16 @@ def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any]
     if build:
         head["build"] = build
     text = json.dumps(head, separators=(",", ":"))
-    # One line per file: `],"` occurs only between two rows, as a quote inside a string is escaped.
-    files = json.dumps(dict(sorted(records.items())), separators=(",", ":")).replace('],"', '],\n"')
-    atomic_write(out / MANIFEST, (text[:-1] + ',\n"files":{\n' + files[1:-1] + "\n}}\n").encode("utf-8"))
+    files = ",\n".join([_manifest_row(path, record) for path, record in sorted(records.items())])
+    atomic_write(out / MANIFEST, (text[:-1] + ',\n"files":{\n' + files + "\n}}\n").encode("utf-8"))
+
+
+def _manifest_row(path: str, record: Record) -> str:
+    """`"path":[digest,size,mtime,key]` as json.dumps writes it (compact, ASCII), a third of its time."""
+    digest_, size, mtime_ns, key = record
+    if type(size) is int and type(mtime_ns) is int and type(digest_) is str and type(key) is str:
+        return f"{_json_string(path)}:[{_json_string(digest_)},{size},{mtime_ns},{_json_string(key)}]"
+    return json.dumps({path: record}, separators=(",", ":"))[1:-1]  # a record read from an odd manifest
 
 
 def _temp_name(path: Path) -> Path:

@@ -506,7 +506,8 @@ def plan_pages(
             key=(
                 "home",
                 tuple(
-                    (d.date, d.count, tuple(p.item_key for p in d.papers[:home_shown])) for d in home_digests
+                    (d.date.toordinal(), d.count, tuple(p.item_key for p in d.papers[:home_shown]))
+                    for d in home_digests
                 ),
                 tuple((t.slug, t.name, t.count) for t in index.tags_by_count),
                 str(charts.rising),
@@ -634,7 +635,10 @@ def plan_pages(
             ),
             key=(
                 "digests",
-                tuple((d.date, d.count, d.papers[0].item_key if d.papers else "") for d in index.digests),
+                tuple(
+                    (d.date.toordinal(), d.count, d.papers[0].item_key if d.papers else "")
+                    for d in index.digests
+                ),
                 str(charts.per_digest),
             ),
             lastmod=latest,
@@ -664,10 +668,10 @@ def plan_pages(
                 functools.partial(digest_context, digest),
                 key=(
                     "digest",
-                    digest.date,
+                    digest.date.toordinal(),
                     tuple(p.item_key for p in digest.papers),
-                    digest.older.date if digest.older else None,
-                    digest.newer.date if digest.newer else None,
+                    digest.older.date.toordinal() if digest.older else None,
+                    digest.newer.date.toordinal() if digest.newer else None,
                     tuple(digest.sources),
                 ),
                 items=digest.papers,
@@ -687,7 +691,7 @@ def plan_pages(
                     "digests": index.digests,
                 }
             ),
-            key=("search", tag_rows, tuple(d.date for d in index.digests)),
+            key=("search", tag_rows, tuple(d.date.toordinal() for d in index.digests)),
             in_sitemap=False,
         )
     )

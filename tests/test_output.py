@@ -10,10 +10,13 @@ from sitegen.output import (
     MANIFEST,
     STAGING_PREFIX,
     Artifact,
+    Record,
     SourceHashes,
     Staging,
+    _write_manifest,
     collect_static,
     digest,
+    load_manifest,
     read_manifest,
     touched,
     write_output,
@@ -238,3 +241,23 @@ def test_files_of_a_killed_build_are_known_to_the_next(tmp_path):
     assert result.removed == ["papers/a/index.html"]  # not made by this build: sitegen's own, removed
     assert not (out / "papers").exists()
     assert sorted(read_manifest(out)) == ["index.html"]
+
+
+def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
+    records = {
+        "papers/a/index.html": Record("0" * 32, 10, 1_700_000_000_123_456_789, "k" * 48),
+        'odd/"quoted"\\back\tslash é ☃.txt': Record("1" * 32, 0, 5, ""),
+        "z.xml": Record("2" * 32, 3, 4, "\x1f\u2028"),
+        "odd.html": Record("3" * 32, True, 2.5, ""),  # (as a hand-edited manifest may hold)
+    }
+    _write_manifest(tmp_path, records, {"inputs": "x"})
+    text = (tmp_path / MANIFEST).read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert data["files"] == {path: list(record) for path, record in records.items()}
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(records) + 1 and text.isascii()
+    assert lines[2:-1] == [
+        json.dumps({path: records[path]}, separators=(",", ":"))[1:-1] + ("," if n < len(records) - 1 else "")
+        for n, path in enumerate(sorted(records))
+    ]
+    assert load_manifest(tmp_path) == (records, {"inputs": "x"})
