@@ -634,21 +634,30 @@ def _encode_paper(paper: Paper | None) -> tuple[Any, ...] | None:
 def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
     if row is None:
         return None
+    # (The row's fields are Paper's, in order; marshal and pickle give fresh lists and dicts to keep.)
     title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position, fp = row
+    if (
+        type(tags) is not list
+        or type(links) is not list
+        or type(extra) is not dict
+        or type(position) is not tuple
+    ):
+        raise TypeError("not a row of this version")
+    digests = list(map(date.fromordinal, days))
     return Paper(
-        source=path,
-        title=title,
-        slug=slug,
-        digests=[date.fromordinal(d) for d in days],
-        tags=list(tags),
-        links=list(links),
-        draft=draft,
-        status=status,
-        rating=rating,
-        arxiv=arxiv,
-        body=body,
-        body_line=body_line,
-        extra=dict(extra),
-        slug_position=tuple(position),
-        fingerprint=fp,
+        path,
+        title,
+        slug,
+        digests,
+        tags,
+        links,
+        draft,
+        status,
+        rating,
+        arxiv,
+        body,
+        body_line,
+        extra,
+        position,
+        fp,
     )

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import itertools
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -333,8 +334,9 @@ def _line_of(path: Any, needle: str) -> tuple[int, int]:
 
 
 def attach_related(index: SiteIndex, related: dict[str, list[str]]) -> None:
+    shown = index.by_slug.get
     for view in index.papers:
-        view.related = [index.by_slug[s] for s in related.get(view.slug, []) if s in index.by_slug]
+        view.related = [other for slug in related.get(view.slug, ()) if (other := shown(slug)) is not None]
 
 
 # --- planned pages ---------------------------------------------------------------------------------------
@@ -349,10 +351,13 @@ def item_key(view: PaperView, tag_names: list[str] | None = None) -> str:
     return own + "\x1f" + "\x1f".join(names)
 
 
+_ITEM_KEY = operator.attrgetter("item_key")
+
+
 def paper_page_key(view: PaperView) -> str:
     """Everything paper.html shows: the paper, and its related papers as their list items show them. A
     string, not a tuple: ten thousand of them are hashed in every build."""
-    return "\x1e".join(["paper", view.item_key, *[r.item_key for r in view.related]])
+    return "\x1e".join(["paper", view.item_key, *map(_ITEM_KEY, view.related)])
 
 
 def _paper_digest(paper: Paper) -> str:
