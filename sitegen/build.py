@@ -218,14 +218,16 @@ class Builder:
         # What the inputs are now is found out in another process (for a large site) while this one reads its
         # cache. If nothing changed since the last build into this folder (no input file, setting, option or
         # code) and its files are as it left them, there is nothing to do.
-        previous, noted = self._previous_manifest(out)
-        racy_then = _racy_note(noted)
-        scanning = parallel.start(functools.partial(self._inputs, config, racy_then), len(previous))
+        # (The scan starts from the manifest's notes alone; its records are read meanwhile.)
+        notes = self._previous_notes(out)
+        racy_then = _racy_note(notes)
+        scanning = parallel.start(functools.partial(self._inputs, config, racy_then), _files_noted(notes))
         jobs.append(scanning)
+        previous, noted = self._previous_manifest(out)
         cache = self._load_cache()
         inputs = scanning.result()
         identities = inputs.identities
-        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == racy_then
+        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == _racy_note(noted)
         if same and not output.touched(out, previous):
             result = _as_left(out, noted, report)
             if result is not None:
@@ -641,6 +643,11 @@ class Builder:
         paths.add(urls.ROBOTS)
         return paths
 
+    def _previous_notes(self, out: Path) -> dict[str, Any]:
+        if self._manifest is None or self._manifest_out != out:
+            return output.load_manifest_notes(out)
+        return self._manifest_build
+
     def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
             return load_manifest(out)
@@ -740,6 +747,14 @@ class _Inputs(NamedTuple):
     racy_now: tuple[int, str]
     racy_then: tuple[int, str] | None
     identities: dict[str, Identity]
+
+
+def _files_noted(noted: dict[str, Any]) -> int:
+    """How many pages the last build made, as its notes count them (0 if they do not say)."""
+    counts = noted.get("counts")
+    if not isinstance(counts, dict):
+        return 0
+    return sum(n for n in counts.values() if isinstance(n, int))
 
 
 def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:

@@ -111,6 +111,18 @@ def read_manifest(out: Path) -> dict[str, Record]:
     return load_manifest(out)[0]
 
 
+def load_manifest_notes(out: Path) -> dict[str, Any]:
+    """What the last build noted about itself (see load_manifest), from the manifest's first line alone: a
+    build needs it before it has read the records of ten thousand files."""
+    try:
+        with open(out / MANIFEST, encoding="utf-8") as file:
+            head = json.loads(file.readline().rstrip().removesuffix(",") + "}")
+        build = head.get("build")
+        return build if isinstance(build, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
     """The records of the files sitegen wrote into `out`, and what the build that wrote them noted about
     itself (see Staging.commit); empty when there is no usable manifest."""

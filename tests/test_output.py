@@ -17,6 +17,7 @@ from sitegen.output import (
     collect_static,
     digest,
     load_manifest,
+    load_manifest_notes,
     read_manifest,
     touched,
     write_output,
@@ -261,3 +262,7 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
         for n, path in enumerate(sorted(records))
     ]
     assert load_manifest(tmp_path) == (records, {"inputs": "x"})
+    assert load_manifest_notes(tmp_path) == {"inputs": "x"}  # from the first line alone
+    (tmp_path / MANIFEST).write_text('{"files": {}, "build": {"inputs": "x"}}')  # another layout
+    assert load_manifest_notes(tmp_path) == {}
+    assert load_manifest(tmp_path) == ({}, {"inputs": "x"})
