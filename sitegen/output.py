@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
@@ -160,20 +160,23 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
 
 
-def _write_new(path: Path, data: bytes) -> os.stat_result:
-    """Write a file that must not exist yet; returns its stat (the size and mtime the manifest records)."""
+def _write_new(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> os.stat_result:
+    """Write a file that must not exist yet (`data`: its bytes, or parts of them, written one after the other
+    rather than joined first); returns its stat (the size and mtime the manifest records)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for part in (data,) if isinstance(data, bytes) else data:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(fd, view) :]
         return os.fstat(fd)
     finally:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file."""
+def atomic_write(path: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
+    """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file.
+    `data`: the bytes, or parts of them (see _write_new)."""
     temp = _temp_name(path)
     try:
         _write_new(temp, data)

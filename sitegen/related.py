@@ -46,7 +46,7 @@ from sitegen.model import Paper
 from sitegen.output import atomic_write
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _MAGIC = b"sitegen-related\n"
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
@@ -342,8 +342,9 @@ def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
     return tuple((t, w) for t, w in vector if postings.carries(t, i))
 
 
-# A loaded cache's derived data: vectors, effective vectors, document frequencies, postings.
-_Derived = tuple[list[Vector], list[Vector], dict[str, int], dict[str, dict[int, int]]]
+# A loaded cache's derived data: vectors, effective vectors, document frequencies. (The postings are made
+# again from the vectors: that takes less time than reading them, let alone writing them.)
+_Derived = tuple[list[Vector], list[Vector], dict[str, int]]
 
 # -- the index -----------------------------------------------------------------------------------------
 
@@ -382,10 +383,10 @@ class RelatedIndex:
         # slug -> fingerprint of its file at the last update (see _content_hashes)
         self._fingerprints: dict[str, str] = {}
         # A loaded cache: the body not yet decoded, and derived data decoded but not yet in use.
-        self._body: bytes | None = None
+        self._body: memoryview | None = None
         self._loaded: _Derived | None = None
         # The term-count segments as last read or written, and the content hashes they hold.
-        self._stored: tuple[bytes, set[str]] | None = None
+        self._stored: tuple[list[bytes | memoryview], set[str]] | None = None
 
     # -- public ---------------------------------------------------------------------------------------------
 
@@ -441,7 +442,7 @@ class RelatedIndex:
 
         Two parts: a small header (the content hashes and ranked lists, all a build with nothing changed
         needs) and the body, read only when something changed: a segment of derived data (document
-        frequencies, vectors, postings), then segments of term counts. Those are only appended to: a save
+        frequencies, vectors), then segments of term counts. Those are only appended to: a save
         after an edit adds one small segment with the new texts' counts rather than writing all of them
         again (until a quarter of the stored counts belong to texts no paper has any more). Segments are not
         compressed, as they are read whole after every edit; each has a checksum.
@@ -454,8 +455,9 @@ class RelatedIndex:
             "fingerprints": self._fingerprints,
             "rows": self._rows,
         }
+        body: list[bytes | memoryview]
         if self._body is not None:  # loaded and never needed: write it back as it was read
-            body = self._body
+            body = [self._body]
         else:
             derived = self._postings is not None and self._df is not None
             data = marshal.dumps(
@@ -463,31 +465,31 @@ class RelatedIndex:
                     "vectors": self._vectors if derived else None,
                     "effective": self._effective if derived else None,
                     "df": dict(self._df) if derived else None,  # type: ignore[arg-type]
-                    "postings": self._postings.full if derived else None,  # type: ignore[union-attr]
                 }
             )
-            body = _segment(data) + self._analyses_part()
-        head = zlib.compress(marshal.dumps(header), 1)
-        atomic_write(path, _MAGIC + len(head).to_bytes(8, "big") + head + body)
+            body = [*_segment(data), *self._analyses_part()]
+        # (Written in parts, not joined: the body is ten megabytes or more at 10,000 papers.)
+        head = marshal.dumps(header)
+        atomic_write(path, [_MAGIC, len(head).to_bytes(8, "big"), head, *body])
         self.dirty = False
 
-    def _analyses_part(self) -> bytes:
+    def _analyses_part(self) -> list[bytes | memoryview]:
         """The term-count segments of the body: those read from the cache, plus one with the counts added
         since; or all counts in one segment when too many stored ones are stale."""
         live = self._analyses
         if self._stored is not None:
-            blob, keys = self._stored
+            parts, keys = self._stored
             stale = len(keys) - len(keys & live.keys())
             if stale <= len(live) // 4:
                 new = {h: a for h, a in live.items() if h not in keys}
                 if new:
-                    blob += _segment(marshal.dumps(new))
+                    parts = [*parts, *_segment(marshal.dumps(new))]
                     keys = keys | new.keys()
-                self._stored = (blob, keys)
-                return blob
-        blob = _segment(marshal.dumps(live))
-        self._stored = (blob, set(live))
-        return blob
+                self._stored = (parts, keys)
+                return parts
+        parts = _segment(marshal.dumps(live))
+        self._stored = (parts, set(live))
+        return parts
 
     @classmethod
     def load(cls, path: Path, options: RelatedOptions | None = None) -> RelatedIndex:
@@ -503,7 +505,7 @@ class RelatedIndex:
                 return index
             start = len(_MAGIC) + 8
             end = start + int.from_bytes(data[len(_MAGIC) : start], "big")
-            header = marshal.loads(zlib.decompress(data[start:end]))
+            header = marshal.loads(memoryview(data)[start:end])
             if (
                 header["version"] != FORMAT_VERSION
                 or header["python"] != sys.version_info[:2]
@@ -515,8 +517,8 @@ class RelatedIndex:
             index._fingerprints = dict(header["fingerprints"])
             index._slugs = sorted(index._hashes)
             index._rows = header["rows"]
-            index._body = data[end:]
-        except (OSError, EOFError, ValueError, TypeError, KeyError, zlib.error):
+            index._body = memoryview(data)[end:]
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
             return cls(options)
         return index
 
@@ -538,22 +540,21 @@ class RelatedIndex:
             body, analyses, segments = {}, {}, []
         if segments:
             start = _SEGMENT_HEAD + len(segments[0])
-            self._stored = (blob[start:], set(analyses))
+            self._stored = ([blob[start:]], set(analyses))
         if not set(self._hashes.values()) <= analyses.keys():
             self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
             return
         self._analyses.update(analyses)
         vectors, effective = body.get("vectors"), body.get("effective")
-        df, full = body.get("df"), body.get("postings")
+        df = body.get("df")
         n = len(self._slugs)
         if (
             isinstance(vectors, list)
             and isinstance(effective, list)
             and len(vectors) == len(effective) == n
             and isinstance(df, dict)
-            and isinstance(full, dict)
         ):
-            self._loaded = (vectors, effective, df, full)
+            self._loaded = (vectors, effective, df)
 
     # -- computation ----------------------------------------------------------------------------------------
 
@@ -575,11 +576,11 @@ class RelatedIndex:
         if self._postings is not None:
             return
         if self._loaded is not None:
-            vectors, effective, df, full = self._loaded
+            vectors, effective, df = self._loaded
             self._loaded = None
             self._vectors, self._effective, self._df = vectors, effective, Counter(df)
             self._idf = self._make_idf(self._df)
-            self._postings = _Postings(full, self.options.max_postings)
+            self._postings = _Postings.of(vectors, self.options.max_postings)
             return
         analyses = [self._analyses[self._hashes[slug]] for slug in self._slugs]
         self._df = Counter(itertools.chain.from_iterable(terms for terms, _ in analyses))
@@ -676,12 +677,12 @@ class RelatedIndex:
 _SEGMENT_HEAD = 12  # bytes before a segment's data: its checksum (4) and length (8)
 
 
-def _segment(data: bytes) -> bytes:
-    """A body segment: checksum, length, data."""
-    return zlib.crc32(data).to_bytes(4, "big") + len(data).to_bytes(8, "big") + data
+def _segment(data: bytes) -> list[bytes]:
+    """A body segment, in two parts: checksum and length, then the data."""
+    return [zlib.crc32(data).to_bytes(4, "big") + len(data).to_bytes(8, "big"), data]
 
 
-def _segments(blob: bytes) -> list[memoryview]:
+def _segments(blob: bytes | memoryview) -> list[memoryview]:
     """The segments of a body, checked; raises ValueError for a damaged one."""
     view, out, pos = memoryview(blob), [], 0
     while pos < len(blob):
