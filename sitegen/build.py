@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from markupsafe import Markup
 
 from sitegen import bibtex, charts, feeds, native, output, parallel, urls
-from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, scan_listing, shard_of
+from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site, paper_listing
+from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.pages import (
     ChartSet,
@@ -248,7 +248,6 @@ class Builder:
             cache=cache,
             changed=changed if self._builds else None,
             identities=identities,
-            listing=inputs.listing,
         )
         self._builds += 1
         related_lists = self._related_job(site, config)
@@ -674,9 +673,7 @@ class Builder:
             theme_dir("static"),
             self.root / CONFIG_NAME,
         ]
-        content_files, entries = scan_listing(content, "papers")
-        scans = [content_files, *(scan(folder) for folder in folders[1:])]
-        listing = paper_listing(content, entries)
+        scans = [scan(folder) for folder in folders]
         since_now = time.time_ns() - RACY_NS
         since_then = racy_then[0] if racy_then else since_now
         files, recent = files_stamp(scans, min(since_now, since_then))
@@ -684,7 +681,7 @@ class Builder:
         identities = {prefix + rel: identity(st) for rel, st in scans[0]}
         now = [item for item in recent if item[2] >= since_now]
         if len(now) > MAX_RACY:
-            return _Inputs("", (since_now, ""), None, identities, listing)
+            return _Inputs("", (since_now, ""), None, identities)
         then = [item for item in recent if item[2] >= since_then] if racy_then else []
         digests: dict[str, str] = {}
 
@@ -701,7 +698,7 @@ class Builder:
         options = (self.options.base_url, self.options.drafts, self.options.strict)
         what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
         vouched = (since_then, vouch(then)) if racy_then and len(then) <= MAX_RACY else None
-        return _Inputs(_hash(repr(what)), (since_now, vouch(now)), vouched, identities, listing)
+        return _Inputs(_hash(repr(what)), (since_now, vouch(now)), vouched, identities)
 
 
 ITEM_TEMPLATE = "partials/paper_item.html"
@@ -744,14 +741,12 @@ class _Templates:
 
 class _Inputs(NamedTuple):
     """What Builder._inputs finds: the stamp of the inputs; the racy files' hash as of now and as of the last
-    build (see Builder._inputs); the identity of each content file and the listing of content/papers (so that
-    loading need not look again)."""
+    build (see Builder._inputs); the identity of each content file (so that loading need not look again)."""
 
     stamp: str
     racy_now: tuple[int, str]
     racy_then: tuple[int, str] | None
     identities: dict[str, Identity]
-    listing: list[tuple[str, bool]]
 
 
 def _files_noted(noted: dict[str, Any]) -> int:

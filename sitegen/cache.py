@@ -58,14 +58,6 @@ def scan(folder: Path) -> list[tuple[str, os.stat_result]]:
     return _walk(os.fspath(folder))
 
 
-def scan_listing(folder: Path, sub: str) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, bool]]]:
-    """scan(folder), and every entry of its subfolder `sub` as the scan found it (name, whether a symbolic
-    link), by name: what a listing of that folder would give, without listing it again."""
-    listings: dict[str, list[tuple[str, bool]]] = {}
-    files = _walk(os.fspath(folder), "", (sub + "/", listings))
-    return files, listings.get(sub + "/", [])
-
-
 def files_stamp(
     scans: Iterable[list[tuple[str, os.stat_result]]], recent_ns: int
 ) -> tuple[str, list[tuple[int, str, int]]]:
@@ -84,10 +76,7 @@ def files_stamp(
     return h.hexdigest(), recent
 
 
-def _walk(
-    top: str, prefix: str = "", keep: tuple[str, dict[str, list[tuple[str, bool]]]] | None = None
-) -> list[tuple[str, os.stat_result]]:
-    """scan(); `keep`: (a folder's prefix, a dict) to put that folder's entries into (see scan_listing)."""
+def _walk(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
     try:
         if not prefix and not os.path.isdir(top):
             return [("", os.stat(top))] if os.path.exists(top) else []
@@ -95,14 +84,12 @@ def _walk(
             entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return []
-    if keep is not None and keep[0] == prefix:
-        keep[1][prefix] = [(entry.name, entry.is_symlink()) for entry in entries]
     found: list[tuple[str, os.stat_result]] = []
     for entry in entries:
         rel = prefix + entry.name
         try:
             if entry.is_dir():
-                found += _walk(entry.path, rel + "/", keep)
+                found += _walk(entry.path, rel + "/")
             else:
                 found.append((rel, entry.stat()))
         except OSError:

@@ -323,25 +323,21 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
     return digests
 
 
-def paper_listing(
-    content_dir: Path | str, entries: list[tuple[str, bool]] | None = None
-) -> list[tuple[str, bool]]:
+def _paper_listing(content_dir: Path) -> list[tuple[str, bool]]:
     """content/papers/*.md (as glob would find them: hidden files left out), by name, each with whether it is
-    a symbolic link (known from the listing, without a stat). `entries`: the folder's entries (name, whether a
-    link), if the caller listed it already."""
+    a symbolic link (known from the listing, without a stat)."""
     folder = os.path.join(content_dir, "papers")
-    if entries is None:
-        try:
-            with os.scandir(folder) as listing:
-                entries = [(e.name, e.is_symlink()) for e in listing]
-        except OSError:
-            return []
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted(
+                (e.name, e.is_symlink())
+                for e in entries
+                if e.name.endswith(".md") and not e.name.startswith(".")
+            )
+    except OSError:
+        return []
     prefix = os.path.join(folder, "")
-    return [
-        (prefix + name, link)
-        for name, link in sorted(entries)
-        if name.endswith(".md") and not name.startswith(".")
-    ]
+    return [(prefix + name, link) for name, link in found]
 
 
 def load_site(
@@ -352,7 +348,6 @@ def load_site(
     cache: LoadCache | None = None,
     changed: Collection[Path] | None = None,
     identities: dict[str, Identity] | None = None,
-    listing: list[tuple[str, bool]] | None = None,
 ) -> Site:
     """Load and validate all content. Every problem goes to `report`; broken pages are left out.
 
@@ -360,15 +355,13 @@ def load_site(
     again: its page and its diagnostics are the cached ones. `changed` (with a cache): the files known to have
     changed since the cache was filled, as a file watcher reports them; the others are then not even looked at
     (only listed, to find new and deleted ones). `identities`: the identity of content files (see
-    `identity`), by path, when the caller took them just before; `listing`: content/papers as paper_listing
-    gives it, when the caller listed that folder just before.
+    `identity`), by path, when the caller took them just before.
     """
     site = Site(root=root, config=config)
     content = site.content_dir
     by_slug: dict[str, Paper] = {}
     trusted = _trusted_names(content / "papers", changed) if cache is not None else None
-    if listing is None:
-        listing = paper_listing(content)
+    listing = _paper_listing(content)
     unchanged: dict[str, Paper] = {}
     if cache is not None:
         cache.preload([path for path, _link in listing], "paper")

@@ -20,8 +20,7 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions
-from sitegen.cache import CACHE_DIR, scan_listing
-from sitegen.model import paper_listing
+from sitegen.cache import CACHE_DIR
 from sitegen.output import MANIFEST
 
 TAXONOMY = """\
@@ -370,28 +369,3 @@ def test_library_versions_are_what_importlib_metadata_reports():
         except importlib.metadata.PackageNotFoundError:
             expected += f"{name}=?;"
     assert library_versions() == expected
-
-
-def test_the_scan_lists_content_papers_as_a_listing_does(tmp_path):
-    """The build takes its list of page files from the input scan: odd entries (a dangling link, a folder
-    named like a page, a hidden file) are listed as a listing of the folder lists them, so they get the
-    same errors."""
-    papers = tmp_path / "content" / "papers"
-    papers.mkdir(parents=True)
-    for name in ("b.md", "a.md", ".hidden.md", "notes.txt"):
-        (papers / name).write_text("x")
-    (papers / "folder.md").mkdir()
-    (papers / "folder.md" / "inner.md").write_text("x")
-    os.symlink(papers / "missing.md", papers / "dangling.md")
-    os.symlink(papers / "a.md", papers / "link.md")
-    files, entries = scan_listing(tmp_path / "content", "papers")
-    assert paper_listing(tmp_path / "content", entries) == paper_listing(tmp_path / "content")
-    assert [os.path.basename(p) for p, _ in paper_listing(tmp_path / "content", entries)] == [
-        "a.md",
-        "b.md",
-        "dangling.md",
-        "folder.md",
-        "link.md",
-    ]
-    assert "papers/folder.md/inner.md" in dict(files) and "papers/dangling.md" not in dict(files)
-    assert scan_listing(tmp_path / "nothing", "papers") == ([], [])
