@@ -165,7 +165,7 @@ def _write_new(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> 
     rather than joined first); returns its stat (the size and mtime the manifest records)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        for part in (data,) if isinstance(data, bytes) else data:
+        for part in (data,) if isinstance(data, bytes | bytearray | memoryview) else data:
             view = memoryview(part)
             while view:
                 view = view[os.write(fd, view) :]
