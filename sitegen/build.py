@@ -769,7 +769,7 @@ def _file_digest(path: str) -> str:
     """A hash of a file's bytes; "" if it cannot be read (it then matches no earlier hash)."""
     try:
         with open(path, "rb") as file:
-            return hashlib.blake2b(file.read(), digest_size=16).hexdigest()
+            return output.digest(file.read())
     except OSError:
         return ""
 
@@ -823,13 +823,12 @@ def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templat
 
 
 def _hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return output.digest(text.encode("utf-8", "surrogatepass"))
 
 
 def _stamp(site_stamp: str, key: Any) -> str:
     """What the manifest records for a page made from `key`: the site-wide stamp, then the key's hash."""
-    data = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else _key_bytes(key)
-    return site_stamp + hashlib.blake2b(data, digest_size=16).hexdigest()
+    return site_stamp + (_hash(key) if isinstance(key, str) else output.digest(_key_bytes(key)))
 
 
 def _key_bytes(key: Any) -> bytes:
