@@ -6,7 +6,7 @@ Writes OUTDIR/content/papers/<slug>.md (through sitegen.frontmatter.dump, so in 
 OUTDIR/content/taxonomy.yaml (25 tags with match rules), OUTDIR/content/digests/<YYYY-MM-DD>.yaml (one
 order record per digest of ~100 papers, consecutive days) and a small OUTDIR/sitegen.yaml.
 
-Text comes from a word-level Markov chain trained on the real scraped digests in /work/shared/seeds, so the
+Text comes from a word-level Markov chain trained on the real scraped digests in content/digests, so the
 vocabulary, sentence length and word frequencies are those of real abstracts. Each paper also gets an
 invented method name (as real papers do: "we propose FooNet"), which gives the corpus the long tail of rare
 terms that a real collection has and that a search index must store. Output is deterministic for a given N
@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 
 from sitegen.frontmatter import dump  # noqa: E402
 
-DEFAULT_SEEDS = REPO.parent / "shared" / "seeds"
+DEFAULT_SEEDS = REPO / "content" / "digests"
 FIRST_DAY = date(2023, 1, 2)
 DIGEST_SIZE = 100
 MANIFEST = "corpus.json"

@@ -11,7 +11,8 @@ import pytest
 from sitegen.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
+#: The four sample digests, kept in the repository itself: the suite runs on a clone with nothing beside it.
+SEEDS = REPO / "content" / "digests"
 
 
 def write_site(root: Path, files: dict[str, str | bytes]) -> Path:

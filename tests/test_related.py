@@ -365,7 +365,6 @@ def seed_papers() -> list[Paper]:
     return list(found.values())
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="needs the shared seed digests")
 def test_seed_papers_relate_by_topic():
     papers = seed_papers()
     assert len(papers) > 300
