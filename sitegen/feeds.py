@@ -11,10 +11,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sitegen import __version__
-from sitegen.pages import PaperView, TagView
 from sitegen.urls import Urls
+
+if TYPE_CHECKING:
+    from sitegen.build.views import PaperView, TagView
 
 EPOCH = date(1970, 1, 1)
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, per sitemaps.org

@@ -17,49 +17,34 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import marshal
 import os
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from markupsafe import Markup
-
-from sitegen import bibtex, charts, feeds, native, output, parallel, urls
-from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
-from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
-from sitegen.errors import Diagnostic, Report, SitegenError
-from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
-from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
-from sitegen.pages import (
-    ChartSet,
-    PaperView,
-    PlannedPage,
-    SiteIndex,
-    attach_related,
-    build_index,
-    counts_by_kind,
-    paper_page_key,
-    plan_pages,
-)
-from sitegen.render import (
+from sitegen import feeds, output, parallel, urls
+from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
+from sitegen.build.render import prepare_papers, render_pages
+from sitegen.build.templates import (
     Helpers,
-    PageCache,
+    item_maker,
     make_environment,
-    prepare_papers,
-    render_pages,
-    set_chrome,
     set_globals,
-    template_closure,
+    template_version,
     templates_digest,
     theme_dir,
 )
+from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index
+from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
+from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
+from sitegen.errors import Diagnostic, Report, SitegenError
+from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, recording, text_digest
+from sitegen.markdown import MarkdownRenderer
+from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
+from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.urls import Urls
 
 if TYPE_CHECKING:
@@ -158,7 +143,9 @@ class Builder:
         #: Held while the output folder is changed (the commit of a build): `serve` passes its lock's writer
         #: side, so that requests wait for a consistent folder but not for the rendering.
         self.write_guard = write_guard
-        self._templates: _Templates | None = None
+        self._env: TrackingEnvironment | None = None
+        self._env_folder: Path | None = None
+        self._env_digest = ""
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
         self._hashes = SourceHashes()
@@ -166,7 +153,6 @@ class Builder:
         self._manifest_build: dict[str, Any] = {}
         self._manifest_out: Path | None = None
         self._related: related.RelatedIndex | None = None
-        self._items = PageCache()
         self._loaded: LoadCache | None = None
         self._cache = CacheFolder(root)
         #: A one-shot command's list of objects to leave alive: the process ends right after the build, and
@@ -206,27 +192,23 @@ class Builder:
     def _build(
         self, changed: set[Path] | None, clock: _Clock, jobs: list[parallel.Job[Any]]
     ) -> tuple[BuildResult, Path, str]:
+        """The recipe: look whether anything changed at all -> load -> index -> plan -> render what
+        changed -> write; returns the result, the output folder and the base URL's path."""
         config = self._config()
         out = self._output_folder(config)
         link = Urls(config.base_url)
         report = Report()
+        counts: dict[str, int] = {}
 
         def failed() -> tuple[BuildResult, Path, str]:
             result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
             return result, out, ""
 
-        # What the inputs are now is found out in another process (for a large site) while this one reads its
-        # cache. If nothing changed since the last build into this folder (no input file, setting, option or
+        # If nothing changed since the last build into this folder (no input file, setting, option or
         # code) and its files are as it left them, there is nothing to do.
-        # (The scan starts from the manifest's notes alone; its records are read meanwhile.)
-        notes = self._previous_notes(out)
-        racy_then = _racy_note(notes)
-        scanning = parallel.start(functools.partial(self._inputs, config, racy_then), _files_noted(notes))
-        jobs.append(scanning)
         previous, noted = self._previous_manifest(out)
         cache = self._load_cache()
-        inputs = scanning.result()
-        identities = inputs.identities
+        inputs = self._inputs(config, _racy_note(noted))
         same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == _racy_note(noted)
         if same and not output.touched(out, previous):
             result = _as_left(out, noted, report)
@@ -235,11 +217,7 @@ class Builder:
                 result.seconds, result.timings = clock.total, clock.laps
                 return result, out, link.base_path
 
-        # Whether the files of the last build are as it left them, found out in another process meanwhile.
-        checking = parallel.start(functools.partial(output.touched, out, previous), len(previous))
-        jobs.append(checking)
-        counts: dict[str, int] = {}
-        self._rendered = 0
+        # Load: the content, its views, the templates and static files.
         site = load_site(
             self.root,
             config,
@@ -247,88 +225,58 @@ class Builder:
             drafts=True,
             cache=cache,
             changed=changed if self._builds else None,
-            identities=identities,
+            identities=inputs.identities,
         )
         self._builds += 1
         related_lists = self._related_job(site, config)
         jobs.append(related_lists)
-        markdown = self._markdown_renderer(config, link)
-        index = build_index(site, markdown, report, self.options.drafts)
-        templates = self._environment(config)
-        env = templates.env
+        shared = Shared(self._markdown_renderer(config, link), link)
+        index = build_index(site, shared, report, self.options.drafts)
+        env = self._environment(config)
+        shared.item = item_maker(env)
         static = collect_static(self._static_folders(config), self._hashes)
-        # Pages link to the same few thousand addresses again and again: each is worked out once.
         url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
         helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
-        set_globals(env, self._common_context(config, helpers, index))
-        set_chrome(env, report)
-        site_stamp = self._site_stamp(env, config, static.assets, templates)
+        set_globals(env, self._common_context(config, helpers, index), report)
+        stamp = self._site_stamp(config, static.assets)
+        versions = Versions(_objects(index), functools.partial(template_version, env))
         clock.lap("load")
         if report.has_errors(self.options.strict):
-            # Content that does not load or templates that do not compile: nothing worth rendering.
             self._save_caches()
             return failed()
 
-        content = None
-        if templates.site_names:
-            # The site's own templates may show anything, related papers included, on any page: the keys of
-            # the pages they make cover all the content (see _strengthen_keys).
-            attach_related(index, related_lists.result())
-            clock.lap("related")
-            content = _content_hash(index)
-        natives = templates.natives()
-        items_key = (site_stamp, content if content and templates.is_custom(ITEM_TEMPLATE) else None)
-        self._items.begin(items_key, functools.partial(self._cache.load_sharded, "items"))
-
-        def reserved() -> int:
-            """Cores the related papers keep busy: the work that runs beside them leaves them one, as it is
-            what the paper pages wait for."""
-            return 1 if related_lists.running else 0
-
-        if not any(r.key.startswith(site_stamp) for r in previous.values()):
-            # Every page is made (a first build, or a change every page shows): the Markdown and list item
-            # of every paper now, shared among processes, while related papers are computed in another.
-            prepare_papers(
-                env, ITEM_TEMPLATE, index.papers, index.papers, report, self._items, natives, reserved()
-            )
-            clock.lap("markdown")
-
-        def entry(view: PaperView) -> str:
-            return bibtex.bibtex_entry(view.paper, url=link.absolute(view.path))
-
-        pages = plan_pages(index, config, self._charts(index, link), entry, paper_keys=False)
+        # Plan every page; render those whose inputs changed (lists first: related papers may still be on
+        # their way), then the feeds.
+        pages = plan_pages(index, config)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags)
-        # (`serve` reads the folder while this builds: there every new file is staged too.)
-        staging = Staging(out, previous, noted, in_place=self.write_guard is None, touched=checking.result)
-        make = functools.partial(
-            self._make, env, templates, natives, content, staging, site_stamp, report, clock
-        )
+        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
+        make = functools.partial(self._make, env, versions, stamp, staging, report, clock)
+
+        def reserved() -> int:
+            """Cores the related papers keep busy: the work beside them leaves them one."""
+            return 1 if related_lists.running else 0
+
         try:
             staging.expect(urls.output_file(page.path) for page in pages)
-            # Lists first: they do not show related papers, which may still be on their way.
-            done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved())
+            lists = [p for p in pages if p.kind != "paper"]
+            done = make(lists, 0, len(pages), reserved())
+            attach_related(index, related_lists.result())
+            clock.lap("related")
+            make([p for p in pages if p.kind == "paper"], done, len(pages))
             generated = {urls.output_file(page.path) for page in pages}
-            generated |= self._feeds(index, config, link, pages, staging, site_stamp)
-            if not templates.site_names:
-                attach_related(index, related_lists.result())
-                clock.lap("related")
-            papers = [p for p in pages if p.kind == "paper"]
-            for page in papers:
-                page.key = paper_page_key(page.paper)  # type: ignore[arg-type]
-            make(papers, done, len(pages))
+            generated |= self._feeds(index, config, link, pages, staging, versions, stamp)
             for artifact in _without_collisions(static.artifacts, generated, report):
                 staging.add(artifact)
             clock.lap("render")
         except BaseException:
             staging.discard()
             raise
-        self._items.keep_only({v.slug for v in index.papers})
         if self.progress:
             self.progress("render", len(pages), len(pages))
 
-        markdown.next_generation()
-        # The caches are written by a forked process (when this one may fork) while this one commits.
+        # Write: move the new files into place, only without errors.
+        shared.markdown.next_generation()
         saving = parallel.start(self._save_caches, len(index.papers))
         jobs.append(saving)
         if report.has_errors(self.options.strict):
@@ -369,12 +317,10 @@ class Builder:
 
     def _make(
         self,
-        env: Any,
-        templates: _Templates,
-        natives: dict[str, native.NativeTemplate],
-        content: str | None,
+        env: TrackingEnvironment,
+        versions: Versions,
+        stamp: str,
         staging: Staging,
-        site_stamp: str,
         report: Report,
         clock: _Clock,
         pages: list[PlannedPage],
@@ -382,28 +328,26 @@ class Builder:
         total: int,
         reserved: int = 0,
     ) -> int:
-        """Stage `pages`: those whose key and file are unchanged since the last build are kept as they are,
-        the others rendered (their Markdown and list items first). Returns `done` plus the pages handled.
-        `reserved`: cores that other work keeps busy (see prepare_papers)."""
-        if content is not None:
-            _strengthen_keys(pages, content, templates)
-        stamps = {page.path: _stamp(site_stamp, page.key) for page in pages if page.key is not None}
+        """Stage `pages`: a page whose inputs (what it read last time) are unchanged and whose file is as the
+        last build left it is kept; the others are rendered (the Markdown and list items they show first).
+        Returns `done` plus the pages handled."""
         todo: list[PlannedPage] = []
         for page in pages:
             file = urls.output_file(page.path)
-            stamp = stamps.get(page.path)
-            record = staging.intact(file, stamp) if stamp else None
-            if record is not None:
-                staging.keep(file, record)
-            else:
-                todo.append(page)
+            record = staging.previous.get(file)
+            if record is not None and record.key:
+                key = versions.page_key(stamp, context_key(page.context), record.reads)
+                if key == record.key and (kept := staging.intact(file, key)) is not None:
+                    staging.keep(file, kept)
+                    continue
+            todo.append(page)
         clock.lap("plan")
-        shown = [page.paper for page in todo if page.paper is not None]
+        shown = [paper for page in todo if (paper := page.paper) is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, ITEM_TEMPLATE, shown, listed, report, self._items, natives, reserved)
+        prepare_papers(env, shown, listed, report, reserved)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
-        render_pages(env, todo, staging, stamps, report, self.progress, skipped, total, natives, reserved)
+        render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved)
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
@@ -483,13 +427,11 @@ class Builder:
     def _save_caches(self) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
-        in memory anyway, they are written only once enough changed to make that worth its time: until then
-        a new `sitegen build` run redoes a little more."""
-        loaded, items = self._loaded, self._items
+        in memory anyway, they are written only once enough changed to make that worth its time."""
+        loaded = self._loaded
         if loaded is not None:
             self._reads_unsaved += loaded.reads
-        pending = self._reads_unsaved + (SAVE_AFTER_READS if items.changed is None else len(items.changed))
-        if self._builds > 1 and pending < SAVE_AFTER_READS:
+        if self._builds > 1 and self._reads_unsaved < SAVE_AFTER_READS:
             return
         self._reads_unsaved = 0
         self._save_related()
@@ -498,11 +440,6 @@ class Builder:
             data = loaded.to_data(lambda name: shard_of(name) in shards)
             if self._cache.save_sharded("content", data, shards):
                 loaded.changed = set()
-        if items.globals_key is not None and (items.changed is None or items.changed):
-            shards = None if items.changed is None else {shard_of(name) for name in items.changed}
-            data = items.to_data(None if shards is None else lambda name: shard_of(name) in shards)
-            if self._cache.save_sharded("items", data, shards, items.globals_key):
-                items.changed = set()
 
     def _save_related(self) -> None:
         if self._related is not None and self._related.dirty:
@@ -512,141 +449,81 @@ class Builder:
             except OSError:
                 pass
 
-    def _charts(self, index: SiteIndex, link: Urls) -> ChartSet:
-        oldest_first = list(reversed(index.digests))
-        dates = [d.date.isoformat() for d in oldest_first]
-        iso = {d.date: text for d, text in zip(oldest_first, dates, strict=True)}  # every date a paper shows
-        tag_dates = {t.slug: [iso[day] for p in t.papers for day in p.digests] for t in index.tags}
-        by_slug = {t.slug: t for t in index.tags}
-        rows = [
-            (by_slug[slug].name, recent, earlier, link.path(by_slug[slug].path))
-            for slug, recent, earlier in charts.rising_tag_rows(tag_dates, dates)
-            if slug in by_slug
-        ]
-        window = charts.rising_window(len(dates))
-        # A tag's timeline is drawn when a page shows it: after a small edit, few tag pages are made again.
-        makers: dict[str, Callable[[], Markup]] = {}
-        keys: dict[str, Any] = {}
-        all_dates = _hash(repr(dates))
-        for tag in index.tags:
-            per_date = Counter(tag_dates[tag.slug])
-            makers[tag.slug] = functools.partial(_timeline, tag.name, dates, per_date)
-            keys[tag.slug] = (tag.name, all_dates, sorted(per_date.items()))
-        return ChartSet(
-            rising=Markup(
-                charts.rising_tags(rows, recent_digests=window, earlier_digests=len(dates) - window)
-            ),
-            per_digest=Markup(
-                charts.papers_per_digest(
-                    [(d.date.isoformat(), d.count, link.path(d.path)) for d in oldest_first]
-                )
-            ),
-            tag_sizes=Markup(
-                charts.tag_sizes([(t.name, t.count, link.path(t.path)) for t in index.tags_by_count])
-            ),
-            timelines=_Drawn(makers),
-            timeline_keys=keys,
-        )
-
     def _static_folders(self, config: SiteConfig) -> list[Path]:
         return [site_path(self.root, config.static_dir), theme_dir("static")]
 
-    def _environment(self, config: SiteConfig) -> _Templates:
-        """The Jinja environment, kept while the template folders stay the same; its compiled templates are
+    def _environment(self, config: SiteConfig) -> TrackingEnvironment:
+        """The Jinja environment, kept while the template folder stays the same; its compiled templates are
         dropped when any template file changed (compared by content, not by time)."""
         folder = site_path(self.root, config.templates_dir).resolve()
-        digest_, site_names = templates_digest(folder, theme_dir("templates"))
-        current = self._templates
-        if current is None or current.folder != folder:
-            env = make_environment(folder, compiled=self.root / CACHE_DIR / "templates")
-            current = self._templates = _Templates(folder, env, digest_, site_names)
-        elif current.digest != digest_:
-            current.env.cache.clear()
-            current.digest, current.site_names, current.custom = digest_, site_names, {}
-        return current
+        digest_ = templates_digest(folder, theme_dir("templates"))
+        if self._env is None or self._env_folder != folder:
+            self._env = make_environment(folder, compiled=self.root / CACHE_DIR / "templates")
+            self._env_folder = folder
+        elif self._env_digest != digest_:
+            self._env.cache.clear()
+        self._env_digest = digest_
+        return self._env
 
-    def _site_stamp(self, env: Any, config: SiteConfig, assets: dict[str, str], templates: _Templates) -> str:
-        """A short hash of what every page depends on besides its own content: sitegen's code, the
-        templates, settings, options, static assets and the site-wide values pages print (totals, dates)."""
-        shared = tuple(
-            (name, value)
-            for name, value in sorted(env.globals.items())
-            if isinstance(value, str | int | bool | float) or value is None or isinstance(value, date)
-        )
-        what = (
-            code_fingerprint(),
-            templates.digest,
-            repr(config),
-            self.options.drafts,
-            tuple(sorted(assets.items())),
-            shared,
-        )
-        return _hash(repr(what))[:STAMP_PREFIX]
+    def _site_stamp(self, config: SiteConfig, assets: dict[str, str]) -> str:
+        """A short hash of what every page may show besides what it reads of the content and templates:
+        sitegen's code, settings, options and the static assets' addresses."""
+        what = (code_fingerprint(), repr(config), self.options.drafts, tuple(sorted(assets.items())))
+        return text_digest(repr(what))
 
-    def _common_context(self, config: SiteConfig, helpers: Helpers, index: SiteIndex) -> dict[str, Any]:
+    def _common_context(self, config: SiteConfig, helpers: Helpers, index: SiteView) -> dict[str, Any]:
         return {
             "config": config,
             "url": helpers.url,
             "abs_url": helpers.abs_url,
             "asset": helpers.asset,
             "drafts": self.options.drafts,
-            "site_latest": index.latest_date,
-            "paper_count": len(index.papers),
-            "digest_count": len(index.digests),
+            "site": index,
         }
 
     def _feeds(
         self,
-        index: SiteIndex,
+        index: SiteView,
         config: SiteConfig,
         link: Urls,
         pages: list[PlannedPage],
         staging: Staging,
-        site_stamp: str,
+        versions: Versions,
+        stamp: str,
     ) -> set[str]:
         """Stage the feeds, sitemap and robots.txt; returns their paths. Drafts never appear in them, even in
-        a build with drafts. A feed whose entries did not change is not made again."""
+        a build with drafts. A feed is made again only when something it read changed, as a page is."""
         limit = config.feed_limit
-        public = [p for p in index.recent if not p.draft]
         info = feeds.FeedInfo(
             config.title, config.description, config.author, config.language, urls.FEED, urls.HOME
         )
-        all_feeds = [(info, public[:limit])]
+        all_feeds: list[tuple[feeds.FeedInfo, Any, str]] = [(info, index, "recent")]
         for tag in index.tags:
             tag_info = feeds.tag_feed_info(tag, config.title, config.author, config.language)
-            all_feeds.append((tag_info, [p for p in tag.papers if not p.draft][:limit]))
+            all_feeds.append((tag_info, tag, "papers"))
         paths: set[str] = set()
-        for feed_info, entries in all_feeds:
+        for feed_info, source, attribute in all_feeds:
             path = feed_info.self_path
-            stamp = _stamp(site_stamp, ("feed", repr(feed_info), tuple(p.item_key for p in entries)))
             paths.add(path)
-            record = staging.intact(path, stamp)
-            if record is not None:
-                staging.keep(path, record)
-            else:
-                staging.put(path, feeds.atom_feed(feed_info, entries, link), stamp)
-        # The sitemap (one file, or an index and its parts at 50,000 pages) as a whole, keyed by its entries.
+            own = repr(feed_info)
+            record = staging.previous.get(path)
+            if record is not None and record.key == versions.page_key(stamp, own, record.reads):
+                kept = staging.intact(path, record.key)
+                if kept is not None:
+                    staging.keep(path, kept)
+                    continue
+            reads: set[str] = set()
+            entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
+            data = feeds.atom_feed(feed_info, entries, link)
+            staging.put(path, data, versions.page_key(stamp, own, reads), reads=tuple(sorted(reads)))
         entries = [(page.path, page.lastmod) for page in pages if page.in_sitemap]
-        stamp = _stamp(site_stamp, ("sitemap", [(path, str(day)) for path, day in entries]))
-        parts = sorted(path for path, record in staging.previous.items() if record.key == stamp)
-        records = [staging.intact(path, stamp) for path in parts]
-        if urls.SITEMAP in parts and all(records):
-            for path, record in zip(parts, records, strict=True):
-                staging.keep(path, record)  # type: ignore[arg-type]
-        else:
-            files = feeds.sitemaps(entries, link)
-            for path, data in files.items():
-                staging.put(path, data, stamp)
-            parts = list(files)
-        paths.update(parts)
+        files = feeds.sitemaps(entries, link)
+        for path, data in files.items():
+            staging.put(path, data)
+        paths.update(files)
         staging.put(urls.ROBOTS, feeds.robots_txt(link))
         paths.add(urls.ROBOTS)
         return paths
-
-    def _previous_notes(self, out: Path) -> dict[str, Any]:
-        if self._manifest is None or self._manifest_out != out:
-            return output.load_manifest_notes(out)
-        return self._manifest_build
 
     def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
@@ -698,45 +575,13 @@ class Builder:
         options = (self.options.base_url, self.options.drafts, self.options.strict)
         what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
         vouched = (since_then, vouch(then)) if racy_then and len(then) <= MAX_RACY else None
-        return _Inputs(_hash(repr(what)), (since_now, vouch(now)), vouched, identities)
+        return _Inputs(text_digest(repr(what)), (since_now, vouch(now)), vouched, identities)
 
 
-ITEM_TEMPLATE = "partials/paper_item.html"
 # More files than this changed within RACY_NS of a build (an import, a checkout): they are not hashed for the
 # next build's no-change test, which then looks at everything.
 MAX_RACY = 100
-STAMP_PREFIX = 16  # characters of the site-wide stamp that start every page's stamp in the manifest
 SAVE_AFTER_READS = 200  # see Builder._save_caches
-
-
-class _Templates:
-    """The Jinja environment of a Builder, a hash of every template file, and which templates come from the
-    site's own folder (a page template counts as the site's when it, or a template it uses, does)."""
-
-    def __init__(self, folder: Path, env: Any, digest_: str, site_names: frozenset[str]):
-        self.folder = folder
-        self.env = env
-        self.digest = digest_
-        self.site_names = site_names
-        self.custom: dict[str, bool] = {}
-
-    def is_custom(self, name: str) -> bool:
-        if not self.site_names:
-            return False  # (without parsing the templates, as every build would)
-        known = self.custom.get(name)
-        if known is None:
-            closure = template_closure(self.env, name)
-            known = self.custom[name] = closure is None or bool(closure & self.site_names)
-        return known
-
-    def natives(self) -> dict[str, native.NativeTemplate]:
-        """What stands in for the built-in templates that sitegen.native renders, unless the site overrides
-        them (or a template they use)."""
-        return {
-            name: native.NativeTemplate(fn, self.env.globals)
-            for name, fn in native.FUNCTIONS.items()
-            if not self.is_custom(name)
-        }
 
 
 class _Inputs(NamedTuple):
@@ -747,14 +592,6 @@ class _Inputs(NamedTuple):
     racy_now: tuple[int, str]
     racy_then: tuple[int, str] | None
     identities: dict[str, Identity]
-
-
-def _files_noted(noted: dict[str, Any]) -> int:
-    """How many pages the last build made, as its notes count them (0 if they do not say)."""
-    counts = noted.get("counts")
-    if not isinstance(counts, dict):
-        return 0
-    return sum(n for n in counts.values() if isinstance(n, int))
 
 
 def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:
@@ -785,74 +622,23 @@ def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | 
     return BuildResult(report, False, out, counts=counts)
 
 
-def _timeline(name: str, dates: list[str], per_date: dict[str, int]) -> Markup:
-    return Markup(charts.tag_timeline(name, [(d, per_date.get(d, 0)) for d in dates]))
-
-
-class _Drawn(Mapping[str, Markup]):
-    """Charts by name, each drawn the first time it is looked up."""
-
-    def __init__(self, makers: dict[str, Callable[[], Markup]]):
-        self._makers = makers
-        self._drawn: dict[str, Markup] = {}
-
-    def __getitem__(self, name: str) -> Markup:
-        drawn = self._drawn.get(name)
-        if drawn is None:
-            drawn = self._drawn[name] = self._makers[name]()
-        return drawn
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._makers)
-
-    def __len__(self) -> int:
-        return len(self._makers)
-
-
 def _papers_changed(result: BuildResult) -> bool:
     return any(path.startswith(urls.PAPERS) for path in (*result.written, *result.removed))
 
 
-def _strengthen_keys(pages: list[PlannedPage], content: str, templates: _Templates) -> None:
-    """A page made with a template of the site's own (or one that uses one) may show anything of the site, not
-    only what the built-in theme shows: its key then covers all the content (`content`, its hash)."""
-    items_custom = templates.is_custom(ITEM_TEMPLATE)
-    for page in pages:
-        if page.key is not None and (templates.is_custom(page.template) or (page.items and items_custom)):
-            page.key = ("site", content, page.key)
+def _objects(index: SiteView) -> Callable[[str], Tracked | None]:
+    """The tracked object of a build by its name (`dep`), for working out versions."""
+    known: dict[str, Tracked] = {}
 
+    def find(dep: str) -> Tracked | None:
+        if not known:
+            known["site"] = index
+            known.update((view.dep, view) for view in index.papers)
+            known.update((tag.dep, tag) for tag in index.tags)
+            known.update((digest.dep, digest) for digest in index.digests)
+        return known.get(dep)
 
-def _hash(text: str) -> str:
-    return output.digest(text.encode("utf-8", "surrogatepass"))
-
-
-def _stamp(site_stamp: str, key: Any) -> str:
-    """What the manifest records for a page made from `key`: the site-wide stamp, then the key's hash."""
-    return site_stamp + (_hash(key) if isinstance(key, str) else output.digest(_key_bytes(key)))
-
-
-def _key_bytes(key: Any) -> bytes:
-    """A page key as bytes: marshal's format 0 (it has no back-references, so equal keys give equal bytes
-    whatever objects they share), a third of the time of repr for keys of many strings; repr for a key
-    marshal cannot write."""
-    try:
-        return marshal.dumps(key, 0)
-    except ValueError:
-        return repr(key).encode("utf-8", "surrogatepass")
-
-
-def _content_hash(index: SiteIndex) -> str:
-    """A hash of all the content the views expose: papers (with their tag names and related papers), tags
-    and digests, in their orders."""
-    return _hash(
-        repr(
-            (
-                [(v.item_key, tuple(r.slug for r in v.related)) for v in index.papers],
-                [(t.slug, t.name, t.description) for t in index.tags],
-                [(d.date, tuple(p.slug for p in d.papers), tuple(d.sources)) for d in index.digests],
-            )
-        )
-    )
+    return find
 
 
 def _without_collisions(static: list[Artifact], generated: set[str], report: Report) -> list[Artifact]:

@@ -1,0 +1,289 @@
+"""Plan the site: one planned page (site path, template, context) per HTML file the build writes.
+
+A page's context holds tracked views (what a template reads of them is recorded while it renders) and plain
+values (a page's title, its place in a pagination), which are part of its key (see
+sitegen.incremental.deps.context_key). No page kind has a key written by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+from sitegen import urls
+from sitegen.build.views import DigestView, PaperView, SiteView, TagView
+from sitegen.incremental.deps import CONSTANT, Tracked
+
+HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
+HOME_PER_DIGEST = 4  # and for each earlier one
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    """What base.html needs to know about a page: its address, title and description for search engines."""
+
+    path: str
+    kind: str
+    title: str
+    description: str
+    og_type: str = "website"
+    noindex: bool = False
+    prev: str | None = None
+    next: str | None = None
+    feed: str | None = None
+    feed_title: str | None = None
+
+
+class PaperPageMeta(Tracked):
+    """PageMeta of a paper's page, read from the paper's view (so that planning renders no Markdown)."""
+
+    __slots__ = ("paper",)
+    FACETS: ClassVar[dict[str, str]] = {
+        "path": "f",
+        "title": "f",
+        "description": "f",
+        "noindex": "f",
+        "kind": CONSTANT,
+        "og_type": CONSTANT,
+        "prev": CONSTANT,
+        "next": CONSTANT,
+        "feed": CONSTANT,
+        "feed_title": CONSTANT,
+    }
+    kind = "paper"
+    og_type = "article"
+    prev = next = feed = feed_title = None
+
+    def __init__(self, paper: PaperView):
+        self.paper = paper
+
+    @property
+    def dep(self) -> str:
+        return self.paper.dep
+
+    def version(self, facet: str) -> str:
+        return self.paper.version(facet)
+
+    @property
+    def path(self) -> str:
+        return self.paper.path
+
+    @property
+    def title(self) -> str:
+        return self.paper.title
+
+    @property
+    def description(self) -> str:
+        return self.paper.page_description
+
+    @property
+    def noindex(self) -> bool:
+        return self.paper.draft
+
+
+@dataclass(slots=True)
+class PlannedPage:
+    """One HTML page to render. `items`: papers whose list items the page shows (rendered ahead, shared
+    among processes; a template that shows others makes them when it needs them). in_sitemap and lastmod:
+    for the sitemap."""
+
+    kind: str
+    path: str
+    template: str
+    context: dict[str, Any]
+    items: Sequence[PaperView] = ()
+    in_sitemap: bool = True
+    lastmod: date | None = None
+
+    @property
+    def paper(self) -> PaperView | None:
+        found = self.context.get("paper") if self.kind == "paper" else None
+        return found if isinstance(found, PaperView) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    page: int
+    pages: int
+    total: int
+    base: str
+
+    def path(self, page: int) -> str:
+        return urls.tag_path(self.base, page)
+
+    @property
+    def prev(self) -> str | None:
+        return self.path(self.page - 1) if self.page > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.path(self.page + 1) if self.page < self.pages else None
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """Page numbers to show, None standing for a gap: 1 … 4 5 6 … 12."""
+        keep = {1, self.pages, self.page - 1, self.page, self.page + 1}
+        if self.page <= 3:
+            keep.update({2, 3, 4})
+        if self.page >= self.pages - 2:
+            keep.update({self.pages - 1, self.pages - 2, self.pages - 3})
+        out: list[int | None] = []
+        previous = 0
+        for n in sorted(n for n in keep if 1 <= n <= self.pages):
+            if n - previous == 2:
+                out.append(previous + 1)
+            elif n - previous > 2:
+                out.append(None)
+            out.append(n)
+            previous = n
+        return out
+
+
+def plan_pages(site: SiteView, config: Any) -> list[PlannedPage]:
+    """Every HTML page of the site, in a stable order."""
+    pages: list[PlannedPage] = []
+    add = pages.append
+    title = config.title
+    latest = site.latest
+    add(
+        PlannedPage(
+            "home",
+            urls.HOME,
+            "home.html",
+            {
+                "page": PageMeta(urls.HOME, "home", title, config.description, feed=urls.FEED),
+                "latest": site.digests[: config.home_digests],
+                "home_per_digest": HOME_PER_DIGEST,
+                "home_featured": HOME_FEATURED,
+            },
+            lastmod=latest,
+        )
+    )
+    for view in site.papers:
+        add(
+            PlannedPage(
+                "paper",
+                view.path,
+                "paper.html",
+                {"page": PaperPageMeta(view), "paper": view},
+                in_sitemap=not view.draft,
+                lastmod=view.latest,
+            )
+        )
+    add(
+        PlannedPage(
+            "tags",
+            urls.TAGS,
+            "tags.html",
+            {"page": PageMeta(urls.TAGS, "tags", "Tags", f"All {len(site.tags)} tags of {title}.")},
+            lastmod=latest,
+        )
+    )
+    per_page = max(int(config.per_page), 1)
+    for tag in site.tags:
+        pages.extend(_tag_pages(tag, per_page, title))
+    add(
+        PlannedPage(
+            "digests",
+            urls.DIGESTS,
+            "digests.html",
+            {
+                "page": PageMeta(
+                    urls.DIGESTS, "digests", "Digests", f"All {len(site.digests)} digests of {title}."
+                )
+            },
+            lastmod=latest,
+        )
+    )
+    for digest in site.digests:
+        add(_digest_page(digest))
+    add(
+        PlannedPage(
+            "search",
+            urls.SEARCH,
+            "search.html",
+            {"page": PageMeta(urls.SEARCH, "search", "Search", f"Search the papers of {title}.")},
+            in_sitemap=False,
+        )
+    )
+    add(
+        PlannedPage(
+            "404",
+            urls.NOT_FOUND,
+            "404.html",
+            {
+                "page": PageMeta(
+                    urls.NOT_FOUND, "404", "Page not found", "This page does not exist.", noindex=True
+                )
+            },
+            in_sitemap=False,
+        )
+    )
+    return pages
+
+
+def _tag_pages(tag: TagView, per_page: int, site_title: str) -> list[PlannedPage]:
+    count = tag.count
+    pages_count = max(math.ceil(count / per_page), 1)
+    description = tag.description or f"{count} papers tagged {tag.name}."
+    out = []
+    for number in range(1, pages_count + 1):
+        pagination = Pagination(number, pages_count, count, tag.slug)
+        path = urls.tag_path(tag.slug, number)
+        start = (number - 1) * per_page
+        shown = tag.papers[start : start + per_page]
+        meta = PageMeta(
+            path,
+            "tag",
+            tag.name if number == 1 else f"{tag.name} (page {number} of {pages_count})",
+            description,
+            prev=pagination.prev,
+            next=pagination.next,
+            feed=tag.feed_path,
+            feed_title=f"{tag.name} · {site_title}",
+        )
+        context = {
+            "page": meta,
+            "tag": tag,
+            "papers": shown,
+            "first_index": start + 1,
+            "pagination": pagination,
+            "show_chart": number == 1,
+        }
+        lastmod = max((p.latest for p in shown if p.latest and not p.draft), default=None)
+        out.append(PlannedPage("tag", path, "tag.html", context, items=shown, lastmod=lastmod))
+    return out
+
+
+def _digest_page(digest: DigestView) -> PlannedPage:
+    label = human_date(digest.date)
+    meta = PageMeta(
+        digest.path,
+        "digest",
+        f"Digest of {label}",
+        f"The {digest.count} papers of the {label} digest, in the digest's order.",
+        prev=digest.older.path if digest.older else None,
+        next=digest.newer.path if digest.newer else None,
+    )
+    context = {"page": meta, "digest": digest}
+    return PlannedPage(
+        "digest", digest.path, "digest.html", context, items=digest.papers, lastmod=digest.date
+    )
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def human_date(day: date | None) -> str:
+    """'Mar 13, 2026' (English whatever the locale, and faster than strftime)."""
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}" if day else ""
+
+
+def counts_by_kind(pages: Sequence[PlannedPage]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for page in pages:
+        counts[page.kind] = counts.get(page.kind, 0) + 1
+    return counts

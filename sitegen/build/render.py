@@ -1,0 +1,140 @@
+"""Render planned pages to bytes, recording what each read, on every core for a large build.
+
+A page is rendered with the environment's read set open: its key (see sitegen.incremental.deps) is then
+worked out from what it read, and its bytes staged with both. Large builds share the pages among forked
+processes (sitegen.parallel): the Markdown and list items of the papers they show are made first, once, and
+inherited by the processes that render the pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sitegen import parallel
+from sitegen.build.plan import PlannedPage
+from sitegen.build.templates import message, template_position
+from sitegen.build.views import PaperTexts, PaperView
+from sitegen.errors import Diagnostic, Report
+from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key
+from sitegen.output import Staged, Staging
+from sitegen.urls import output_file
+
+Progress = Callable[[str, int, int], None]
+
+
+def prepare_papers(
+    env: TrackingEnvironment,
+    shown: Sequence[PaperView],
+    listed: Sequence[PaperView],
+    report: Report,
+    reserved: int = 0,
+) -> None:
+    """Render, before the pages that need them, the Markdown of `shown` and the list items of `listed`,
+    shared among processes when there are many (`reserved`: cores other work of the build keeps busy)."""
+    want_item = {id(v) for v in listed if v._item is None or not v._item.done}
+    chosen = {id(v): v for v in shown if v.texts is None}
+    chosen.update((id(v), v) for v in listed if id(v) in want_item or v.texts is None)
+    todo = list(chosen.values())
+    if not todo:
+        return
+
+    Prepared = list[tuple[PaperTexts, str | None, tuple[str, ...]]]
+
+    def prepare_share(share: Sequence[PaperView], here: bool) -> Prepared | Diagnostic:
+        out: Prepared = []
+        for view in share:
+            texts = view.rendered()
+            html, reads = None, ()
+            if id(view) in want_item:
+                try:
+                    fragment = view.item_html
+                    html = str(fragment.render())
+                except Exception as exc:
+                    where, line = template_position(exc, "partials/paper_item.html")
+                    return Diagnostic(where, f"{message(exc)} (rendering the list item of {view.slug})", line)
+                reads = tuple(fragment.reads)
+            out.append((texts, html, reads))
+        return out
+
+    start = 0
+    for result in parallel.map_chunks(prepare_share, todo, reserved):
+        if isinstance(result, Diagnostic):
+            report.diagnostics.append(result)
+            return
+        for view, (texts, html, reads) in zip(todo[start : start + len(result)], result, strict=True):
+            view.texts = texts
+            if html is not None:
+                view.item_html.prepared(html, reads)
+        start += len(result)
+
+
+def render_pages(
+    env: TrackingEnvironment,
+    versions: Versions,
+    stamp: str,
+    pages: Sequence[PlannedPage],
+    staging: Staging,
+    report: Report,
+    progress: Progress | None = None,
+    done: int = 0,
+    total: int = 0,
+    reserved: int = 0,
+) -> None:
+    """Render `pages` and stage their files, each with its key and read set; problems go to `report`.
+    `done` of `total` pages were handled before (for progress)."""
+    total = total or len(pages)
+
+    Shared = tuple[list[Staged], list[str], list[Diagnostic]]
+
+    def render_share(share: Sequence[PlannedPage], here: bool) -> Shared:
+        # Progress is shown by this process only; a child's share is counted when it arrives.
+        entries, created = len(staging.entries), len(staging.created)
+        show = progress if here else None
+        diagnostics = _render_share(env, versions, stamp, share, staging, total, done, show)
+        if not here:
+            return staging.entries[entries:], staging.created[created:], diagnostics
+        return [], [], diagnostics
+
+    reported: set[tuple[str, str]] = set()
+    for entries, created, diagnostics in parallel.map_chunks(render_share, pages, reserved):
+        staging.adopt(entries, created)
+        for diagnostic in diagnostics:
+            if (diagnostic.path, diagnostic.message) not in reported:
+                reported.add((diagnostic.path, diagnostic.message))
+                report.diagnostics.append(diagnostic)
+
+
+def _render_share(
+    env: TrackingEnvironment,
+    versions: Versions,
+    stamp: str,
+    pages: Sequence[PlannedPage],
+    staging: Staging,
+    total: int,
+    start: int,
+    progress: Progress | None,
+) -> list[Diagnostic]:
+    report = Report()
+    reported: set[tuple[str, str]] = set()
+    step = max(total // 100, 50)
+    reads = env.reads
+    for number, page in enumerate(pages, start=start + 1):
+        current = reads.begin()
+        html: str | None = None
+        try:
+            template = env.get_template(page.template)
+            html = template.render(page.context)
+        except Exception as exc:
+            where, line = template_position(exc, page.template)
+            text = message(exc)
+            if (where, text) not in reported:
+                reported.add((where, text))
+                report.error(where, f"{text} (rendering {page.path or 'the home page'})", line)
+        finally:
+            reads.end()
+        if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
+            key = versions.page_key(stamp, context_key(page.context), current)
+            staging.put(output_file(page.path), html.encode("utf-8"), key, reads=tuple(sorted(current)))
+        if progress and number % step == 0:
+            progress("render", number, total)
+    return report.diagnostics

@@ -1,0 +1,211 @@
+"""Templates: one tracking Jinja environment per builder, the site's templates before the built-in theme's.
+
+Autoescaping is on and undefined variables are errors, so a typo in a template fails the build with the
+template's file and line instead of printing an empty string. A template problem becomes a diagnostic, never a
+traceback, and is reported once per template and message, not once per page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.bccache
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
+
+from sitegen import __version__
+from sitegen.build.plan import human_date
+from sitegen.build.views import ITEM_TEMPLATE, PaperView
+from sitegen.errors import Report
+from sitegen.incremental.deps import Fragment, Reads, TrackingEnvironment, text_digest
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def theme_dir(name: str) -> Path:
+    """The built-in theme's `templates` or `static` folder.
+
+    Installed from a wheel, the theme lives inside the package (`sitegen/_theme/<name>`, mapped in
+    pyproject.toml); from a checkout or an editable install it is the repository's top-level folder.
+    """
+    packaged = _PACKAGE_DIR / "_theme" / name
+    return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / name
+
+
+def make_environment(site_templates: Path, compiled: Path | None = None) -> TrackingEnvironment:
+    """The site's templates first, then the theme's.
+
+    `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
+    `compiled`: a folder where compiled templates are kept between runs (keyed by each template's source).
+    """
+    theme = FileSystemLoader(theme_dir("templates"))
+    env = TrackingEnvironment(
+        loader=ChoiceLoader([FileSystemLoader(site_templates), theme, PrefixLoader({"theme": theme})]),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,  # the builder looks at the template files once per build, not once per page
+        cache_size=-1,
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
+    )
+    env.reads = Reads()
+    env.filters["human_date"] = human_date
+    env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
+    env.globals["generator"] = f"sitegen {__version__}"
+    return env
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates in a folder, which only saves time: one that cannot be written is
+    passed over."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+
+
+def template_version(env: jinja2.Environment, name: str) -> str:
+    """A hash of the source the loader finds for `name` now ("missing" when there is none)."""
+    try:
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
+    except TemplateError:
+        return "missing"
+    return text_digest(source)
+
+
+@dataclass(frozen=True, slots=True)
+class Helpers:
+    """Functions every template gets: `url('papers/x/')`, `abs_url(...)`, `asset('style.css')`."""
+
+    url: Callable[[str], str]
+    abs_url: Callable[[str], str]
+    assets: dict[str, str]
+
+    def asset(self, name: str) -> str:
+        try:
+            return self.url(self.assets[name])
+        except KeyError:
+            raise TemplateError(f"asset({name!r}): no such file in the static folders") from None
+
+
+# The navigation state of a page kind: (section, the section's own index page?).
+_SECTIONS = {
+    "home": ("home", True),
+    "digests": ("digests", True),
+    "digest": ("digests", False),
+    "tags": ("tags", True),
+    "tag": ("tags", False),
+    "search": ("search", True),
+}
+
+
+def set_globals(env: TrackingEnvironment, common: dict[str, Any], report: Report) -> None:
+    """The helpers and views of a build become the environment's globals, so that imported macro templates
+    and fragments see them; the parts every page shares are fragments, rendered once per build:
+    `head_assets`, `site_footer` and `site_header(page)` (one per navigation state)."""
+    env.globals.update(common)
+    env.globals["head_assets"] = _fragment(env, "partials/head_assets.html", {}, report)
+    env.globals["site_footer"] = _fragment(env, "partials/footer.html", {}, report)
+    headers: dict[tuple[str, bool], Fragment] = {}
+
+    def site_header(page: Any) -> Fragment:
+        state = _SECTIONS.get(getattr(page, "kind", ""), ("", False))
+        found = headers.get(state)
+        if found is None:
+            context = {"section": state[0], "current": state[1]}
+            found = headers[state] = _fragment(env, "partials/header.html", context, report)
+        return found
+
+    env.globals["site_header"] = site_header
+
+
+def _fragment(env: TrackingEnvironment, name: str, context: dict[str, Any], report: Report) -> Fragment:
+    def make() -> str:
+        template = load(env, name, report)
+        if template is None:
+            return ""
+        try:
+            return template.render(context)
+        except Exception as exc:
+            where, line = template_position(exc, name)
+            report.error(where, message(exc), line)
+            return ""
+
+    return Fragment(env, make)
+
+
+def item_maker(env: TrackingEnvironment) -> Callable[[PaperView], Fragment]:
+    """What makes a paper's list item: partials/paper_item.html rendered once per build and paper. An error
+    in it propagates to the page that shows the item (and is reported there, with the template's line)."""
+
+    def item(view: PaperView) -> Fragment:
+        return Fragment(env, lambda: env.get_template(ITEM_TEMPLATE).render(paper=view))
+
+    return item
+
+
+def load(env: jinja2.Environment, name: str, report: Report) -> jinja2.Template | None:
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        report.error(exc.filename or name, f"template syntax error: {exc.message}", exc.lineno)
+    except jinja2.TemplateNotFound as exc:
+        report.error(name, f"template not found: {exc.name}")
+    except TemplateError as exc:
+        report.error(name, f"template error: {message(exc)}")
+    return None
+
+
+def message(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined variable: {exc.message}"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}"
+    if isinstance(exc, TemplateError):
+        return exc.message or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
+    """The innermost template file and line of an exception (Jinja maps template frames to their sources)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return exc.filename, exc.lineno
+    found = (fallback, 0)
+    for frame in traceback.extract_tb(exc.__traceback__ or sys.exc_info()[2]):
+        if frame.filename.endswith((".html", ".xml", ".j2", ".jinja")):
+            found = (frame.filename, frame.lineno or 0)
+    return found
+
+
+def safe(html: str) -> Markup:
+    """Mark trusted HTML (inline SVG from the charts) as safe to insert unescaped."""
+    return Markup(html)
+
+
+def templates_digest(site: Path, theme: Path) -> str:
+    """A hash of every file of the site's and the theme's template folders (names and bytes): when it
+    changes, the compiled templates are dropped. Read at each build: a handful of small files, and unlike
+    modification times a content hash cannot miss an edit."""
+    h = hashlib.blake2b(digest_size=16)
+    for number, folder in enumerate((site, theme)):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            with contextlib.suppress(OSError):
+                if path.is_file():
+                    data = path.read_bytes()
+                    h.update(f"{number}:{path.relative_to(folder).as_posix()}:{len(data)}:".encode())
+                    h.update(data)
+    return h.hexdigest()

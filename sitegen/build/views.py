@@ -1,0 +1,586 @@
+"""What templates see: papers, tags, digests and the site, as tracked views (see sitegen.incremental.deps).
+
+Every index a page needs is computed here once per build (papers by tag and by digest, sort orders), so
+templates only loop and print. What is costly (Markdown, a paper's list item, a chart) is made on first use.
+Each view declares, in FACETS, which facet each attribute a template may read belongs to, and `version()`
+gives a short string that changes whenever a facet may show something else. The rule that keeps
+incremental builds right: an attribute's value depends only on the sources its facet's version covers (and
+on what the site-wide stamp covers: code, settings, options, assets).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from markupsafe import Markup
+
+from sitegen import bibtex, charts, urls
+from sitegen.errors import Report
+from sitegen.incremental.deps import CONSTANT, Fragment, Tracked, text_digest
+from sitegen.markdown import MarkdownRenderer, excerpt
+from sitegen.model import Site, Tag, split_body
+from sitegen.urls import Link, Urls, classify_link
+
+# C0 control characters other than tab and newlines: invalid in HTML and XML, and never meant in a title.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SUMMARY_CHARS = 300
+DESCRIPTION_CHARS = 200
+ITEM_TEMPLATE = "partials/paper_item.html"
+
+# Facets of a paper: "f" everything that comes from its page file alone; "n" what also shows its tags'
+# names; "r" its related papers.
+_PAPER_FACETS = dict.fromkeys(
+    (
+        "slug",
+        "title",
+        "path",
+        "draft",
+        "digests",
+        "first",
+        "latest",
+        "tags",
+        "links",
+        "code_links",
+        "status",
+        "rating",
+        "arxiv",
+        "bibtex",
+        "find_links",
+        "arxiv_links",
+        "abstract_html",
+        "notes_html",
+        "summary",
+        "description",
+        "page_description",
+    ),
+    "f",
+) | {"tag_names": "n", "related": "r", "item_html": CONSTANT}  # (a list item records what it reads)
+
+
+@dataclass(frozen=True, slots=True)
+class PaperTexts:
+    abstract_html: Markup
+    notes_html: Markup
+    summary: str
+    description: str
+
+
+class Shared:
+    """What every view of one build uses: the Markdown renderer, links, and the makers of list items."""
+
+    def __init__(self, markdown: MarkdownRenderer, link: Urls):
+        self.markdown = markdown
+        self.link = link
+        #: Makes a paper's list item (set by the renderer, which owns the templates).
+        self.item: Callable[[PaperView], Fragment] | None = None
+
+
+@dataclass(slots=True, eq=False)
+class PaperView(Tracked):
+    """A paper as the templates see it."""
+
+    FACETS: ClassVar[dict[str, str]] = _PAPER_FACETS
+
+    paper: Any  # sitegen.model.Paper
+    slug: str
+    title: str
+    path: str
+    draft: bool
+    digests: list[date]
+    shared: Shared
+    tags: list[TagView] = field(default_factory=list)
+    related: list[PaperView] = field(default_factory=list)
+    texts: PaperTexts | None = None
+    _links: list[Link] | None = None
+    _item: Fragment | None = None
+    _dep: str = ""
+
+    @property
+    def dep(self) -> str:
+        return self._dep
+
+    def version(self, facet: str) -> str:
+        if facet == "f":
+            return self.paper.fingerprint or _fingerprint(self.paper)
+        if facet == "n":
+            return "\x1f".join(tag.name for tag in self.tags)
+        if facet == "r":
+            return "\x1f".join(other.slug for other in self.related)
+        raise KeyError(facet)
+
+    @property
+    def tag_names(self) -> str:
+        return ", ".join(tag.name for tag in self.tags)
+
+    @property
+    def links(self) -> list[Link]:
+        """The paper's links, classified for display."""
+        if self._links is None:
+            self._links = [classify_link(url) for url in self.paper.links]
+        return self._links
+
+    @property
+    def code_links(self) -> list[Link]:
+        return [link for link in self.links if link.is_code]
+
+    @property
+    def abstract_html(self) -> Markup:
+        return self.rendered().abstract_html
+
+    @property
+    def notes_html(self) -> Markup:
+        return self.rendered().notes_html
+
+    @property
+    def summary(self) -> str:
+        return self.rendered().summary
+
+    @property
+    def description(self) -> str:
+        return self.rendered().description
+
+    @property
+    def page_description(self) -> str:
+        """The page's description for search engines: the abstract's start, or where the paper was seen."""
+        if self.description:
+            return self.description
+        digests = ", ".join(d.isoformat() for d in self.digests)
+        return f"A paper from the digests of {digests}." if digests else ""
+
+    def rendered(self) -> PaperTexts:
+        """The paper's Markdown as HTML and plain text, rendered now if not yet."""
+        if self.texts is None:
+            self.texts = render_texts(self.paper, self.shared.markdown)
+        return self.texts
+
+    @property
+    def latest(self) -> date | None:
+        return self.digests[-1] if self.digests else None
+
+    @property
+    def first(self) -> date | None:
+        return self.digests[0] if self.digests else None
+
+    @property
+    def status(self) -> str | None:
+        return self.paper.status
+
+    @property
+    def rating(self) -> int | None:
+        return self.paper.rating
+
+    @property
+    def arxiv(self) -> str | None:
+        return self.paper.arxiv
+
+    @property
+    def bibtex(self) -> str:
+        return bibtex.bibtex_entry(self.paper, url=self.shared.link.absolute(self.path))
+
+    @property
+    def find_links(self) -> list[tuple[str, str]]:
+        return urls.find_paper_links(self.title)
+
+    @property
+    def arxiv_links(self) -> list[tuple[str, str]]:
+        return urls.arxiv_links(self.paper.arxiv) if self.paper.arxiv else []
+
+    @property
+    def item_html(self) -> Fragment:
+        """The paper as an item of a list (partials/paper_item.html), rendered once per build."""
+        if self._item is None:
+            maker = self.shared.item
+            if maker is None:
+                raise RuntimeError("list items are made by the renderer")
+            self._item = maker(self)
+        return self._item
+
+
+def render_texts(paper: Any, markdown: MarkdownRenderer) -> PaperTexts:
+    abstract, notes = split_body(paper.body)
+    abstract = _CONTROL.sub("", abstract)
+    text = markdown.text(abstract)
+    return PaperTexts(
+        abstract_html=markdown.render(abstract),
+        notes_html=markdown.render(_CONTROL.sub("", notes)),
+        summary=excerpt(text, SUMMARY_CHARS),
+        description=excerpt(text, DESCRIPTION_CHARS),
+    )
+
+
+def _fingerprint(paper: Any) -> str:
+    """A version for a Paper made in code rather than read from a file (its fields)."""
+    fields = (
+        paper.title,
+        paper.slug,
+        tuple(paper.digests),
+        tuple(paper.tags),
+        tuple(paper.links),
+        paper.draft,
+        paper.status,
+        paper.rating,
+        paper.arxiv,
+        paper.body,
+        sorted(paper.extra.items(), key=repr),
+    )
+    return text_digest(repr(fields))
+
+
+@dataclass(slots=True, eq=False)
+class TagView(Tracked):
+    FACETS: ClassVar[dict[str, str]] = {
+        "slug": "m",
+        "name": "m",
+        "description": "m",
+        "path": "m",
+        "feed_path": "m",
+        "count": "c",
+        "papers": "p",
+        "chart": "g",
+    }
+
+    slug: str
+    name: str
+    description: str
+    papers: list[PaperView] = field(default_factory=list)
+    #: The tag's papers per digest date, oldest date first, every digest of the site included.
+    timeline: list[tuple[str, int]] = field(default_factory=list)
+    _chart: Markup | None = None
+
+    @property
+    def dep(self) -> str:
+        return "t:" + self.slug
+
+    def version(self, facet: str) -> str:
+        if facet == "m":
+            return f"{self.slug}\x1f{self.name}\x1f{self.description}"
+        if facet == "c":
+            return str(len(self.papers))
+        if facet == "p":
+            return "\x1f".join(p.slug for p in self.papers)
+        if facet == "g":
+            return repr((self.name, self.timeline))
+        raise KeyError(facet)
+
+    @property
+    def path(self) -> str:
+        return urls.tag_path(self.slug)
+
+    @property
+    def feed_path(self) -> str:
+        return urls.tag_feed_path(self.slug)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+    @property
+    def chart(self) -> Markup:
+        """The tag's papers per digest as an SVG bar chart, drawn on first use."""
+        if self._chart is None:
+            self._chart = Markup(charts.tag_timeline(self.name, self.timeline))
+        return self._chart
+
+
+@dataclass(slots=True, eq=False)
+class DigestView(Tracked):
+    FACETS: ClassVar[dict[str, str]] = {
+        "date": "m",
+        "path": "m",
+        "sources": "m",
+        "count": "c",
+        "papers": "p",
+        "newer": "n",
+        "older": "n",
+    }
+
+    date: date
+    papers: list[PaperView]
+    sources: list[str]
+    newer: DigestView | None = None
+    older: DigestView | None = None
+
+    @property
+    def dep(self) -> str:
+        return "d:" + self.date.isoformat()
+
+    def version(self, facet: str) -> str:
+        if facet == "m":
+            return "\x1f".join(self.sources)
+        if facet == "c":
+            return str(len(self.papers))
+        if facet == "p":
+            return "\x1f".join(p.slug for p in self.papers)
+        if facet == "n":
+            return f"{self.newer.date if self.newer else ''}|{self.older.date if self.older else ''}"
+        raise KeyError(facet)
+
+    @property
+    def path(self) -> str:
+        return urls.digest_path(self.date)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(slots=True, eq=False)
+class SiteView(Tracked):
+    """The site as a whole: every list and count, and the site-wide charts.
+
+    papers: every paper by title. recent: newest digest first, in each digest's own order, then undated
+    papers by title. tags: tags with at least one paper, by name. digests: newest first.
+    """
+
+    FACETS: ClassVar[dict[str, str]] = {
+        "papers": "P",
+        "paper_count": "N",
+        "recent": "R",
+        "tags": "T",
+        "tag_count": "T",
+        "tags_by_count": "C",
+        "digests": "D",
+        "digest_count": "D",
+        "latest": "D",
+        "rising_chart": "1",
+        "tags_chart": "2",
+        "digests_chart": "3",
+    }
+
+    papers: list[PaperView]
+    recent: list[PaperView]
+    tags: list[TagView]
+    digests: list[DigestView]
+    by_slug: dict[str, PaperView]
+    link: Urls
+    _charts: dict[str, Markup] = field(default_factory=dict)
+
+    @property
+    def dep(self) -> str:
+        return "site"
+
+    def version(self, facet: str) -> str:
+        if facet == "P":
+            return text_digest("\x1f".join(p.slug for p in self.papers))
+        if facet == "N":
+            return str(len(self.papers))
+        if facet == "R":
+            return text_digest("\x1f".join(p.slug for p in self.recent))
+        if facet == "T":
+            return "\x1f".join(t.slug for t in self.tags)
+        if facet == "C":
+            return "\x1f".join(f"{t.slug}:{t.count}" for t in self.tags_by_count)
+        if facet == "D":
+            return "\x1f".join(d.date.isoformat() for d in self.digests)
+        if facet in ("1", "2", "3"):
+            return text_digest(self._chart(facet))
+        raise KeyError(facet)
+
+    @property
+    def paper_count(self) -> int:
+        return len(self.papers)
+
+    @property
+    def tag_count(self) -> int:
+        return len(self.tags)
+
+    @property
+    def digest_count(self) -> int:
+        return len(self.digests)
+
+    @property
+    def latest(self) -> date | None:
+        return self.digests[0].date if self.digests else None
+
+    @property
+    def tags_by_count(self) -> list[TagView]:
+        return sorted(self.tags, key=lambda t: (-t.count, t.name.casefold()))
+
+    @property
+    def rising_chart(self) -> Markup:
+        return self._chart("1")
+
+    @property
+    def tags_chart(self) -> Markup:
+        return self._chart("2")
+
+    @property
+    def digests_chart(self) -> Markup:
+        return self._chart("3")
+
+    def _chart(self, which: str) -> Markup:
+        drawn = self._charts.get(which)
+        if drawn is None:
+            drawn = self._charts[which] = Markup(self._draw(which))
+        return drawn
+
+    def _draw(self, which: str) -> str:
+        path = self.link.path
+        oldest_first = list(reversed(self.digests))
+        if which == "3":
+            return charts.papers_per_digest(
+                [(d.date.isoformat(), d.count, path(d.path)) for d in oldest_first]
+            )
+        if which == "2":
+            return charts.tag_sizes([(t.name, t.count, path(t.path)) for t in self.tags_by_count])
+        dates = [d.date.isoformat() for d in oldest_first]
+        by_slug = {t.slug: t for t in self.tags}
+        tag_dates = {t.slug: [day for day, n in t.timeline for _ in range(n)] for t in self.tags}
+        rows = [
+            (by_slug[slug].name, recent, earlier, path(by_slug[slug].path))
+            for slug, recent, earlier in charts.rising_tag_rows(tag_dates, dates)
+            if slug in by_slug
+        ]
+        window = charts.rising_window(len(dates))
+        return charts.rising_tags(rows, recent_digests=window, earlier_digests=len(dates) - window)
+
+
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    ]
+)
+
+
+def tag_display_name(slug: str) -> str:
+    """A readable name for a tag the taxonomy does not describe: 'llm-agents' -> 'LLM agents'.
+
+    Short words other than small English ones are taken for acronyms (llm, nlp, rl, gan, vit).
+    """
+    words = [
+        w.upper() if len(w) <= 3 and w not in _SMALL_WORDS and w.isalpha() else w for w in slug.split("-")
+    ]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _title_key(view: PaperView) -> tuple[str, str]:
+    return view.title.casefold(), view.slug
+
+
+def build_index(site: Site, shared: Shared, report: Report, drafts: bool) -> SiteView:
+    """Views of the content a build shows; drafts only when `drafts` is set. Nothing is rendered here."""
+    papers = [p for p in site.papers if drafts or not p.draft]
+    all_slugs = {p.slug for p in site.papers}
+    views = [
+        PaperView(
+            paper=paper,
+            slug=paper.slug,
+            title=_CONTROL.sub("", paper.title),
+            path=urls.paper_path(paper.slug),
+            draft=paper.draft,
+            digests=list(paper.digests),
+            shared=shared,
+            _dep="p:" + paper.slug,
+        )
+        for paper in papers
+    ]
+    by_slug = {v.slug: v for v in views}
+    digest_views = _digests(site, views)
+    _check_digest_records(site, all_slugs, report)
+
+    seen: set[str] = set()
+    recent: list[PaperView] = []
+    for digest in digest_views:
+        for view in digest.papers:
+            if view.slug not in seen:
+                seen.add(view.slug)
+                recent.append(view)
+    recent.extend(sorted((v for v in views if v.slug not in seen), key=_title_key))
+
+    tags: dict[str, TagView] = {}
+    for view in recent:
+        for slug in view.paper.tags:
+            tag = tags.get(slug)
+            if tag is None:
+                known: Tag | None = site.tags.get(slug)
+                name = known.name if known else tag_display_name(slug)
+                tag = tags[slug] = TagView(
+                    slug=slug, name=name, description=known.description if known else ""
+                )
+            tag.papers.append(view)
+    for view in views:
+        view.tags = [tags[slug] for slug in view.paper.tags]
+    dates = [d.date for d in reversed(digest_views)]
+    for tag in tags.values():
+        per_date = Counter(day for p in tag.papers for day in p.digests)
+        tag.timeline = [(day.isoformat(), per_date.get(day, 0)) for day in dates]
+
+    return SiteView(
+        papers=sorted(views, key=_title_key),
+        recent=recent,
+        tags=sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug)),
+        digests=digest_views,
+        by_slug=by_slug,
+        link=shared.link,
+    )
+
+
+def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
+    """The digests, newest first, each with its papers in the record's order, then those it does not list
+    by title."""
+    members: dict[date, list[PaperView]] = {}
+    for view in views:
+        for day in view.digests:
+            members.setdefault(day, []).append(view)
+    digest_views: list[DigestView] = []
+    for day in sorted(members, reverse=True):
+        record = site.digests.get(day)
+        in_day = {v.slug: v for v in members[day]}
+        ordered = [view for slug in (record.order if record else []) if (view := in_day.pop(slug, None))]
+        ordered.extend(sorted(in_day.values(), key=_title_key))
+        digest_views.append(
+            DigestView(date=day, papers=ordered, sources=list(record.sources) if record else [])
+        )
+    for newer, older in itertools.pairwise(digest_views):
+        newer.older, older.newer = older, newer
+    return digest_views
+
+
+def _check_digest_records(site: Site, slugs: set[str], report: Report) -> None:
+    records_dir = site.content_dir / "digests"
+    for day, record in sorted(site.digests.items()):
+        for slug in (slug for slug in record.order if slug not in slugs):
+            path = records_dir / f"{day.isoformat()}.yaml"
+            report.warning(
+                path, f"digest record lists '{slug}', but no paper has that slug", *_line_of(path, slug)
+            )
+
+
+def _line_of(path: Any, needle: str) -> tuple[int, int]:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            col = line.find(needle)
+            if col >= 0:
+                return number, col + 1
+    except (OSError, UnicodeDecodeError):
+        pass
+    return 0, 0
+
+
+def attach_related(site: SiteView, related: dict[str, list[str]]) -> None:
+    shown = site.by_slug.get
+    for view in site.papers:
+        view.related = [other for slug in related.get(view.slug, ()) if (other := shown(slug)) is not None]
