@@ -6,7 +6,11 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
 
   cold         `sitegen build --no-search` into a fresh output folder, no cache
   no change    the same build again, nothing changed
-  one edit     the build after one paper's abstract changed
+  <edit>       the build after one edit of each kind, one after the other (abstract, note, title, tags,
+               status: each of another paper)
+
+each for both kinds of site (--sites): "theme", the corpus on the built-in theme, and "own", the same corpus
+with its own copy of the theme's templates, one line added to paper.html (as most users' sites are);
   search       the search index step alone (sitegen.search.index_site over the cold build's output)
   full         (--with-search) a cold `sitegen build` with search, as a user runs it
   hugo         Hugo building the equivalent site (benchmarks/hugo_site.py): `hugo --quiet --gc` into a fresh
@@ -32,6 +36,7 @@ import argparse
 import filecmp
 import itertools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -55,7 +60,9 @@ MANIFEST = ".sitegen-manifest.json"  # sitegen's own record of what it wrote; no
 CACHE_DIRS = (".sitegen-cache",)
 # Issue 7's targets. At 10,000 papers: times as ratios to Hugo's, and peak memory of the builds.
 TARGET_PAPERS = 10_000
-TARGETS = {"cold": 0.7, "no change": 0.2, "one edit": 0.1}
+EDITS = ("abstract", "note", "title", "tags", "status")
+TARGETS = {"cold": 0.7, "no change": 0.1, **dict.fromkeys(EDITS, 0.1)}
+SITES = ("theme", "own")
 MEMORY_TARGET_MB = 1024
 # At 100,000 papers: the build with search completes under this peak (the process tree's total).
 LARGE_PAPERS, LARGE_MEMORY_TARGET_MB = 100_000, 4096
@@ -121,6 +128,40 @@ def edit_abstract(path: Path, revision: int) -> None:
     path.write_text(f"{head}{first}{marker}{revision}.\n{sep[1:] if sep else ''}{rest}", encoding="utf-8")
 
 
+def edit(kind: str, path: Path, revision: int) -> None:
+    """One edit of `kind` to the paper at `path`, keeping the file valid."""
+    if kind == "abstract":
+        edit_abstract(path, revision)
+        return
+    text = path.read_text(encoding="utf-8")
+    if kind == "note":
+        text = text.rstrip("\n") + f"\n\nA note of revision {revision}.\n"
+    elif kind == "title":
+        text = re.sub(r'^(title: "?)(.*?)("?)$', rf"\1\2 r{revision}\3", text, count=1, flags=re.M)
+    elif kind == "tags":
+        tag = "vision" if revision % 2 else "llm"
+        text = re.sub(r"^tags: \[", f"tags: [{tag}, ", text, count=1, flags=re.M)
+    elif kind == "status":
+        status = ("unread", "reading", "read")[revision % 3]
+        text = re.sub(r"^status: \w+\n", "", text, flags=re.M)
+        text = text.replace("\n---\n", f"\nstatus: {status}\n---\n", 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def own_templates(root: Path, own: Path, trash: Trash) -> None:
+    """`own`: the corpus of `root` with a copy of the theme's templates of its own, one line added to
+    paper.html (a symlink to the content, so both sites share it)."""
+    trash.put(own)
+    own.mkdir(parents=True)
+    for name in os.listdir(root):
+        if name not in CACHE_DIRS:
+            os.symlink(root / name, own / name)
+    shutil.copytree(REPO / "templates", own / "templates")
+    paper = own / "templates" / "paper.html"
+    text = paper.read_text(encoding="utf-8")
+    paper.write_text(text.replace("{% block content %}", "{% block content %}\n<!-- the site's own -->", 1))
+
+
 def compare_trees(a: Path, b: Path) -> list[str]:
     """Differences between two output folders (sitegen's manifest ignored), as readable lines."""
     problems: list[str] = []
@@ -165,18 +206,18 @@ def code_fingerprint() -> str:
 def show(row: Row, hugo: Measurement | None, targets: bool = True) -> str:
     r = row.result
     if r is None:
-        return f"  {row.name:<11} {'-':>8}  {row.note}"
+        return f"  {row.name:<15} {'-':>8}  {row.note}"
     if not r.ok:
-        return f"  {row.name:<11} FAILED (exit {r.returncode}): {r.tail(3)}"
+        return f"  {row.name:<15} FAILED (exit {r.returncode}): {r.tail(3)}"
     compare = hugo is not None and hugo.ok and row.name != "hugo"
     ratio = f"{r.seconds / hugo.seconds:>6.2f}x" if compare else " " * 7
     cpu_ratio = f"{r.cpu_seconds / hugo.cpu_seconds:>6.2f}x" if compare and hugo.cpu_seconds else " " * 7
-    target = TARGETS.get(row.name) if targets else None
+    target = TARGETS.get(row.name.split(" ", 1)[-1]) if targets else None
     verdict = ""
     if target and hugo and hugo.ok:
         verdict = " ok" if r.seconds <= target * hugo.seconds else f" MISSES the {target}x target"
     return (
-        f"  {row.name:<11} {r.seconds:>8.2f} {ratio} {r.cpu_seconds:>8.1f} {cpu_ratio} {r.max_rss_mb:>8.0f} "
+        f"  {row.name:<15} {r.seconds:>8.2f} {ratio} {r.cpu_seconds:>8.1f} {cpu_ratio} {r.max_rss_mb:>8.0f} "
         f"{r.peak_total_mb:>8.0f}  {row.note}{verdict}"
     )
 
@@ -189,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--check-identical", action="store_true", help="compare fast-path builds to a cold one"
+    )
+    parser.add_argument(
+        "--sites", type=lambda v: tuple(v.split(",")), default=SITES, help="theme,own (default: both)"
     )
     parser.add_argument("--with-search", action="store_true", help="also time a cold build with search")
     parser.add_argument("--hugo-related", action="store_true", help="Hugo lists related pages (slow)")
@@ -229,38 +273,51 @@ def main(argv: list[str] | None = None) -> int:
             hugo_note = f"{counts['papers']} papers"
 
         available, why = (False, "skipped") if args.no_sitegen else sitegen_available(root, work)
-        build = sitegen_build(root, out)
-        victim = sorted((root / "content" / "papers").glob("*.md"))[args.papers // 2]
-        original = victim.read_bytes()
+        sites = {"theme": root, "own": work / f"corpus-own-{tag}"}
+        if "own" in args.sites:
+            own_templates(root, sites["own"], trash)
+        papers = sorted((root / "content" / "papers").glob("*.md"))
+        victims = {kind: papers[(args.papers // 2 + 7 * n) % len(papers)] for n, kind in enumerate(EDITS)}
+        originals = {kind: path.read_bytes() for kind, path in victims.items()}
         revision = iter(range(1, 1000))
-        # Rounds of Hugo and sitegen (cold, no change, one edit), each round from the pristine corpus: on a
+        # Rounds of Hugo and sitegen (cold, no change, each edit), each round from the pristine corpus: on a
         # shared machine whose speed drifts over minutes, the figures compared are taken side by side. The
         # order alternates (Hugo first in odd rounds, sitegen first in even ones): a build runs slower right
         # after another tool's deletions and writes, and neither tool should always be the one that follows.
-        series: dict[str, list[Measurement]] = {"hugo": [], "cold": [], "no change": [], "one edit": []}
+        steps = ("cold", "no change", *EDITS)
+        series: dict[str, list[Measurement]] = {"hugo": []}
+        series.update({f"{site} {step}": [] for site in args.sites for step in steps})
+
+        def restore() -> None:
+            for kind, path in victims.items():
+                path.write_bytes(originals[kind])
 
         def run_hugo() -> None:
             if hugo_cmd is not None:
                 trash.put(hugo_out, hugo_cache)
                 series["hugo"].append(measure(hugo_cmd))
 
-        def run_sitegen(last: bool) -> list[str]:
+        def run_sitegen(site: str, last: bool) -> list[str]:
             found: list[str] = []
             if not available:
                 return found
-            victim.write_bytes(original)
+            site_root = sites[site]
+            build = sitegen_build(site_root, out)
+            restore()
             trash.put(out)
-            clear_caches(root, trash)
+            clear_caches(site_root, trash)
             cold = measure(build)
-            series["cold"].append(cold)
-            if cold.ok:
-                series["no change"].append(measure(build))
+            series[f"{site} cold"].append(cold)
+            if not cold.ok:
+                return found
+            series[f"{site} no change"].append(measure(build))
+            if last and args.check_identical:
+                found += check_identical(f"{site} no change", site_root, out, cold_out, trash)
+            for kind in EDITS:
+                edit(kind, victims[kind], next(revision))
+                series[f"{site} {kind}"].append(measure(build))
                 if last and args.check_identical:
-                    found += check_identical("no change", root, out, cold_out, trash)
-                edit_abstract(victim, next(revision))
-                series["one edit"].append(measure(build))
-                if last and args.check_identical:
-                    found += check_identical("one edit", root, out, cold_out, trash)
+                    found += check_identical(f"{site} {kind}", site_root, out, cold_out, trash)
             return found
 
         try:
@@ -268,17 +325,15 @@ def main(argv: list[str] | None = None) -> int:
                 last = number == args.runs
                 if number % 2:
                     run_hugo()
-                    problems += run_sitegen(last)
-                else:
-                    problems += run_sitegen(last)
+                for site in args.sites:
+                    problems += run_sitegen(site, last)
+                if not number % 2:
                     run_hugo()
                 done = ", ".join(f"{name} {runs[-1].seconds:.2f} s" for name, runs in series.items() if runs)
                 first = "hugo first" if number % 2 else "sitegen first"
-                if series["hugo"] and series["cold"]:
-                    done += f" (cold/hugo {series['cold'][-1].seconds / series['hugo'][-1].seconds:.2f}x)"
                 print(f"  round {number}, {first}: {done}", flush=True)
         finally:
-            victim.write_bytes(original)
+            restore()
 
         for name, runs in series.items():
             if not runs:
@@ -289,15 +344,18 @@ def main(argv: list[str] | None = None) -> int:
                 pages = sum(1 for _ in hugo_out.rglob("*.html")) if hugo.ok else 0
                 rows.append(Row("hugo", hugo, f"{pages} HTML files; {hugo_note}"))
             else:
-                rows.append(Row(name, result, result.stdout.strip().splitlines()[-1] if result.ok else ""))
+                note = result.stdout.strip().splitlines()[-1].split("; ")[-1] if result.ok else ""
+                rows.append(Row(name, result, note))
         if not available:
             note = "sitegen build not available" + (f": {why}" if why != "skipped" else " (skipped)")
             print(f"  {note}")
             rows.append(Row("cold", None, note))
         else:
-            if series["cold"] and series["cold"][-1].ok:
+            first_cold = series[f"{args.sites[0]} cold"]
+            if first_cold and first_cold[-1].ok:
                 trash.put(out)
-                measure(build)  # the output of a cold build of the pristine corpus, for the search step
+                # The output of a cold build of the pristine corpus, for the search step.
+                measure(sitegen_build(sites[args.sites[0]], out))
                 index = [
                     sys.executable,
                     "-c",
@@ -325,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"{args.papers} papers; medians of {args.runs} runs; ratios = sitegen's figure / Hugo's")
         header = f"{'wall s':>8} {'ratio':>7} {'CPU s':>8} {'ratio':>7} {'peak MB':>8} {'total MB':>8}"
-        print(f"  {'step':<11} {header}")
+        print(f"  {'step':<15} {header}")
         for row in rows:
             print(show(row, hugo, targets=args.papers == TARGET_PAPERS))
         measured = {r.name: r.result for r in rows if r.result and r.result.ok}
@@ -333,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             over = [
                 f"{name} ({m.peak_total_mb:.0f} MB)"
                 for name, m in measured.items()
-                if name in TARGETS and m.peak_total_mb > MEMORY_TARGET_MB
+                if name.split(" ", 1)[-1] in TARGETS and m.peak_total_mb > MEMORY_TARGET_MB
             ]
             print(f"  peak memory over {MEMORY_TARGET_MB} MB: {', '.join(over) or 'none'}")
         if args.papers >= LARGE_PAPERS and "full" in measured:

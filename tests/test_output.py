@@ -246,19 +246,28 @@ def test_files_of_a_killed_build_are_known_to_the_next(tmp_path):
 
 def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
     records = {
-        "papers/a/index.html": Record("0" * 32, 10, 1_700_000_000_123_456_789, "k" * 48),
+        "papers/a/index.html": Record("0" * 32, 10, 1_700_000_000_123_456_789, "k" * 48, ("p:a#f", "T:x.html")),
         'odd/"quoted"\\back\tslash é ☃.txt': Record("1" * 32, 0, 5, ""),
-        "z.xml": Record("2" * 32, 3, 4, "\x1f\u2028"),
+        "z.xml": Record("2" * 32, 3, 4, "\x1f\u2028", ("T:x.html", "site#N")),
         "odd.html": Record("3" * 32, True, 2.5, ""),  # (as a hand-edited manifest may hold)
     }
     _write_manifest(tmp_path, records, {"inputs": "x"})
     text = (tmp_path / MANIFEST).read_text(encoding="utf-8")
     data = json.loads(text)
-    assert data["files"] == {path: list(record) for path, record in records.items()}
+    # Read keys are numbers into one table of names, each name once.
+    names = data["reads"]
+    assert sorted(names) == ["T:x.html", "p:a#f", "site#N"]
+    expected = {}
+    for path, record in records.items():
+        row = list(record[:4])
+        if type(record.size) is int:
+            row.append([names.index(name) for name in record.reads])
+        expected[path] = row
+    assert data["files"] == expected
     lines = text.splitlines()
-    assert len(lines) == 2 + len(records) + 1 and text.isascii()
-    assert lines[2:-1] == [
-        json.dumps({path: records[path]}, separators=(",", ":"))[1:-1] + ("," if n < len(records) - 1 else "")
+    assert len(lines) == 2 + len(records) + 2 and text.isascii()
+    assert lines[2:-2] == [
+        json.dumps({path: expected[path]}, separators=(",", ":"))[1:-1] + ("," if n < len(records) - 1 else "")
         for n, path in enumerate(sorted(records))
     ]
     assert load_manifest(tmp_path) == (records, {"inputs": "x"})

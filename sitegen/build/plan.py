@@ -42,10 +42,10 @@ class PaperPageMeta(Tracked):
 
     __slots__ = ("paper",)
     FACETS: ClassVar[dict[str, str]] = {
-        "path": "f",
-        "title": "f",
-        "description": "f",
-        "noindex": "f",
+        "path": "m",
+        "title": "m",
+        "description": "x",
+        "noindex": "m",
         "kind": CONSTANT,
         "og_type": CONSTANT,
         "prev": CONSTANT,

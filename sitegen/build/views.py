@@ -33,34 +33,19 @@ SUMMARY_CHARS = 300
 DESCRIPTION_CHARS = 200
 ITEM_TEMPLATE = "partials/paper_item.html"
 
-# Facets of a paper: "f" everything that comes from its page file alone; "n" what also shows its tags'
-# names; "r" its related papers.
-_PAPER_FACETS = dict.fromkeys(
-    (
-        "slug",
-        "title",
-        "path",
-        "draft",
-        "digests",
-        "first",
-        "latest",
-        "tags",
-        "links",
-        "code_links",
-        "status",
-        "rating",
-        "arxiv",
-        "bibtex",
-        "find_links",
-        "arxiv_links",
-        "abstract_html",
-        "notes_html",
-        "summary",
-        "description",
-        "page_description",
-    ),
-    "f",
-) | {"tag_names": "n", "related": "r", "item_html": CONSTANT}  # (a list item records what it reads)
+# Facets of a paper: "m" what comes from its front matter; "x" what also comes from its body (any edit of
+# its file changes it); "n" what also shows its tags' names; "r" its related papers.
+_PAPER_FACETS = (
+    dict.fromkeys(
+        (
+            "slug", "title", "path", "draft", "digests", "first", "latest", "tags", "links", "code_links",
+            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links",
+        ),
+        "m",
+    )
+    | dict.fromkeys(("abstract_html", "notes_html", "summary", "description", "page_description"), "x")
+    | {"tag_names": "n", "related": "r", "item_html": CONSTANT}  # (a list item records what it reads)
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +91,10 @@ class PaperView(Tracked):
         return self._dep
 
     def version(self, facet: str) -> str:
-        if facet == "f":
-            return self.paper.fingerprint or _fingerprint(self.paper)
+        if facet == "m":
+            return _front_matter(self.paper)
+        if facet == "x":
+            return self.paper.fingerprint or text_digest(_front_matter(self.paper) + self.paper.body)
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
@@ -214,22 +201,15 @@ def render_texts(paper: Any, markdown: MarkdownRenderer) -> PaperTexts:
     )
 
 
-def _fingerprint(paper: Any) -> str:
-    """A version for a Paper made in code rather than read from a file (its fields)."""
-    fields = (
-        paper.title,
-        paper.slug,
-        tuple(paper.digests),
-        tuple(paper.tags),
-        tuple(paper.links),
-        paper.draft,
-        paper.status,
-        paper.rating,
-        paper.arxiv,
-        paper.body,
-        sorted(paper.extra.items(), key=repr),
-    )
-    return text_digest(repr(fields))
+def _front_matter(paper: Any) -> str:
+    """Everything a paper's front matter says, as one string (its version of facet "m")."""
+    return "\x1f".join(
+        (
+            paper.title, paper.slug, ",".join(map(str, paper.digests)), ",".join(paper.tags),
+            "\x1e".join(paper.links), str(paper.draft), str(paper.status), str(paper.rating),
+            str(paper.arxiv), repr(sorted(paper.extra.items(), key=repr)) if paper.extra else "",
+        )
+    )  # fmt: skip
 
 
 @dataclass(slots=True, eq=False)

@@ -1,0 +1,168 @@
+"""Incremental builds equal cold builds, as a property over random edits of every kind.
+
+The site has templates of its own, written to read widely: a tags index that loops over every paper, a home
+page that shows tag descriptions, a list item that shows related papers. Each example applies a random
+sequence of edits; after each, the output of a new `sitegen build` run, of the live builder `serve` keeps,
+and of a cold build of a copy of the site must be the same bytes (see test_incremental.Sites).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import paper
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_incremental import Sites, corpus
+
+OWN_TEMPLATES = {
+    # Every paper of the site, with its curator state: a page that reads all the content.
+    "templates/tags.html": (
+        "{% extends 'theme/tags.html' %}{% block content %}{{ super() }}<ul class='all'>"
+        "{% for p in site.papers %}<li>{{ p.title }} {{ p.status or '' }} {{ p.rating or '' }}"
+        " {{ p.tags|map(attribute='name')|join('/') }}</li>{% endfor %}</ul>{% endblock %}"
+    ),
+    # Tag descriptions on the home page (the built-in theme shows only names and counts).
+    "templates/home.html": (
+        "{% extends 'theme/home.html' %}{% block content %}{{ super() }}<dl>{% for t in site.tags %}"
+        "<dt>{{ t.name }}</dt><dd>{{ t.description }}</dd>{% endfor %}</dl>{% endblock %}"
+    ),
+    "templates/partials/paper_item.html": (
+        "<li>{{ paper.title }} {{ paper.summary }} · {{ paper.related|map(attribute='title')|join('; ') }}</li>"
+    ),
+}
+
+EDITS = [
+    "abstract",
+    "note",
+    "title",
+    "tags",
+    "status",
+    "rating",
+    "digest",
+    "draft",
+    "delete",
+    "new",
+    "taxonomy",
+    "record",
+    "template",
+    "setting",
+]
+
+
+def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
+    """Make one edit of `kind`; returns the files it changed (None: tell the builder nothing)."""
+    root = sites.root
+    papers = sorted((root / "content/papers").glob("*.md"))
+    path = papers[pick % len(papers)]
+    rel = path.relative_to(root).as_posix()
+    if kind == "abstract":
+        sites.edit(
+            rel,
+            lambda t: t.replace("---\n", f"---\nStep {step} ", 2).replace(
+                f"---\nStep {step} title", "---\ntitle", 1
+            ),
+        )
+    elif kind == "note":
+        sites.edit(rel, lambda t: t + f"\nA note of step {step}.\n")
+    elif kind == "title":
+        sites.edit(rel, lambda t: t.replace('title: "', f'title: "Step {step} ', 1))
+    elif kind == "tags":
+        new = ["llm", "vision", "rl", "fresh-topic"][step % 4]
+        sites.edit(
+            rel, lambda t: t.replace("tags: [", f"tags: [{new}, ", 1).replace(f"[{new}, {new}", f"[{new}")
+        )
+    elif kind == "status":
+        status = ["unread", "reading", "read"][step % 3]
+        sites.edit(
+            rel,
+            lambda t: (
+                t.replace("\n---\n", f"\nstatus: {status}\n---\n", 1)
+                if "status:" not in t
+                else t.replace("status: ", f"status: {status}\nx-old: ", 1)
+            ),
+        )
+    elif kind == "rating":
+        sites.edit(
+            rel,
+            lambda t: (
+                t.replace("\n---\n", f"\nrating: {1 + step % 5}\n---\n", 1) if "rating:" not in t else t
+            ),
+        )
+    elif kind == "digest":
+        sites.edit(rel, lambda t: t.replace("digests: [", f"digests: [2026-04-{1 + step % 9:02d}, ", 1))
+    elif kind == "draft":
+        sites.edit(
+            rel,
+            lambda t: (
+                t.replace("draft: true", "draft: false")
+                if "draft: true" in t
+                else t.replace("\n---\n", "\ndraft: true\n---\n", 1)
+            ),
+        )
+    elif kind == "delete" and len(papers) > 3:
+        path.unlink()
+    elif kind == "new":
+        path = sites.write(
+            f"content/papers/n{step}.md",
+            paper(
+                f"n{step}",
+                f"New Paper {step} On Vision",
+                "A fresh vision model.",
+                digests="[2026-03-13]",
+                tags="[vision]",
+            ),
+        )
+    elif kind == "taxonomy":
+        path = sites.edit(
+            "content/taxonomy.yaml",
+            lambda t: t.replace(
+                "description: Papers about LLMs.", f"description: LLM papers, step {step}."
+            ).replace("description: LLM papers, step", f"description: LLM papers {step}, step", 1),
+        )
+    elif kind == "record":
+        path = sites.write(
+            "content/digests/2026-03-12.yaml",
+            f"date: 2026-03-12\npapers: [{', '.join(['p1', 'p2', 'p3'][step % 3 :] + ['p1', 'p2', 'p3'][: step % 3])}]\n",
+        )
+    elif kind == "template":
+        sites.edit("templates/home.html", lambda t: t.replace("<dl>", f"<dl data-step='{step}'>", 1))
+        return None
+    elif kind == "setting":
+        sites.edit(
+            "sitegen.yaml",
+            lambda t: (
+                t.replace("per_page: 3", "per_page: 4")
+                if "per_page: 3" in t
+                else t.replace("per_page: 4", "per_page: 3")
+            ),
+        )
+        return None
+    return {path}
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 100)), min_size=1, max_size=5))
+def test_incremental_builds_equal_cold_builds_after_random_edits(tmp_path_factory, edits):
+    tmp = tmp_path_factory.mktemp("prop")
+    sites = Sites(tmp, {**corpus(14, seed=5), **OWN_TEMPLATES})
+    sites.check()
+    for step, (kind, pick) in enumerate(edits):
+        changed = apply(sites, kind, pick, step)
+        sites.check(changed)
+
+
+def test_one_edit_renders_only_the_pages_that_show_it(tmp_path):
+    """Hugo's rebuild tests in spirit: after an abstract edit, the pages rendered are the paper's own page
+    and pages that show its text (lists, feeds), not the whole site; with templates of the site's own."""
+    sites = Sites(
+        tmp_path, {**corpus(14, seed=5), **{k: v for k, v in OWN_TEMPLATES.items() if "item" not in k}}
+    )
+    sites.check()
+    sites.edit("content/papers/p4.md", lambda t: t.replace("(method M4).", "(method M4, revised)."))
+    sites.check({sites.root / "content/papers/p4.md"})
+    rendered = sites.last_fresh.rendered
+    pages = len(list((tmp_path / "fresh").rglob("*.html")))
+    assert 1 <= rendered <= 8 < pages
