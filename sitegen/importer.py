@@ -277,7 +277,8 @@ def _dates_of(page: _Page) -> set[str]:
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write atomically (temporary file in the same folder, then rename) unless the file holds `data`."""
+    """Write atomically (temporary file in the same folder, then rename) unless the file holds `data`.
+    A process killed between the two leaves the temporary file, which the next import removes."""
     try:
         if path.read_bytes() == data:
             return False
