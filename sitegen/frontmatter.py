@@ -303,6 +303,12 @@ _non_printable = functools.cache(
     )
 )
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@%+=~?&*!$'()-]*")
+# Plain words that YAML 1.2 reads as numbers although YAML 1.1 (our reader) reads them as strings ("1e3",
+# "0o17"): quoted too, so that a page means the same to any other YAML tool the curator runs on it.
+_YAML12_NUMBER = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 
 
 def quote(text: str) -> str:
@@ -324,7 +330,9 @@ def _reads_back_as_string(text: str) -> bool:
 
 
 def scalar(value: Any, flow: bool = False) -> str:
-    """One value in the style sitegen writes: plain where safe, double-quoted otherwise."""
+    """One value in the style sitegen writes: plain where it reads back as the same string, double-quoted
+    otherwise (a title "1984", "Null", "yes" or "a:" written plain would read as a number, null, true or a
+    mapping). `flow`: the value is an item of a `[a, b]` list (kept for callers; the rule is the same)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -332,7 +340,12 @@ def scalar(value: Any, flow: bool = False) -> str:
     if isinstance(value, int | float):
         return repr(value)
     text = str(value)
-    if _PLAIN_SAFE.fullmatch(text) and _reads_back_as_string(text) and not (flow and text.endswith(":")):
+    if (
+        _PLAIN_SAFE.fullmatch(text)
+        and not text.endswith(":")  # "a:" is a mapping key in a list, and an error after "key: "
+        and _YAML12_NUMBER.fullmatch(text) is None
+        and _reads_back_as_string(text)
+    ):
         return text
     return quote(text)
 
@@ -345,14 +358,29 @@ def dump_value(value: Any) -> str:
     return scalar(value)
 
 
+def dump_fields(
+    fields: dict[str, Any], quote_keys: tuple[str, ...] = (), block_lists: tuple[str, ...] = ()
+) -> str:
+    """YAML `key: value` lines, one per field in the given order, every value written to read back as itself.
+
+    This is the one writer of the YAML sitegen writes: page front matter (through `dump`) and the importer's
+    digest records. Lists are written in flow style (`[a, b]`), or as `  - item` lines for the keys named in
+    `block_lists`; the string values of `quote_keys` are always double-quoted.
+    """
+    lines = []
+    for key, value in fields.items():
+        if key in block_lists and isinstance(value, list | tuple) and value:
+            lines.append(f"{key}:")
+            lines += [f"  - {scalar(item)}" for item in value]
+            continue
+        text = quote(value) if key in quote_keys and isinstance(value, str) else dump_value(value)
+        lines.append(f"{key}: {text}")
+    return "".join(line + "\n" for line in lines)
+
+
 def dump(fields: dict[str, Any], body: str, quote_keys: tuple[str, ...] = ("title",)) -> str:
     """Render a page: fields in the given order, one per line, then the body."""
-    lines = [FENCE]
-    for key, value in fields.items():
-        text = quote(str(value)) if key in quote_keys and isinstance(value, str) else dump_value(value)
-        lines.append(f"{key}: {text}")
-    lines.append(FENCE)
-    head = "\n".join(lines) + "\n"
+    head = f"{FENCE}\n{dump_fields(fields, quote_keys)}{FENCE}\n"
     return head + body if body.endswith("\n") or not body else head + body + "\n"
 
 

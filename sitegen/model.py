@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
 from sitegen.errors import Diagnostic, Report
@@ -114,10 +116,21 @@ def parse_iso_date(text: Any) -> date | None:
         return None
 
 
+#: An http(s) URL without spaces; the scheme in any case, as the host (both are case-insensitive).
+_WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def is_web_link(text: Any) -> bool:
+    """Whether `text` is a valid `links:` item: the one rule of the page validator and of the importer, which
+    writes only links the validator accepts (one it refused would drop the page from the build)."""
+    return isinstance(text, str) and _WEB_LINK.fullmatch(text) is not None
+
+
+_TYPE_NAMES = {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}
+
+
 def _type_name(value: Any) -> str:
-    return {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 class _Validator:
@@ -187,7 +200,7 @@ class _Validator:
                 tags.append(tag)
         links: list[str] = []
         for i, item in enumerate(self.string_list("links")):
-            if not isinstance(item, str) or not re.match(r"https?://\S+$", item):
+            if not is_web_link(item):
                 self.error("links", f"link {item!r} must be an http(s) URL", i)
             else:
                 links.append(item)
@@ -301,25 +314,111 @@ def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dic
     return tags
 
 
+#: A digest record as the reader returns it, in a form the load cache can store: (ISO date, papers, sources).
+Record = tuple[str, list[str], list[str]]
+
+
+def parse_record(path: Path | str, data: bytes, report: Report) -> Record | None:
+    """A digest record, content/digests/<YYYY-MM-DD>.yaml, from the bytes of its file: the one reader of
+    records, for `build` and `check` (load_digests) and for `import` alike. None for an empty file or one
+    with errors (in `report`, with the file's own lines).
+
+    `papers` holds slugs and `sources` file names, all strings. An item written unquoted that YAML reads as
+    something else (the slug `1984` as a number, `null` as null, `yes` as true: what importers before the
+    quoting writer wrote for such titles) is taken as the text written, with a warning: that text is exactly
+    what was meant. Anything else that is not a string is an error.
+    """
+    try:
+        text, _ = decode(data)
+        value, node = parse_yaml(text)
+    except FrontMatterError as exc:
+        report.error(path, exc.message, max(exc.line - 1, 1), exc.col)
+        return None
+    if value is None:
+        return None
+    day = parse_iso_date(value.get("date")) if isinstance(value, dict) else None
+    if day is None:
+        line, col = _record_position(node, "date")
+        report.error(path, "a digest record needs 'date: YYYY-MM-DD'", line, col)
+        return None
+    papers = _record_list(path, value, node, "papers", report)
+    sources = _record_list(path, value, node, "sources", report)
+    if papers is None or sources is None:
+        return None
+    return day.isoformat(), papers, sources
+
+
+def _record_value_node(root: Any, key: str) -> yaml.Node | None:
+    if isinstance(root, yaml.MappingNode):
+        for key_node, value_node in root.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _mark(node: yaml.Node | None) -> tuple[int, int]:
+    """Where a node starts in a record file (1-based line and column); the file's start if unknown."""
+    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+
+
+def _record_position(root: Any, key: str) -> tuple[int, int]:
+    return _mark(_record_value_node(root, key))
+
+
+def _record_list(
+    path: Path | str, value: dict[Any, Any], root: Any, key: str, report: Report
+) -> list[str] | None:
+    """The strings of the list `key` of a record (see parse_record); None after reporting an error."""
+    what = "slugs" if key == "papers" else "file names"
+    items = value.get(key)
+    if items is None:
+        return []
+    node = _record_value_node(root, key)
+    if not isinstance(items, list):
+        report.error(path, f"'{key}' must be a list of {what}", *_mark(node))
+        return None
+    # The item nodes hold the text as written (absent if the list came through a merge key); a plain one has
+    # no style (None, or "" from the C loader).
+    nodes = node.value if isinstance(node, yaml.SequenceNode) and len(node.value) == len(items) else None
+    out: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        item_node = nodes[i] if nodes is not None else node
+        line, col = _mark(item_node)
+        plain = isinstance(item_node, yaml.ScalarNode) and not item_node.style and nodes is not None
+        written = item_node.value if plain else ""
+        if written and (SLUG_RE.fullmatch(written) if key == "papers" else not written.isspace()):
+            report.warning(
+                path,
+                f"{written!r} in '{key}' reads as {_type_name(item)}, not as text: taken as written; "
+                f'quote it ("{written}") or import the digest again, which rewrites the record',
+                line,
+                col,
+            )
+            out.append(written)
+            continue
+        message = f"'{key}' must be a list of {what}, not hold {repr(item)[:80]} ({_type_name(item)})"
+        report.error(path, message, line, col)
+        return None
+    return out
+
+
 def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -> dict[date, Digest]:
-    """The per-digest order records, content/digests/<YYYY-MM-DD>.yaml."""
+    """The per-digest order records, content/digests/<YYYY-MM-DD>.yaml (read by parse_record)."""
     digests: dict[date, Digest] = {}
     if not folder.is_dir():
         return digests
     for path in sorted(folder.glob("*.yaml")):
-        data = _load_yaml_file(path, report, cache)
-        if data is None:
+        record = cache.fetch(path, "record", report) if cache is not None else None
+        if cache is None:
+            record = parse_record(path, path.read_bytes(), report)
+        if record is None:
             continue
-        day = parse_iso_date(data.get("date")) if isinstance(data, dict) else None
-        if day is None:
-            report.error(path, "a digest record needs 'date: YYYY-MM-DD'", 1, 1)
-            continue
-        order = data.get("papers") or []
-        sources = data.get("sources") or []
-        if not isinstance(order, list) or not all(isinstance(s, str) for s in order):
-            report.error(path, "'papers' must be a list of slugs", 1, 1)
-            continue
-        digests[day] = Digest(date=day, order=list(order), sources=[str(s) for s in sources])
+        iso, order, sources = record
+        day = date.fromisoformat(iso)
+        digests[day] = Digest(date=day, order=list(order), sources=list(sources))
     return digests
 
 
@@ -436,6 +535,7 @@ class _Loaded:
 _PARSERS: dict[str, Callable[[str, bytes, Report], Any]] = {
     "paper": parse_paper,
     "yaml": _parse_yaml_file,
+    "record": parse_record,
 }
 
 
