@@ -46,7 +46,7 @@ def _check_value(key: str, value: Any) -> str | None:
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
         return f"'{key}' must be a whole number, not {shown(value)}"
     if expected is int and value < 1:
-        return f"'{key}' must be at least 1, not {value}"
+        return f"'{key}' must be at least 1, not {shown(value)}"
     if expected is bool and not isinstance(value, bool):
         return f"'{key}' must be true or false, not {shown(value)}"
     if expected is str and not isinstance(value, str):

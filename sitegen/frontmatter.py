@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from sitegen.errors import Diagnostic, one_line
+from sitegen.errors import Diagnostic, one_line, shown
 from sitegen.sources import NotUTF8, decode_utf8, read_bytes
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -287,7 +287,7 @@ def _parse_document(yaml_text: str, body: str, body_line: int) -> Document:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
         if key in seen:
             line, col = _pos(key_node)
-            raise FrontMatterError(f"duplicate key '{key}' in front matter", line, col)
+            raise FrontMatterError(f"duplicate key {shown(key)} in front matter", line, col)
         seen.add(key)
         doc.key_positions[key] = _pos(key_node)
         doc.positions[key] = _pos(value_node)
