@@ -20,6 +20,8 @@ from pathlib import Path
 #: or by an attacker (a log, a dump, a link to a device) is refused before it fills memory.
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
+_CHUNK = 1 << 16  # what is read at a time of a file that grew after its size was taken
+
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -53,8 +55,7 @@ def open_regular(path: str | Path) -> Iterator[tuple[int, os.stat_result]]:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise refusal(path, st.st_mode)
-        os.set_blocking(fd, True)
-        yield fd, st
+        yield fd, st  # (O_NONBLOCK does nothing to a regular file: no need to clear it)
     finally:
         os.close(fd)
 
@@ -76,9 +77,11 @@ def read_source(path: str | Path, limit: int = MAX_SOURCE_BYTES) -> tuple[bytes,
         chunks: list[bytes] = []
         size = 0
         # To the end rather than st_size bytes (the file may grow meanwhile), but never more than the limit.
-        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+        want = st.st_size + 1
+        while size <= limit and (chunk := os.read(fd, want)):
             chunks.append(chunk)
             size += len(chunk)
+            want = min(limit + 1 - size, _CHUNK)
         if size > limit:
             raise too_large(path, limit)
         return b"".join(chunks), st
