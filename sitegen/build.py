@@ -60,7 +60,9 @@ from sitegen.render import (
     templates_digest,
     theme_dir,
 )
+from sitegen.sources import open_regular
 from sitegen.urls import Urls
+from sitegen.validate import check_site_files
 
 if TYPE_CHECKING:
     from sitegen import related, search
@@ -253,15 +255,17 @@ class Builder:
         related_lists = self._related_job(site, config)
         jobs.append(related_lists)
         markdown = self._markdown_renderer(config, link)
-        index = build_index(site, markdown, report, self.options.drafts)
+        index = build_index(site, markdown, self.options.drafts)
         templates = self._environment(config)
         env = templates.env
+        compiled = check_site_files(self.root, config, env, report)  # (as `check` does)
         static = collect_static(self._static_folders(config), self._hashes)
         # Pages link to the same few thousand addresses again and again: each is worked out once.
         url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
         helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index))
-        set_chrome(env, report)
+        if compiled:  # (otherwise the build fails below, and the partials' errors are already reported)
+            set_chrome(env, report)
         site_stamp = self._site_stamp(env, config, static.assets, templates)
         clock.lap("load")
         if report.has_errors(self.options.strict):
@@ -768,7 +772,8 @@ def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:
 def _file_digest(path: str) -> str:
     """A hash of a file's bytes; "" if it cannot be read (it then matches no earlier hash)."""
     try:
-        with open(path, "rb") as file:
+        # (Not a FIFO or a device, whose reading may never end: the build reports them when it reads them.)
+        with open_regular(path) as (fd, _st), open(fd, "rb", closefd=False) as file:
             return output.digest(file.read())
     except OSError:
         return ""

@@ -55,7 +55,7 @@ def code_fingerprint() -> str:
 
 def scan(folder: Path) -> list[tuple[str, os.stat_result]]:
     """Every file below `folder` (or `folder` itself, if it is a file): relative name and stat, by name."""
-    return _walk(os.fspath(folder))
+    return _walk(os.fspath(folder), "", set())
 
 
 def files_stamp(
@@ -76,10 +76,15 @@ def files_stamp(
     return h.hexdigest(), recent
 
 
-def _walk(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
+def _walk(top: str, prefix: str, seen: set[tuple[int, int]]) -> list[tuple[str, os.stat_result]]:
+    """The files below `top`; `seen`: the folders (device, inode) already walked. Linked folders are
+    followed, each real folder once: links that lead back up (`content/a -> .`) would never end the walk."""
     try:
-        if not prefix and not os.path.isdir(top):
-            return [("", os.stat(top))] if os.path.exists(top) else []
+        if not prefix:
+            if not os.path.isdir(top):
+                return [("", os.stat(top))] if os.path.exists(top) else []
+            st = os.stat(top)
+            seen.add((st.st_dev, st.st_ino))
         with os.scandir(top) as listing:
             entries = sorted(listing, key=lambda e: e.name)
     except OSError:
@@ -89,7 +94,13 @@ def _walk(top: str, prefix: str = "") -> list[tuple[str, os.stat_result]]:
         rel = prefix + entry.name
         try:
             if entry.is_dir():
-                found += _walk(entry.path, rel + "/")
+                st = entry.stat()
+                # The folder itself too: an empty one, perhaps named like a file (`x.md`), is an input that
+                # a build reports, so it must change the stamp.
+                found.append((rel + "/", st))
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    found += _walk(entry.path, rel + "/", seen)
             else:
                 found.append((rel, entry.stat()))
         except OSError:

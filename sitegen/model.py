@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ import yaml
 
 from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
-from sitegen.errors import Diagnostic, Report
+from sitegen.errors import Diagnostic, Report, shown
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
+from sitegen.sources import cannot_read, read_bytes, read_source
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -106,6 +107,8 @@ class Site:
 
 
 def parse_iso_date(text: Any) -> date | None:
+    if isinstance(text, datetime):
+        return None  # a moment, not a day (and it cannot be compared with dates)
     if isinstance(text, date):
         return text
     if not isinstance(text, str) or not DATE_RE.fullmatch(text):
@@ -166,7 +169,7 @@ class _Validator:
             what = "slug" if key == "slug" else "tag"
             self.error(
                 key,
-                f"{what} {value!r} may hold only lowercase ASCII letters, digits and single hyphens",
+                f"{what} {shown(value)} may hold only lowercase ASCII letters, digits and single hyphens",
                 index,
             )
             return None
@@ -190,7 +193,7 @@ class _Validator:
         for i, item in enumerate(self.string_list("digests")):
             parsed = parse_iso_date(item)
             if parsed is None:
-                self.error("digests", f"digest date {item!r} is not a valid date (YYYY-MM-DD)", i)
+                self.error("digests", f"digest date {shown(item)} is not a valid date (YYYY-MM-DD)", i)
             elif parsed not in digests:
                 digests.append(parsed)
         tags: list[str] = []
@@ -201,35 +204,35 @@ class _Validator:
         links: list[str] = []
         for i, item in enumerate(self.string_list("links")):
             if not is_web_link(item):
-                self.error("links", f"link {item!r} must be an http(s) URL", i)
+                self.error("links", f"link {shown(item)} must be an http(s) URL", i)
             else:
                 links.append(item)
         draft = fields.get("draft", False)
         if not isinstance(draft, bool):
-            self.error("draft", f"'draft' must be true or false, not {draft!r}")
+            self.error("draft", f"'draft' must be true or false, not {shown(draft)}")
             draft = False
         status = fields.get("status")
         if status is not None and status not in STATUSES:
-            self.error("status", f"'status' must be one of {', '.join(STATUSES)}, not {status!r}")
+            self.error("status", f"'status' must be one of {', '.join(STATUSES)}, not {shown(status)}")
             status = None
         rating = fields.get("rating")
         if rating is not None and (
             isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
         ):
-            self.error("rating", f"'rating' must be a whole number from 1 to 5, not {rating!r}")
+            self.error("rating", f"'rating' must be a whole number from 1 to 5, not {shown(rating)}")
             rating = None
         arxiv = fields.get("arxiv")
         if isinstance(arxiv, float):
             # YAML reads 2403.01230 as a number and drops the trailing zero: the id would silently change.
-            self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {arxiv!r})")
+            self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {shown(arxiv)})")
         elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
-            self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
+            self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {shown(arxiv)}")
             arxiv = None
         extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
             self.report.warning(
-                self.path, f"unknown field '{key}' (known: {', '.join(KNOWN_FIELDS)})", line, col
+                self.path, f"unknown field {shown(key)} (known: {', '.join(KNOWN_FIELDS)})", line, col
             )
         if not self.ok or title is None or slug is None:
             return None
@@ -254,9 +257,9 @@ class _Validator:
 def load_paper(path: Path, report: Report) -> Paper | None:
     """Read one page; problems go to `report` and the page is skipped (None) if it has errors."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
-        report.error(path, f"cannot read: {exc.strerror}")
+        report.error(path, cannot_read(exc))
         return None
     return parse_paper(path, data, report)
 
@@ -289,15 +292,20 @@ def _parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
 
 
 def _load_yaml_file(path: Path, report: Report, cache: LoadCache | None = None) -> Any:
-    if cache is None:
-        return _parse_yaml_file(path, path.read_bytes(), report)
-    return cache.fetch(path, "yaml", report)
+    """A YAML data file's value; None, with the problem reported, if it cannot be read or parsed."""
+    try:
+        if cache is None:
+            return _parse_yaml_file(path, read_bytes(path), report)
+        return cache.fetch(path, "yaml", report)
+    except OSError as exc:
+        report.error(path, cannot_read(exc))
+        return None
 
 
 def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dict[str, Tag]:
     """Tag names and descriptions from the taxonomy file (its match rules are the importer's business)."""
-    if not path.is_file():
-        return {}
+    if not os.path.lexists(path):
+        return {}  # (a folder or a broken link in its place is reported: the curator meant a taxonomy)
     data = _load_yaml_file(path, report, cache)
     entries = data.get("tags") if isinstance(data, dict) else None
     if data is not None and not isinstance(entries, list):
@@ -307,7 +315,7 @@ def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dic
     for entry in entries or []:
         slug = entry.get("slug") if isinstance(entry, dict) else None
         if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-            report.error(path, f"taxonomy entry without a valid 'slug': {entry!r}"[:200], 1, 1)
+            report.error(path, f"taxonomy entry without a valid 'slug': {shown(entry)}", 1, 1)
             continue
         name = entry.get("name") or slug
         tags[slug] = Tag(slug=slug, name=str(name), description=str(entry.get("description") or ""))
@@ -411,9 +419,14 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
     if not folder.is_dir():
         return digests
     for path in sorted(folder.glob("*.yaml")):
-        record = cache.fetch(path, "record", report) if cache is not None else None
-        if cache is None:
-            record = parse_record(path, path.read_bytes(), report)
+        try:
+            if cache is None:
+                record = parse_record(path, read_bytes(path), report)
+            else:
+                record = cache.fetch(path, "record", report)
+        except OSError as exc:
+            report.error(path, cannot_read(exc))
+            continue
         if record is None:
             continue
         iso, order, sources = record
@@ -476,7 +489,7 @@ def load_site(
                 trust = trusted is not None and not link and trusted(os.path.basename(path))
                 paper = cache.fetch(path, "paper", report, trusted=trust, identities=identities)
             except OSError as exc:
-                report.error(path, f"cannot read: {exc.strerror}")
+                report.error(path, cannot_read(exc))
                 paper = None
         if paper is None:
             continue
@@ -490,12 +503,44 @@ def load_site(
             site.papers.append(paper)
     site.tags = load_tags(content / "taxonomy.yaml", report, cache)
     site.digests = load_digests(content / "digests", report, cache)
+    check_digest_records(site.digests, set(by_slug), content / "digests", report)
     for paper in site.papers:
         for day in paper.digests:
             site.digests.setdefault(day, Digest(date=day))
     if cache is not None:
         cache.finish()
     return site
+
+
+def check_digest_records(
+    digests: Mapping[date, Digest], slugs: Collection[str], folder: Path, report: Report
+) -> None:
+    """Warn of each slug a digest record lists that no page has (any page, drafts too)."""
+    for day, record in sorted(digests.items()):
+        missing = [slug for slug in record.order if slug not in slugs]
+        if not missing:
+            continue
+        path = folder / f"{day.isoformat()}.yaml"
+        lines = _record_lines(path)
+        for slug in missing:
+            line, col = _position_of(lines, slug)
+            report.warning(path, f"digest record lists {shown(slug)}, but no paper has that slug", line, col)
+
+
+def _record_lines(path: Path) -> list[str]:
+    try:
+        return read_bytes(path).decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _position_of(lines: list[str], needle: str) -> tuple[int, int]:
+    """Line and column of the first occurrence of `needle` in `lines` (0, 0 if none)."""
+    for number, line in enumerate(lines, start=1):
+        col = line.find(needle)
+        if col >= 0:
+            return number, col + 1
+    return 0, 0
 
 
 def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[str], bool] | None:
@@ -697,9 +742,7 @@ class LoadCache:
 
 def _read(path: str, kind: str) -> _Loaded:
     """Read and parse a content file (raises OSError), noting its identity and its diagnostics."""
-    with open(path, "rb") as file:  # its identity from the open file: one path lookup, not two
-        st = os.fstat(file.fileno())
-        data = file.read()
+    data, st = read_source(path)  # its identity from the open file: one path lookup, not two
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
@@ -724,8 +767,7 @@ def _from_row(path: str, row: Any) -> _Loaded | None:
 
 
 def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
+    return read_bytes(path)
 
 
 def identity(st: os.stat_result) -> Identity:

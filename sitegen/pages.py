@@ -23,7 +23,6 @@ from typing import Any
 from markupsafe import Markup
 
 from sitegen import urls
-from sitegen.errors import Report
 from sitegen.markdown import MarkdownRenderer, excerpt
 from sitegen.model import Paper, Site, Tag, split_body
 from sitegen.urls import Link, classify_link
@@ -235,10 +234,9 @@ def _title_key(view: PaperView) -> tuple[str, str]:
     return view.title.casefold(), view.slug
 
 
-def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: bool) -> SiteIndex:
+def build_index(site: Site, markdown: MarkdownRenderer, drafts: bool) -> SiteIndex:
     """Views of the content a build shows; drafts only when `drafts` is set. Nothing is rendered here."""
     papers = [p for p in site.papers if drafts or not p.draft]
-    all_slugs = {p.slug for p in site.papers}
     views: list[PaperView] = []
     for paper in papers:
         views.append(
@@ -274,7 +272,6 @@ def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: 
         )
     for newer, older in itertools.pairwise(digest_views):
         newer.older, older.newer = older, newer
-    _check_digest_records(site, all_slugs, report)
 
     seen: set[str] = set()
     recent: list[PaperView] = []
@@ -309,28 +306,6 @@ def build_index(site: Site, markdown: MarkdownRenderer, report: Report, drafts: 
         digests=digest_views,
         by_slug=by_slug,
     )
-
-
-def _check_digest_records(site: Site, slugs: set[str], report: Report) -> None:
-    records_dir = site.content_dir / "digests"
-    for day, record in sorted(site.digests.items()):
-        missing = [slug for slug in record.order if slug not in slugs]
-        for slug in missing:
-            path = records_dir / f"{day.isoformat()}.yaml"
-            report.warning(
-                path, f"digest record lists '{slug}', but no paper has that slug", *_line_of(path, slug)
-            )
-
-
-def _line_of(path: Any, needle: str) -> tuple[int, int]:
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            col = line.find(needle)
-            if col >= 0:
-                return number, col + 1
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 0, 0
 
 
 def attach_related(index: SiteIndex, related: dict[str, list[str]]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
+import stat
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -21,13 +23,23 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 import jinja2.meta
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from sitegen import __version__, parallel
 from sitegen.errors import Diagnostic, Report
 from sitegen.output import Staged, Staging
 from sitegen.pages import PaperTexts, PaperView, PlannedPage, human_date
+from sitegen.sources import NotUTF8, cannot_read, decode_utf8, read_bytes, read_source, refusal
 from sitegen.urls import output_file
 
 Progress = Callable[[str, int, int], None]
@@ -44,15 +56,55 @@ def theme_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / name
 
 
+class TemplateFileError(TemplateError):
+    """A template file that cannot be read, or is not UTF-8: its path, and where known its line and column."""
+
+    def __init__(self, filename: str, message: str, line: int = 0, col: int = 0):
+        super().__init__(message)
+        self.filename, self.lineno, self.col = filename, line, col
+
+
+class TemplateFiles(FileSystemLoader):
+    """Jinja's FileSystemLoader, reading through sitegen.sources (regular files of a bounded size only) and
+    reporting a file that is not UTF-8 with its path and position instead of a bare UnicodeDecodeError.
+
+    A name found in a folder but not readable as a template there (a folder, a FIFO, a broken link) is an
+    error rather than a reason to look in the next folder: the site meant to override the theme's template."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            filename = os.path.normpath(posixpath.join(folder, *pieces))
+            if os.path.lexists(filename):
+                break
+        else:
+            raise TemplateNotFound(template)
+        try:
+            data, st = read_source(filename)
+            source = decode_utf8(data)
+        except OSError as exc:
+            raise TemplateFileError(filename, cannot_read(exc)) from None
+        except NotUTF8 as exc:
+            raise TemplateFileError(filename, exc.message, exc.line, exc.col) from None
+
+        def uptodate() -> bool:
+            try:
+                return os.stat(filename).st_mtime_ns == st.st_mtime_ns
+            except OSError:
+                return False
+
+        return source, filename, uptodate
+
+
 def make_environment(site_templates: Path, compiled: Path | None = None) -> Environment:
     """The site's templates first, then the theme's.
 
     `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
     `compiled`: a folder where compiled templates are kept between runs (keyed by each template's source).
     """
-    theme = FileSystemLoader(theme_dir("templates"))
+    theme = TemplateFiles(theme_dir("templates"))
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(site_templates), theme, PrefixLoader({"theme": theme})]),
+        loader=ChoiceLoader([TemplateFiles(site_templates), theme, PrefixLoader({"theme": theme})]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -87,15 +139,47 @@ def templates_digest(site: Path, theme: Path) -> tuple[str, frozenset[str]]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # (compile_templates reports a file that cannot be read)
                 if path.is_file():
                     rel = path.relative_to(folder).as_posix()
-                    data = path.read_bytes()
+                    data = read_bytes(path)
                     h.update(f"{number}:{rel}:{len(data)}:".encode())
                     h.update(data)
                     if number == 0:
                         names.add(rel)
     return h.hexdigest(), frozenset(names)
+
+
+def site_template_names(folder: Path) -> list[str]:
+    """The names of the templates in a site's template folder: every entry that is not a folder, hidden (an
+    editor's swap file) or a backup (`name~`), by name."""
+    names = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        rel = path.relative_to(folder)
+        if path.is_dir() or path.name.endswith("~") or any(part.startswith(".") for part in rel.parts):
+            continue
+        names.append(rel.as_posix())
+    return names
+
+
+def compile_templates(env: Environment, folder: Path, report: Report) -> bool:
+    """Compile every template of the site's own folder (see site_template_names), so that a broken one is
+    reported by `check` and by every build alike, used by a page or not. Returns whether all compiled."""
+    ok = True
+    for name in site_template_names(folder):
+        path = folder / name
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            report.error(path, cannot_read(exc))
+            ok = False
+            continue
+        if not stat.S_ISREG(mode):
+            report.error(path, cannot_read(refusal(path, mode)))
+            ok = False
+        elif _load(env, name, report) is None:
+            ok = False
+    return ok
 
 
 def template_closure(env: Environment, name: str) -> set[str] | None:
@@ -376,6 +460,8 @@ def _template(env: Environment, name: str, report: Report, natives: Mapping[str,
 def _load(env: Environment, name: str, report: Report) -> jinja2.Template | None:
     try:
         return env.get_template(name)
+    except TemplateFileError as exc:
+        report.error(exc.filename, exc.message or "", exc.lineno, exc.col)
     except jinja2.TemplateSyntaxError as exc:
         report.error(exc.filename or name, f"template syntax error: {exc.message}", exc.lineno)
     except jinja2.TemplateNotFound as exc:
@@ -397,7 +483,7 @@ def _message(exc: BaseException) -> str:
 
 def _template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
     """The innermost template file and line of an exception (Jinja maps template frames to their sources)."""
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+    if isinstance(exc, jinja2.TemplateSyntaxError | TemplateFileError) and exc.filename:
         return exc.filename, exc.lineno
     found = (fallback, 0)
     for frame in traceback.extract_tb(exc.__traceback__ or sys.exc_info()[2]):
