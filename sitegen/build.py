@@ -447,6 +447,7 @@ class Builder:
 
     def _load_cache(self) -> LoadCache:
         if self._loaded is None:
+            self._cache.sweep()  # once per Builder: what killed builds left
             self._loaded = LoadCache.from_data(self._cache.load_sharded("content"))
         self._loaded.begin()
         return self._loaded
@@ -562,7 +563,7 @@ class Builder:
         digest_, site_names = templates_digest(folder, theme_dir("templates"))
         current = self._templates
         if current is None or current.folder != folder:
-            env = make_environment(folder, compiled=self.root / CACHE_DIR / "templates")
+            env = make_environment(folder, compiled=self._cache)
             current = self._templates = _Templates(folder, env, digest_, site_names)
         elif current.digest != digest_:
             current.env.cache.clear()

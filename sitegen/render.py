@@ -36,6 +36,7 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from sitegen import __version__, parallel
+from sitegen.cache import CacheFolder
 from sitegen.errors import Diagnostic, Report
 from sitegen.output import Staged, Staging
 from sitegen.pages import PaperTexts, PaperView, PlannedPage, human_date
@@ -96,11 +97,11 @@ class TemplateFiles(FileSystemLoader):
         return source, filename, uptodate
 
 
-def make_environment(site_templates: Path, compiled: Path | None = None) -> Environment:
+def make_environment(site_templates: Path, compiled: CacheFolder | None = None) -> Environment:
     """The site's templates first, then the theme's.
 
     `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
-    `compiled`: a folder where compiled templates are kept between runs (keyed by each template's source).
+    `compiled`: the cache where compiled templates are kept between runs (keyed by each template's source).
     """
     theme = TemplateFiles(theme_dir("templates"))
     env = Environment(
@@ -111,7 +112,7 @@ def make_environment(site_templates: Path, compiled: Path | None = None) -> Envi
         lstrip_blocks=True,
         auto_reload=False,  # the builder checks the templates once per build, not once per page
         cache_size=-1,
-        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
+        bytecode_cache=_CompiledTemplates(compiled) if compiled is not None else None,
     )
     env.filters["human_date"] = human_date
     env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
@@ -119,14 +120,27 @@ def make_environment(site_templates: Path, compiled: Path | None = None) -> Envi
     return env
 
 
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates in a folder, which only saves time: one that cannot be written is
-    passed over."""
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates in the site's cache folder, which spare compiling every template the build uses
+    again in each run. Their bytecode is only run once its file matched its checksum: a damaged one can crash
+    the process. A file that is missing, damaged or cannot be written is passed over (the template is
+    compiled, and written again)."""
+
+    def __init__(self, folder: CacheFolder):
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.folder.read(self._name(bucket))
+        if data is not None:
+            # (Jinja then checks that the bytecode was compiled from the template's current source.)
+            bucket.bytecode_from_string(bytes(data))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
+        self.folder.write(self._name(bucket), bucket.bytecode_to_string())
+
+    @staticmethod
+    def _name(bucket: jinja2.bccache.Bucket) -> str:
+        return f"template-{bucket.key}"
 
 
 def templates_digest(site: Path, theme: Path) -> tuple[str, frozenset[str]]:
