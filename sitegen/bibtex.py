@@ -3,10 +3,12 @@
 An `@misc` entry, like arXiv's own export: title, year and month, the arXiv eprint fields and a URL. There is
 no author field: the digests name no authors, and an invented one would be worse than none.
 
-- The title is escaped for LaTeX (& % $ # _ { } ~ ^ \\), accented letters become accent commands ("é" ->
-  {\\'e}), Greek letters math, dashes and quotes their TeX ligatures; any other non-ASCII character is kept
-  as UTF-8, which biber and LaTeX since 2018 read as is. Words with a capital past their first letter (BERT,
-  LLaMA, ImageNet, 3D, Self-Tuning) are braced so that a bibliography style that lowercases titles keeps them.
+- The title is escaped for LaTeX (& % $ # _ { } ~ ^ \\) with braces that always balance: BibTeX counts `\\{`
+  as a brace, so a brace without its partner in the title is written as a command, `\\textbraceleft{}`.
+  Accented letters become accent commands ("é" -> {\\'e}), Greek letters math, dashes and quotes their TeX
+  ligatures; any other non-ASCII character is kept as UTF-8, which biber and LaTeX since 2018 read as is.
+  Words with a capital past their first letter (BERT, LLaMA, ImageNet, 3D, Self-Tuning) are braced so that a
+  bibliography style that lowercases titles keeps them.
 - The year and month come from the arXiv id (when the paper appeared) or else from the first digest that
   listed it.
 - The key is the first significant title word, the year and the next significant word:
@@ -18,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 
 from sitegen.model import Paper
@@ -64,9 +67,14 @@ for _name in _GREEK_CAPITALS:
     )
 
 _SPECIAL_CHARS = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
+# A brace without its partner in the title. BibTeX counts every brace, escaped or not, to find where a field
+# ends, so `\{` alone would end the field too late (or a lone `\}` too early) and take every later entry of
+# the .bib file with it. These commands print the brace without one.
+_LONE_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 
-# Punctuation around a word that stays outside its case-protecting braces.
-_PUNCTUATION = "()[]:;,.!?\"'“”‘’"
+# Punctuation around a word that stays outside its case-protecting braces (the title's own braces too: in
+# "{Deep Learning}" they are no part of a word).
+_PUNCTUATION = "()[]{}:;,.!?\"'“”‘’"
 # Words a citation key skips.
 _KEY_SKIP_TEXT = "a an the of on in for to and or is are with via from by at as towards toward into"
 _KEY_SKIP = frozenset(_KEY_SKIP_TEXT.split())
@@ -78,13 +86,21 @@ _NEW_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}(?:v\d+)?")
 _OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
 
 
-def latex_escape(text: str) -> str:
-    """Plain text as LaTeX that prints the same characters."""
+def latex_escape(text: str, lone: Sequence[bool] | None = None) -> str:
+    """Plain text as LaTeX that prints the same characters, with balanced braces.
+
+    `lone`: for each brace of `text` in order, whether it has no partner (see lone_braces); by default the
+    braces are paired within `text` itself. A pair is written `\\{...\\}`, which BibTeX counts as a pair; a
+    lone brace is written as a command without braces.
+    """
     if text.isascii() and _SPECIAL_CHARS.search(text) is None:
         return text  # most words of most titles
+    flags = iter(lone_braces(text) if lone is None else lone)
     out: list[str] = []
-    for char in unicodedata.normalize("NFC", text):
-        if char in _SPECIAL:
+    for char in unicodedata.normalize("NFC", text):  # (NFC keeps every brace, in order)
+        if char in _LONE_BRACE:
+            out.append(_LONE_BRACE[char] if next(flags, True) else _SPECIAL[char])
+        elif char in _SPECIAL:
             out.append(_SPECIAL[char])
         elif char.isascii():
             out.append(char)
@@ -93,6 +109,22 @@ def latex_escape(text: str) -> str:
         else:
             out.append(_accented(char))
     return "".join(out)
+
+
+def lone_braces(text: str) -> tuple[bool, ...]:
+    """For each brace of `text` in order, whether it has no partner: a "{" not closed, a "}" not opened."""
+    lone: list[bool] = []
+    open_at: list[int] = []
+    for char in text:
+        if char == "{":
+            open_at.append(len(lone))
+            lone.append(True)
+        elif char == "}":
+            paired = bool(open_at)
+            if paired:
+                lone[open_at.pop()] = False
+            lone.append(not paired)
+    return tuple(lone)
 
 
 def _accented(char: str) -> str:
@@ -120,18 +152,37 @@ def _needs_braces(word: str) -> bool:
 
 
 def bibtex_title(title: str) -> str:
-    """The title escaped, with case-sensitive words braced (punctuation stays outside the braces)."""
-    return "".join(" " if word.isspace() else _title_word(word) for word in re.split(r"(\s+)", title.strip()))
+    """The title escaped, with case-sensitive words braced (punctuation stays outside the braces).
+
+    Braces are paired across the whole title ("{Deep Learning}" is one pair over two words), so that the
+    field's braces balance however the title's own do.
+    """
+    lone = lone_braces(title)
+    out: list[str] = []
+    for word in re.split(r"(\s+)", title.strip()):
+        if word.isspace():
+            out.append(" ")
+            continue
+        braces = word.count("{") + word.count("}")
+        out.append(_title_word(word, lone[:braces]))
+        lone = lone[braces:]
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=16384)  # titles share most of their words
-def _title_word(word: str) -> str:
+def _title_word(word: str, lone: tuple[bool, ...] = ()) -> str:
+    """One word escaped; `lone`: which of its braces have no partner in the title (see lone_braces)."""
     if word and _needs_braces(word):
         core = word.strip(_PUNCTUATION)
         start = word.index(core)
-        lead, tail = word[:start], word[start + len(core) :]
-        return latex_escape(lead) + "{" + latex_escape(core) + "}" + latex_escape(tail)
-    return latex_escape(word)
+        parts = (word[:start], core, word[start + len(core) :])
+        escaped = []
+        for part in parts:
+            braces = part.count("{") + part.count("}")
+            escaped.append(latex_escape(part, lone[:braces]))
+            lone = lone[braces:]
+        return escaped[0] + "{" + escaped[1] + "}" + escaped[2]
+    return latex_escape(word, lone)
 
 
 def arxiv_date(arxiv: str) -> tuple[int, int] | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from sitegen import __version__
-from sitegen.config import load_config
+from sitegen.config import load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.model import load_site, parse_iso_date
 
@@ -97,10 +97,17 @@ def _check_root(root: Path) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """What a build validates, without rendering: the content (load_site) and the site's templates and static
+    files (check_site_files)."""
+    from sitegen.build.templates import make_environment
+    from sitegen.validate import check_site_files
+
     _check_root(args.root)
     config = load_config(args.root)
     report = Report()
     site = load_site(args.root, config, report)
+    env = make_environment(site_path(args.root, config.templates_dir).resolve())
+    check_site_files(args.root, config, env, report)
     _print_diagnostics(report.diagnostics)
     errors, warnings = len(report.errors), len(report.warnings)
     print(f"checked {len(site.papers)} papers: {errors} errors, {warnings} warnings")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sitegen.errors import Diagnostic, SitegenError
+from sitegen.errors import Diagnostic, SitegenError, shown
 from sitegen.frontmatter import FrontMatterError, decode, parse_yaml
+from sitegen.sources import cannot_read, read_bytes
 
 CONFIG_NAME = "sitegen.yaml"
 
@@ -42,15 +44,15 @@ _TYPES: dict[str, type] = {f.name: type(f.default) for f in dataclasses.fields(S
 def _check_value(key: str, value: Any) -> str | None:
     expected = _TYPES[key]
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
-        return f"'{key}' must be a whole number, not {value!r}"
+        return f"'{key}' must be a whole number, not {shown(value)}"
     if expected is int and value < 1:
-        return f"'{key}' must be at least 1, not {value}"
+        return f"'{key}' must be at least 1, not {shown(value)}"
     if expected is bool and not isinstance(value, bool):
-        return f"'{key}' must be true or false, not {value!r}"
+        return f"'{key}' must be true or false, not {shown(value)}"
     if expected is str and not isinstance(value, str):
         return f"'{key}' must be a string, not {type(value).__name__}"
     if key == "base_url" and not value.startswith(("http://", "https://")):
-        return f"'base_url' must start with http:// or https://, not {value!r}"
+        return f"'base_url' must start with http:// or https://, not {shown(value)}"
     return None
 
 
@@ -63,10 +65,12 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
     path = root / CONFIG_NAME
     values: dict[str, Any] = {}
     problems: list[Diagnostic] = []
-    if path.is_file():
+    if os.path.lexists(path):  # (a folder or a broken link in its place is reported, not passed over)
         try:
-            text, _ = decode(path.read_bytes())
+            text, _ = decode(read_bytes(path))
             data, node = parse_yaml(text)
+        except OSError as exc:
+            raise SitegenError(Diagnostic(str(path), cannot_read(exc))) from None
         except FrontMatterError as exc:
             # parse_yaml counts lines as if a '---' line came first; a settings file has none.
             raise SitegenError(Diagnostic(str(path), exc.message, max(exc.line - 1, 1), exc.col)) from None
@@ -82,7 +86,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
             if key not in _TYPES:
                 hint = difflib.get_close_matches(key, list(_TYPES), n=1)
                 extra = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(_TYPES)}"
-                problems.append(Diagnostic(str(path), f"unknown setting '{key}'{extra}", line, col))
+                problems.append(Diagnostic(str(path), f"unknown setting {shown(key)}{extra}", line, col))
                 continue
             value = data[key_node.value]
             problem = _check_value(key, value)

@@ -3,11 +3,64 @@
 from __future__ import annotations
 
 import os
+import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+
+#: The longest a value quoted in a message may be, in characters: enough to recognise it, while a hostile
+#: value (a megabyte-long title, a list that YAML aliases expand to millions of items) costs nothing to show.
+SHOWN_CHARS = 80
+
+# Characters that would break a diagnostic's one line or garble a terminal: C0 and C1 controls (newlines and
+# tabs included), and the line and paragraph separators some terminals and editors break lines at.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character and line break written as an escape, so that it stays one line."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+class _ShortRepr(reprlib.Repr):
+    """reprlib with room for a sentence-sized value, and numbers that are never converted whole: Python
+    refuses to turn an int of more than a few thousand digits into text, and converting one costs quadratic
+    time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxtuple, self.maxdict, self.maxset = 3, 6, 6, 4, 6
+        self.maxstring = self.maxother = SHOWN_CHARS
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 256:
+            return super().repr_int(x, level)
+        digits = int(x.bit_length() * 0.30103) + 1  # log10(2): the digit count, give or take one
+        return f"<a number of about {digits:,} digits>"
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        text = repr(x[: self.maxstring])
+        return text if len(x) <= self.maxstring else text + "..."
+
+
+_SHORT = _ShortRepr()
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, cut to about SHOWN_CHARS characters without ever building the
+    whole repr (every message that quotes a value from the input goes through here)."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= SHOWN_CHARS + 10 else text[:SHOWN_CHARS] + "..."
 
 
 def display_path(path: Path | str) -> str:
@@ -37,7 +90,9 @@ class Diagnostic:
             if self.col:
                 where += f":{self.col}"
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {prefix}{self.message}"
+        # Escaped here, where every diagnostic is formatted, rather than by each module that makes one: a
+        # file name or a quoted value may hold a newline or a control character, and a diagnostic is one line.
+        return one_line(f"{where}: {prefix}{self.message}")
 
 
 @dataclass(slots=True)

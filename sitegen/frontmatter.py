@@ -13,16 +13,53 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
 
-from sitegen.errors import Diagnostic
+from sitegen.errors import Diagnostic, one_line, shown
+from sitegen.sources import NotUTF8, decode_utf8, read_bytes
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+#: The longest whole number sitegen reads, in characters. Python converts decimal numbers of more than a few
+#: thousand digits neither from text nor back (and takes time growing with the square of the length to convert
+#: long ones); no field needs a number nearly this long. Put in quotes, a longer one is text.
+MAX_NUMBER_CHARS = 1000
+
+#: How many values YAML aliases (`*name`) may add to a document beyond those written in it. An alias repeats
+#: a whole anchored value, so a few hundred bytes of nested aliases stand for billions of values, which
+#: everything that walks the data afterwards (a message quoting it, the cache, a hash) would pay for. Real
+#: files reuse a list or two, if any; the file size bounds everything else.
+MAX_ALIAS_NODES = 10_000
+
 
 class FrontMatterLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML without implicit timestamps: dates stay strings so that bad ones get our own message."""
+    """Safe YAML without timestamps: dates stay strings so that bad ones get our own message (an explicit
+    `!!timestamp` too, which would give a datetime where a date is expected). Numbers are bounded (see
+    MAX_NUMBER_CHARS), and a value that cannot be constructed is an error at its own position."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ConstructorError(None, None, str(exc)[:200], node.start_mark) from None
 
 
+def _construct_int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_NUMBER_CHARS:
+        raise ConstructorError(
+            None,
+            None,
+            f"a number {len(node.value):,} characters long is more than sitegen reads "
+            f"({MAX_NUMBER_CHARS:,} at most): put it in quotes to keep it as text",
+            node.start_mark,
+        )
+    return int(SafeConstructor.construct_yaml_int(loader, node))
+
+
+FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: str(loader.construct_scalar(node))
+)
 FrontMatterLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -72,14 +109,9 @@ def decode(data: bytes) -> tuple[str, bool]:
     if had_bom:
         data = data[3:]
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise FrontMatterError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8", line, col
-        ) from None
+        text = decode_utf8(data)
+    except NotUTF8 as exc:
+        raise FrontMatterError(exc.message, exc.line, exc.col) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text, had_bom
@@ -106,9 +138,28 @@ def split(text: str) -> tuple[str, str, int]:
     return yaml_text, body, body_line
 
 
+def _reader_error(exc: yaml.reader.ReaderError, yaml_text: str) -> FrontMatterError:
+    """A character YAML does not allow anywhere (a control character), at its position. (The parser's own
+    position counts bytes or characters depending on the parser, so the character is looked up instead: it
+    first occurs where the parser stopped.)"""
+    char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)[:1]
+    at = yaml_text.find(char) if char else -1
+    line, col = (yaml_text.count("\n", 0, at) + 2, at - yaml_text.rfind("\n", 0, at)) if at >= 0 else (2, 0)
+    code = ord(char) if char else 0
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return FrontMatterError(
+        f"YAML syntax error: character U+{code:04X} may not appear in YAML; "
+        f"in a double-quoted string, write it as {escape}",
+        line,
+        col,
+    )
+
+
 def _yaml_error(exc: yaml.YAMLError, yaml_text: str) -> FrontMatterError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return _reader_error(exc, yaml_text)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
     line, col = (mark.line + 2, mark.column + 1) if mark is not None else (2, 0)
     lines = yaml_text.split("\n")
     src = lines[line - 2] if 0 <= line - 2 < len(lines) else ""
@@ -117,7 +168,8 @@ def _yaml_error(exc: yaml.YAMLError, yaml_text: str) -> FrontMatterError:
             "tab character in front matter: YAML indents with spaces", line, src.index("\t") + 1
         )
     context = getattr(exc, "context", None)
-    message = f"YAML syntax error: {problem}"
+    kind = "value" if isinstance(exc, ConstructorError) else "syntax"
+    message = f"YAML {kind} error: {problem}"
     if context and context not in problem:
         message += f" ({context})"
     return FrontMatterError(message, line, col)
@@ -140,14 +192,71 @@ def parse_yaml(yaml_text: str) -> tuple[Any, yaml.Node | None]:
     loader = FrontMatterLoader(yaml_text)
     try:
         node = loader.get_single_node()
+        if node is not None and "*" in yaml_text:  # (an alias is written `*name`)
+            _check_aliases(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, yaml_text) from None
     except (ValueError, TypeError, RecursionError) as exc:
-        raise FrontMatterError(f"YAML value error: {exc}", 2, 1) from None
+        raise FrontMatterError(f"YAML value error: {one_line(str(exc))[:200]}", 2, 1) from None
     finally:
         loader.dispose()
     return data, node
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose aliases stand for more than MAX_ALIAS_NODES values beyond those written in
+    it, or that contains itself (an alias inside the value it names). Counted on the composed nodes, where an
+    alias is the very node it names: each node is visited once, however many times aliases repeat it.
+    Raises ConstructorError at the first top-level entry where the count goes past the bound."""
+    sizes: dict[int, int] = {}  # by node id: how many nodes it stands for, itself and every repetition below
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            # (Saturated: nested aliases multiply, and only whether the bound is passed matters.)
+            sizes[key] = min(1 + sum(sizes[id(child)] for child in _children(node)), _SATURATED)
+            continue
+        if key in sizes:
+            continue
+        if key in entered:
+            raise ConstructorError(
+                None, None, "an alias refers to a value that contains it (a loop)", node.start_mark
+            )
+        entered.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    bound = len(sizes) + MAX_ALIAS_NODES  # the nodes written, and what aliases may add
+    if sizes[id(root)] <= bound:
+        return
+    if isinstance(root, yaml.MappingNode):
+        entries = [(k.start_mark, sizes[id(k)] + sizes[id(v)]) for k, v in root.value]
+    else:
+        entries = [(n.start_mark, sizes[id(n)]) for n in _children(root)]
+    total, where = 1, root.start_mark
+    for mark, size in entries:
+        total += size
+        if total > bound:
+            where = mark
+            break
+    raise ConstructorError(
+        None,
+        None,
+        f"aliases (*name) repeat values here past the {MAX_ALIAS_NODES:,} that sitegen lets them add: "
+        "write the values out",
+        where,
+    )
+
+
+_SATURATED = 1 << 62
 
 
 def _pos(node: yaml.Node) -> Position:
@@ -178,7 +287,7 @@ def _parse_document(yaml_text: str, body: str, body_line: int) -> Document:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
         if key in seen:
             line, col = _pos(key_node)
-            raise FrontMatterError(f"duplicate key '{key}' in front matter", line, col)
+            raise FrontMatterError(f"duplicate key {shown(key)} in front matter", line, col)
         seen.add(key)
         doc.key_positions[key] = _pos(key_node)
         doc.positions[key] = _pos(value_node)
@@ -229,7 +338,7 @@ def _plain(word: str) -> Any:
     tag = _implicit_tag(word)
     if tag == _STR:
         return word
-    if tag == _INT and _PLAIN_INT.fullmatch(word):
+    if tag == _INT and _PLAIN_INT.fullmatch(word) and len(word) <= MAX_NUMBER_CHARS:
         return int(word)
     if tag == _BOOL and word in _BOOLEANS:
         return _BOOLEANS[word]
@@ -289,7 +398,7 @@ def _parse_simple(
 
 def read(path: Path) -> tuple[Document, bool]:
     """Read and parse a page file. Returns (document, had_bom). Raises FrontMatterError."""
-    text, had_bom = decode(path.read_bytes())
+    text, had_bom = decode(read_bytes(path))
     return parse(text), had_bom
 
 
@@ -303,6 +412,12 @@ _non_printable = functools.cache(
     )
 )
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@%+=~?&*!$'()-]*")
+# Plain words that YAML 1.2 reads as numbers although YAML 1.1 (our reader) reads them as strings ("1e3",
+# "0o17"): quoted too, so that a page means the same to any other YAML tool the curator runs on it.
+_YAML12_NUMBER = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
 
 
 def quote(text: str) -> str:
@@ -324,7 +439,9 @@ def _reads_back_as_string(text: str) -> bool:
 
 
 def scalar(value: Any, flow: bool = False) -> str:
-    """One value in the style sitegen writes: plain where safe, double-quoted otherwise."""
+    """One value in the style sitegen writes: plain where it reads back as the same string, double-quoted
+    otherwise (a title "1984", "Null", "yes" or "a:" written plain would read as a number, null, true or a
+    mapping). `flow`: the value is an item of a `[a, b]` list (kept for callers; the rule is the same)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -332,7 +449,12 @@ def scalar(value: Any, flow: bool = False) -> str:
     if isinstance(value, int | float):
         return repr(value)
     text = str(value)
-    if _PLAIN_SAFE.fullmatch(text) and _reads_back_as_string(text) and not (flow and text.endswith(":")):
+    if (
+        _PLAIN_SAFE.fullmatch(text)
+        and not text.endswith(":")  # "a:" is a mapping key in a list, and an error after "key: "
+        and _YAML12_NUMBER.fullmatch(text) is None
+        and _reads_back_as_string(text)
+    ):
         return text
     return quote(text)
 
@@ -345,14 +467,29 @@ def dump_value(value: Any) -> str:
     return scalar(value)
 
 
+def dump_fields(
+    fields: dict[str, Any], quote_keys: tuple[str, ...] = (), block_lists: tuple[str, ...] = ()
+) -> str:
+    """YAML `key: value` lines, one per field in the given order, every value written to read back as itself.
+
+    This is the one writer of the YAML sitegen writes: page front matter (through `dump`) and the importer's
+    digest records. Lists are written in flow style (`[a, b]`), or as `  - item` lines for the keys named in
+    `block_lists`; the string values of `quote_keys` are always double-quoted.
+    """
+    lines = []
+    for key, value in fields.items():
+        if key in block_lists and isinstance(value, list | tuple) and value:
+            lines.append(f"{key}:")
+            lines += [f"  - {scalar(item)}" for item in value]
+            continue
+        text = quote(value) if key in quote_keys and isinstance(value, str) else dump_value(value)
+        lines.append(f"{key}: {text}")
+    return "".join(line + "\n" for line in lines)
+
+
 def dump(fields: dict[str, Any], body: str, quote_keys: tuple[str, ...] = ("title",)) -> str:
     """Render a page: fields in the given order, one per line, then the body."""
-    lines = [FENCE]
-    for key, value in fields.items():
-        text = quote(str(value)) if key in quote_keys and isinstance(value, str) else dump_value(value)
-        lines.append(f"{key}: {text}")
-    lines.append(FENCE)
-    head = "\n".join(lines) + "\n"
+    head = f"{FENCE}\n{dump_fields(fields, quote_keys)}{FENCE}\n"
     return head + body if body.endswith("\n") or not body else head + body + "\n"
 
 

@@ -20,7 +20,8 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,18 +30,17 @@ from typing import Any
 from sitegen.clean import clean_abstract, clean_title
 from sitegen.config import load_config, site_path
 from sitegen.digest import DigestEntry, DigestError, ParsedDigest, read_digest, resolve_date
-from sitegen.errors import Diagnostic, SitegenError, display_path
+from sitegen.errors import Diagnostic, Report, SitegenError, display_path
 from sitegen.frontmatter import (
     FrontMatterError,
     add_list_item,
     decode,
     dump,
-    dump_value,
+    dump_fields,
     insert_field,
     parse,
-    parse_yaml,
 )
-from sitegen.model import parse_iso_date
+from sitegen.model import is_web_link, parse_iso_date, parse_record
 from sitegen.slugs import title_key, unique_slug
 from sitegen.taxonomy import Taxonomy, assign_tags, default_taxonomy, load_taxonomy, parse_taxonomy
 
@@ -59,6 +59,7 @@ class ImportResult:
     unchanged: list[str] = field(default_factory=list)
     repaired: int = 0
     written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)  # temporary files left by killed imports
     scaffolded: Path | None = None  # the default taxonomy, written because the site had none
 
     @property
@@ -72,6 +73,9 @@ class ImportResult:
             f"{digests} read, {self.listed} papers listed: {len(self.new)} new, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged; {self.repaired} with repaired text; {anomalies}"
         )
+        if self.removed:
+            files = f"{len(self.removed)} temporary file{'s' if len(self.removed) != 1 else ''}"
+            line += f"; {files} of a killed import removed"
         if self.scaffolded is not None:
             line += f"; default tags written to {display_path(self.scaffolded)}"
         return line
@@ -212,50 +216,54 @@ def _read_pages(papers_dir: Path, warnings: list[Diagnostic]) -> tuple[dict[str,
 
 @dataclass(slots=True)
 class _Record:
+    """A digest record to write. `read`: its (sources, papers) as read from the file (None if new or empty);
+    `repaired`: the reader took items as written that YAML reads otherwise, so the file must be rewritten."""
+
     path: Path
     day: date
     sources: list[str] = field(default_factory=list)
     papers: list[str] = field(default_factory=list)
-    original: bytes | None = None
+    read: tuple[list[str], list[str]] | None = None
+    repaired: bool = False
 
 
-def _read_record(path: Path, day: date) -> _Record:
+def _read_record(path: Path, day: date, warnings: list[Diagnostic]) -> _Record:
+    """The record of `day`, read by the same reader as the build's (model.parse_record)."""
     record = _Record(path, day)
     if not path.is_file():
         return record
     try:
-        record.original = path.read_bytes()
-        text, _ = decode(record.original)
-        data, _node = parse_yaml(text)
-    except FrontMatterError as exc:
-        raise SitegenError(Diagnostic(str(path), exc.message, max(exc.line - 1, 1), exc.col)) from None
+        data = path.read_bytes()
     except OSError as exc:
         raise SitegenError(Diagnostic(str(path), f"cannot read: {exc.strerror}")) from None
-    if data is None:
+    report = Report()
+    parsed = parse_record(path, data, report)
+    if report.errors:
+        raise SitegenError(report.errors) from None
+    if parsed is None:
         return record
-    if not isinstance(data, dict) or parse_iso_date(str(data.get("date"))) != day:
+    iso, papers, sources = parsed
+    if iso != day.isoformat():
         raise SitegenError(Diagnostic(str(path), f"a digest record needs 'date: {day.isoformat()}'", 1, 1))
-    for key in ("sources", "papers"):
-        value = data.get(key) or []
-        if not isinstance(value, list):
-            raise SitegenError(Diagnostic(str(path), f"'{key}' must be a list", 1, 1))
-        setattr(record, key, [str(v) for v in value])
+    warnings += report.warnings
+    # Every warning of the reader is an item it repaired, which rewriting the record makes permanent.
+    record.repaired = bool(report.warnings)
+    record.sources, record.papers = list(sources), list(papers)
+    record.read = (sources, papers)
     return record
 
 
-def _record_text(record: _Record) -> str:
-    lines = [
-        f"# The papers of the digest of {record.day.isoformat()} in the digest's own order (sitegen import).",
-        f"date: {record.day.isoformat()}",
-        "sources: " + yaml_flow(record.sources),
-        "papers:" if record.papers else "papers: []",
-    ]
-    lines += [f"  - {slug}" for slug in record.papers]
-    return "\n".join(lines) + "\n"
+def _record_changed(record: _Record) -> bool:
+    """Whether the record must be written: it is new, gained a source or a paper, or had items to repair
+    (an unchanged hand-edited record is left as it is, comments and all)."""
+    return record.read != (record.sources, record.papers) or record.repaired
 
 
-def yaml_flow(values: Iterable[str]) -> str:
-    return dump_value(list(values))
+def record_text(day: date, sources: Sequence[str], papers: Sequence[str]) -> str:
+    """A digest record as the importer writes it, through the writer of page front matter."""
+    header = f"# The papers of the digest of {day.isoformat()} in the digest's own order (sitegen import).\n"
+    fields = {"date": day.isoformat(), "sources": list(sources), "papers": list(papers)}
+    return header + dump_fields(fields, block_lists=("papers",))
 
 
 def _dates_of(page: _Page) -> set[str]:
@@ -269,7 +277,8 @@ def _dates_of(page: _Page) -> set[str]:
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write atomically (temporary file in the same folder, then rename) unless the file holds `data`."""
+    """Write atomically (temporary file in the same folder, then rename) unless the file holds `data`.
+    A process killed between the two leaves the temporary file, which the next import removes."""
     try:
         if path.read_bytes() == data:
             return False
@@ -290,6 +299,36 @@ def write_if_changed(path: Path, data: bytes) -> bool:
             os.unlink(tmp)
         raise
     return True
+
+
+#: The temporary files of write_if_changed: ".<name>.<mkstemp's 8 random characters>.tmp".
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+#: A temporary file this old is a leftover of an import that was killed: a running import renames its own
+#: within moments of writing it (younger ones may be another import's, still at work).
+LEFTOVER_AGE = 10.0
+
+
+def remove_leftovers(folder: Path, now: float) -> list[Path]:
+    """Remove from `folder` the temporary files of killed imports (see write_if_changed) that are older than
+    LEFTOVER_AGE seconds at time `now`; returns them. Only regular files, never through a symbolic link."""
+    removed: list[Path] = []
+    try:
+        with os.scandir(folder) as entries:
+            found = [e for e in entries if _TEMPORARY.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return removed  # no folder: nothing left over in it
+    for entry in found:
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime <= now - LEFTOVER_AGE:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except FileNotFoundError:
+            continue  # removed meanwhile (by another import, say)
+        except OSError as exc:
+            raise SitegenError(
+                Diagnostic(entry.path, f"cannot remove this leftover temporary file: {exc.strerror or exc}")
+            ) from None
+    return removed
 
 
 def _encode(text: str, crlf: bool, bom: bool) -> bytes:
@@ -319,10 +358,12 @@ def _prepare(entry: DigestEntry) -> tuple[str, str, list[str], list[str], list[s
     """(title, abstract Markdown, links, repairs, leftovers) of one digest entry."""
     title = clean_title(entry.title)
     abstract = clean_abstract(entry.abstract)
+    # `links:` holds what the page validator accepts, as it decides: a URL it would refuse drops the page.
+    links = [url for url in abstract.links if is_web_link(url)]
     return (
         title.text,
         abstract.text,
-        abstract.links,
+        links,
         title.repairs + abstract.repairs,
         title.leftovers + abstract.leftovers,
     )
@@ -386,7 +427,8 @@ def import_digests(
     records: dict[date, _Record] = {}
     for digest in digests:
         if digest.day not in records:
-            records[digest.day] = _read_record(digests_dir / f"{digest.day.isoformat()}.yaml", digest.day)
+            path = digests_dir / f"{digest.day.isoformat()}.yaml"
+            records[digest.day] = _read_record(path, digest.day, warnings)
 
     # 2. plan: which pages are new, which get a date, the order of every digest
     result = ImportResult(digests=len(digests))
@@ -477,10 +519,13 @@ def import_digests(
             planned.append((page.path, data))
             result.updated.append(page.slug)
     for record in records.values():
-        text = _record_text(record).encode("utf-8")
-        if record.original is None or _record_changed(record):
-            planned.append((record.path, text))
+        if _record_changed(record):
+            text = record_text(record.day, record.sources, record.papers)
+            planned.append((record.path, text.encode("utf-8")))
     result.diagnostics = warnings
+    now = time.time()
+    for folder in dict.fromkeys((papers_dir, digests_dir, taxonomy_path.parent)):
+        result.removed += remove_leftovers(folder, now)
     for path, data in planned:
         try:
             if write_if_changed(path, data):
@@ -490,16 +535,3 @@ def import_digests(
                 Diagnostic(str(path), f"cannot write: {exc.strerror or exc}"), exit_code=2
             ) from None
     return result
-
-
-def _record_changed(record: _Record) -> bool:
-    """Whether the record gained a source or a paper (an unchanged hand-edited record is left as it is)."""
-    assert record.original is not None
-    try:
-        data, _ = parse_yaml(decode(record.original)[0])
-    except FrontMatterError:
-        return True
-    data = data if isinstance(data, dict) else {}
-    return [str(s) for s in data.get("sources") or []] != record.sources or [
-        str(s) for s in data.get("papers") or []
-    ] != record.papers

@@ -8,14 +8,17 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import astuple, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
-from sitegen.errors import Diagnostic, Report
+from sitegen.errors import Diagnostic, Report, shown
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
+from sitegen.sources import cannot_read, read_bytes, read_source
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -104,6 +107,8 @@ class Site:
 
 
 def parse_iso_date(text: Any) -> date | None:
+    if isinstance(text, datetime):
+        return None  # a moment, not a day (and it cannot be compared with dates)
     if isinstance(text, date):
         return text
     if not isinstance(text, str) or not DATE_RE.fullmatch(text):
@@ -114,10 +119,21 @@ def parse_iso_date(text: Any) -> date | None:
         return None
 
 
+#: An http(s) URL without spaces; the scheme in any case, as the host (both are case-insensitive).
+_WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+
+
+def is_web_link(text: Any) -> bool:
+    """Whether `text` is a valid `links:` item: the one rule of the page validator and of the importer, which
+    writes only links the validator accepts (one it refused would drop the page from the build)."""
+    return isinstance(text, str) and _WEB_LINK.fullmatch(text) is not None
+
+
+_TYPE_NAMES = {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}
+
+
 def _type_name(value: Any) -> str:
-    return {list: "a list", dict: "a mapping", bool: "true/false", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 class _Validator:
@@ -153,7 +169,7 @@ class _Validator:
             what = "slug" if key == "slug" else "tag"
             self.error(
                 key,
-                f"{what} {value!r} may hold only lowercase ASCII letters, digits and single hyphens",
+                f"{what} {shown(value)} may hold only lowercase ASCII letters, digits and single hyphens",
                 index,
             )
             return None
@@ -177,7 +193,7 @@ class _Validator:
         for i, item in enumerate(self.string_list("digests")):
             parsed = parse_iso_date(item)
             if parsed is None:
-                self.error("digests", f"digest date {item!r} is not a valid date (YYYY-MM-DD)", i)
+                self.error("digests", f"digest date {shown(item)} is not a valid date (YYYY-MM-DD)", i)
             elif parsed not in digests:
                 digests.append(parsed)
         tags: list[str] = []
@@ -187,36 +203,36 @@ class _Validator:
                 tags.append(tag)
         links: list[str] = []
         for i, item in enumerate(self.string_list("links")):
-            if not isinstance(item, str) or not re.match(r"https?://\S+$", item):
-                self.error("links", f"link {item!r} must be an http(s) URL", i)
+            if not is_web_link(item):
+                self.error("links", f"link {shown(item)} must be an http(s) URL", i)
             else:
                 links.append(item)
         draft = fields.get("draft", False)
         if not isinstance(draft, bool):
-            self.error("draft", f"'draft' must be true or false, not {draft!r}")
+            self.error("draft", f"'draft' must be true or false, not {shown(draft)}")
             draft = False
         status = fields.get("status")
         if status is not None and status not in STATUSES:
-            self.error("status", f"'status' must be one of {', '.join(STATUSES)}, not {status!r}")
+            self.error("status", f"'status' must be one of {', '.join(STATUSES)}, not {shown(status)}")
             status = None
         rating = fields.get("rating")
         if rating is not None and (
             isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
         ):
-            self.error("rating", f"'rating' must be a whole number from 1 to 5, not {rating!r}")
+            self.error("rating", f"'rating' must be a whole number from 1 to 5, not {shown(rating)}")
             rating = None
         arxiv = fields.get("arxiv")
         if isinstance(arxiv, float):
             # YAML reads 2403.01230 as a number and drops the trailing zero: the id would silently change.
-            self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {arxiv!r})")
+            self.error("arxiv", f"write the arXiv id in quotes (YAML read it as the number {shown(arxiv)})")
         elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
-            self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
+            self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {shown(arxiv)}")
             arxiv = None
         extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
             self.report.warning(
-                self.path, f"unknown field '{key}' (known: {', '.join(KNOWN_FIELDS)})", line, col
+                self.path, f"unknown field {shown(key)} (known: {', '.join(KNOWN_FIELDS)})", line, col
             )
         if not self.ok or title is None or slug is None:
             return None
@@ -241,9 +257,9 @@ class _Validator:
 def load_paper(path: Path, report: Report) -> Paper | None:
     """Read one page; problems go to `report` and the page is skipped (None) if it has errors."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
-        report.error(path, f"cannot read: {exc.strerror}")
+        report.error(path, cannot_read(exc))
         return None
     return parse_paper(path, data, report)
 
@@ -276,15 +292,20 @@ def _parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
 
 
 def _load_yaml_file(path: Path, report: Report, cache: LoadCache | None = None) -> Any:
-    if cache is None:
-        return _parse_yaml_file(path, path.read_bytes(), report)
-    return cache.fetch(path, "yaml", report)
+    """A YAML data file's value; None, with the problem reported, if it cannot be read or parsed."""
+    try:
+        if cache is None:
+            return _parse_yaml_file(path, read_bytes(path), report)
+        return cache.fetch(path, "yaml", report)
+    except OSError as exc:
+        report.error(path, cannot_read(exc))
+        return None
 
 
 def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dict[str, Tag]:
     """Tag names and descriptions from the taxonomy file (its match rules are the importer's business)."""
-    if not path.is_file():
-        return {}
+    if not os.path.lexists(path):
+        return {}  # (a folder or a broken link in its place is reported: the curator meant a taxonomy)
     data = _load_yaml_file(path, report, cache)
     entries = data.get("tags") if isinstance(data, dict) else None
     if data is not None and not isinstance(entries, list):
@@ -294,32 +315,123 @@ def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dic
     for entry in entries or []:
         slug = entry.get("slug") if isinstance(entry, dict) else None
         if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-            report.error(path, f"taxonomy entry without a valid 'slug': {entry!r}"[:200], 1, 1)
+            report.error(path, f"taxonomy entry without a valid 'slug': {shown(entry)}", 1, 1)
             continue
         name = entry.get("name") or slug
         tags[slug] = Tag(slug=slug, name=str(name), description=str(entry.get("description") or ""))
     return tags
 
 
+#: A digest record as the reader returns it, in a form the load cache can store: (ISO date, papers, sources).
+Record = tuple[str, list[str], list[str]]
+
+
+def parse_record(path: Path | str, data: bytes, report: Report) -> Record | None:
+    """A digest record, content/digests/<YYYY-MM-DD>.yaml, from the bytes of its file: the one reader of
+    records, for `build` and `check` (load_digests) and for `import` alike. None for an empty file or one
+    with errors (in `report`, with the file's own lines).
+
+    `papers` holds slugs and `sources` file names, all strings. An item written unquoted that YAML reads as
+    something else (the slug `1984` as a number, `null` as null, `yes` as true: what importers before the
+    quoting writer wrote for such titles) is taken as the text written, with a warning: that text is exactly
+    what was meant. Anything else that is not a string is an error.
+    """
+    try:
+        text, _ = decode(data)
+        value, node = parse_yaml(text)
+    except FrontMatterError as exc:
+        report.error(path, exc.message, max(exc.line - 1, 1), exc.col)
+        return None
+    if value is None:
+        return None
+    day = parse_iso_date(value.get("date")) if isinstance(value, dict) else None
+    if day is None:
+        line, col = _record_position(node, "date")
+        report.error(path, "a digest record needs 'date: YYYY-MM-DD'", line, col)
+        return None
+    papers = _record_list(path, value, node, "papers", report)
+    sources = _record_list(path, value, node, "sources", report)
+    if papers is None or sources is None:
+        return None
+    return day.isoformat(), papers, sources
+
+
+def _record_value_node(root: Any, key: str) -> yaml.Node | None:
+    if isinstance(root, yaml.MappingNode):
+        for key_node, value_node in root.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    return None
+
+
+def _mark(node: yaml.Node | None) -> tuple[int, int]:
+    """Where a node starts in a record file (1-based line and column); the file's start if unknown."""
+    return (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+
+
+def _record_position(root: Any, key: str) -> tuple[int, int]:
+    return _mark(_record_value_node(root, key))
+
+
+def _record_list(
+    path: Path | str, value: dict[Any, Any], root: Any, key: str, report: Report
+) -> list[str] | None:
+    """The strings of the list `key` of a record (see parse_record); None after reporting an error."""
+    what = "slugs" if key == "papers" else "file names"
+    items = value.get(key)
+    if items is None:
+        return []
+    node = _record_value_node(root, key)
+    if not isinstance(items, list):
+        report.error(path, f"'{key}' must be a list of {what}", *_mark(node))
+        return None
+    # The item nodes hold the text as written (absent if the list came through a merge key); a plain one has
+    # no style (None, or "" from the C loader).
+    nodes = node.value if isinstance(node, yaml.SequenceNode) and len(node.value) == len(items) else None
+    out: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        item_node = nodes[i] if nodes is not None else node
+        line, col = _mark(item_node)
+        plain = isinstance(item_node, yaml.ScalarNode) and not item_node.style and nodes is not None
+        written = item_node.value if plain else ""
+        if written and (SLUG_RE.fullmatch(written) if key == "papers" else not written.isspace()):
+            report.warning(
+                path,
+                f"{written!r} in '{key}' reads as {_type_name(item)}, not as text: taken as written; "
+                f'quote it ("{written}") or import the digest again, which rewrites the record',
+                line,
+                col,
+            )
+            out.append(written)
+            continue
+        message = f"'{key}' must be a list of {what}, not hold {repr(item)[:80]} ({_type_name(item)})"
+        report.error(path, message, line, col)
+        return None
+    return out
+
+
 def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -> dict[date, Digest]:
-    """The per-digest order records, content/digests/<YYYY-MM-DD>.yaml."""
+    """The per-digest order records, content/digests/<YYYY-MM-DD>.yaml (read by parse_record)."""
     digests: dict[date, Digest] = {}
     if not folder.is_dir():
         return digests
     for path in sorted(folder.glob("*.yaml")):
-        data = _load_yaml_file(path, report, cache)
-        if data is None:
+        try:
+            if cache is None:
+                record = parse_record(path, read_bytes(path), report)
+            else:
+                record = cache.fetch(path, "record", report)
+        except OSError as exc:
+            report.error(path, cannot_read(exc))
             continue
-        day = parse_iso_date(data.get("date")) if isinstance(data, dict) else None
-        if day is None:
-            report.error(path, "a digest record needs 'date: YYYY-MM-DD'", 1, 1)
+        if record is None:
             continue
-        order = data.get("papers") or []
-        sources = data.get("sources") or []
-        if not isinstance(order, list) or not all(isinstance(s, str) for s in order):
-            report.error(path, "'papers' must be a list of slugs", 1, 1)
-            continue
-        digests[day] = Digest(date=day, order=list(order), sources=[str(s) for s in sources])
+        iso, order, sources = record
+        day = date.fromisoformat(iso)
+        digests[day] = Digest(date=day, order=list(order), sources=list(sources))
     return digests
 
 
@@ -377,7 +489,7 @@ def load_site(
                 trust = trusted is not None and not link and trusted(os.path.basename(path))
                 paper = cache.fetch(path, "paper", report, trusted=trust, identities=identities)
             except OSError as exc:
-                report.error(path, f"cannot read: {exc.strerror}")
+                report.error(path, cannot_read(exc))
                 paper = None
         if paper is None:
             continue
@@ -391,12 +503,44 @@ def load_site(
             site.papers.append(paper)
     site.tags = load_tags(content / "taxonomy.yaml", report, cache)
     site.digests = load_digests(content / "digests", report, cache)
+    check_digest_records(site.digests, set(by_slug), content / "digests", report)
     for paper in site.papers:
         for day in paper.digests:
             site.digests.setdefault(day, Digest(date=day))
     if cache is not None:
         cache.finish()
     return site
+
+
+def check_digest_records(
+    digests: Mapping[date, Digest], slugs: Collection[str], folder: Path, report: Report
+) -> None:
+    """Warn of each slug a digest record lists that no page has (any page, drafts too)."""
+    for day, record in sorted(digests.items()):
+        missing = [slug for slug in record.order if slug not in slugs]
+        if not missing:
+            continue
+        path = folder / f"{day.isoformat()}.yaml"
+        lines = _record_lines(path)
+        for slug in missing:
+            line, col = _position_of(lines, slug)
+            report.warning(path, f"digest record lists {shown(slug)}, but no paper has that slug", line, col)
+
+
+def _record_lines(path: Path) -> list[str]:
+    try:
+        return read_bytes(path).decode("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _position_of(lines: list[str], needle: str) -> tuple[int, int]:
+    """Line and column of the first occurrence of `needle` in `lines` (0, 0 if none)."""
+    for number, line in enumerate(lines, start=1):
+        col = line.find(needle)
+        if col >= 0:
+            return number, col + 1
+    return 0, 0
 
 
 def _trusted_names(folder: Path, changed: Collection[Path] | None) -> Callable[[str], bool] | None:
@@ -436,6 +580,7 @@ class _Loaded:
 _PARSERS: dict[str, Callable[[str, bytes, Report], Any]] = {
     "paper": parse_paper,
     "yaml": _parse_yaml_file,
+    "record": parse_record,
 }
 
 
@@ -597,9 +742,7 @@ class LoadCache:
 
 def _read(path: str, kind: str) -> _Loaded:
     """Read and parse a content file (raises OSError), noting its identity and its diagnostics."""
-    with open(path, "rb") as file:  # its identity from the open file: one path lookup, not two
-        st = os.fstat(file.fileno())
-        data = file.read()
+    data, st = read_source(path)  # its identity from the open file: one path lookup, not two
     sub = Report()
     value = _PARSERS[kind](path, data, sub)
     racy = st.st_mtime_ns >= time.time_ns() - RACY_NS
@@ -624,8 +767,7 @@ def _from_row(path: str, row: Any) -> _Loaded | None:
 
 
 def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
+    return read_bytes(path)
 
 
 def identity(st: os.stat_result) -> Identity:

@@ -168,7 +168,8 @@ def _manifest_row(path: str, record: Record, numbers: dict[str, int]) -> str:
     digest_, size, mtime_ns, key, reads = record
     if type(size) is int and type(mtime_ns) is int and type(digest_) is str and type(key) is str:
         read_numbers = ",".join([str(numbers.setdefault(name, len(numbers))) for name in reads])
-        return f"{_json_string(path)}:[{_json_string(digest_)},{size},{mtime_ns},{_json_string(key)},[{read_numbers}]]"
+        head = f"{_json_string(path)}:[{_json_string(digest_)},{size},{mtime_ns},{_json_string(key)}"
+        return f"{head},[{read_numbers}]]"
     return json.dumps({path: record[:4]}, separators=(",", ":"))[1:-1]  # a record read from an odd manifest
 
 
@@ -360,7 +361,8 @@ class Staging:
         if path in self._expected:
             st = self._write_in_place(path, data)
             if st is not None:
-                self.entries.append(Staged(path, Record(value, st.st_size, st.st_mtime_ns, key, reads), new=True))
+                record = Record(value, st.st_size, st.st_mtime_ns, key, reads)
+                self.entries.append(Staged(path, record, new=True))
                 return
         st = _unchanged(self._prefix + path, value, len(data), self.previous.get(path), data.__eq__)
         if st is not None:

@@ -35,19 +35,17 @@ import marshal
 import math
 import sys
 import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
 from itertools import compress, repeat
 from pathlib import Path
 
+from sitegen.cache import MAGIC, SEGMENT_HEAD, Damaged, read_segment, read_segments, segment, write_file
 from sitegen.model import Paper
-from sitegen.output import atomic_write
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 4
-_MAGIC = b"sitegen-related\n"
+FORMAT_VERSION = 5
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
@@ -445,7 +443,8 @@ class RelatedIndex:
         frequencies, vectors), then segments of term counts. Those are only appended to: a save
         after an edit adds one small segment with the new texts' counts rather than writing all of them
         again (until a quarter of the stored counts belong to texts no paper has any more). Segments are not
-        compressed, as they are read whole after every edit; each has a checksum.
+        compressed, as they are read whole after every edit. The file has the format of every cache file (see
+        sitegen.cache): the header is a segment too, and each segment is checked before it is decoded.
         """
         header = {
             "version": FORMAT_VERSION,
@@ -456,8 +455,12 @@ class RelatedIndex:
             "rows": self._rows,
         }
         body: list[bytes | memoryview]
-        if self._body is not None:  # loaded and never needed: write it back as it was read
-            body = [self._body]
+        if self._body is not None:  # loaded and never needed: write it back as it was read, if undamaged
+            try:
+                read_segments(self._body)
+                body = [self._body]
+            except Damaged:
+                body = []  # no counts: the next update that needs them starts cold
         else:
             derived = self._postings is not None and self._df is not None
             data = marshal.dumps(
@@ -467,10 +470,9 @@ class RelatedIndex:
                     "df": dict(self._df) if derived else None,  # type: ignore[arg-type]
                 }
             )
-            body = [*_segment(data), *self._analyses_part()]
+            body = [*segment(data), *self._analyses_part()]
         # (Written in parts, not joined: the body is ten megabytes or more at 10,000 papers.)
-        head = marshal.dumps(header)
-        atomic_write(path, [_MAGIC, len(head).to_bytes(8, "big"), head, *body])
+        write_file(path, [MAGIC, *segment(marshal.dumps(header)), *body])
         self.dirty = False
 
     def _analyses_part(self) -> list[bytes | memoryview]:
@@ -483,11 +485,11 @@ class RelatedIndex:
             if stale <= len(live) // 4:
                 new = {h: a for h, a in live.items() if h not in keys}
                 if new:
-                    parts = [*parts, *_segment(marshal.dumps(new))]
+                    parts = [*parts, *segment(marshal.dumps(new))]
                     keys = keys | new.keys()
                 self._stored = (parts, keys)
                 return parts
-        parts = _segment(marshal.dumps(live))
+        parts = segment(marshal.dumps(live))
         self._stored = (parts, set(live))
         return parts
 
@@ -496,16 +498,16 @@ class RelatedIndex:
         """The index saved at `path`; an empty one if it is missing, unreadable, or of other version/options.
 
         The cache is marshal data (fast, and unlike pickle it cannot run code when read); it is tied to the
-        Python version that wrote it. Only the header is decoded here; the body when an update needs it.
+        Python version that wrote it. Only the header is checked and decoded here; the body when an update
+        needs it.
         """
         index = cls(options)
         try:
             data = path.read_bytes()
-            if not data.startswith(_MAGIC):
+            if not data.startswith(MAGIC):
                 return index
-            start = len(_MAGIC) + 8
-            end = start + int.from_bytes(data[len(_MAGIC) : start], "big")
-            header = marshal.loads(memoryview(data)[start:end])
+            head, end = read_segment(memoryview(data), len(MAGIC))
+            header = marshal.loads(head)
             if (
                 header["version"] != FORMAT_VERSION
                 or header["python"] != sys.version_info[:2]
@@ -529,7 +531,7 @@ class RelatedIndex:
             return
         blob, self._body = self._body, None
         try:
-            segments = _segments(blob)
+            segments = read_segments(blob)
             body = marshal.loads(segments[0]) if segments else {}
             analyses: dict[str, Analysis] = {}
             for segment in segments[1:]:
@@ -539,7 +541,7 @@ class RelatedIndex:
         except (EOFError, ValueError, TypeError, KeyError):
             body, analyses, segments = {}, {}, []
         if segments:
-            start = _SEGMENT_HEAD + len(segments[0])
+            start = SEGMENT_HEAD + len(segments[0])
             self._stored = ([blob[start:]], set(analyses))
         if not set(self._hashes.values()) <= analyses.keys():
             self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
@@ -672,29 +674,6 @@ class RelatedIndex:
                 if merged != row:
                     self._rows[j] = merged
                     self.stats["merged"] += 1
-
-
-_SEGMENT_HEAD = 12  # bytes before a segment's data: its checksum (4) and length (8)
-
-
-def _segment(data: bytes) -> list[bytes]:
-    """A body segment, in two parts: checksum and length, then the data."""
-    return [zlib.crc32(data).to_bytes(4, "big") + len(data).to_bytes(8, "big"), data]
-
-
-def _segments(blob: bytes | memoryview) -> list[memoryview]:
-    """The segments of a body, checked; raises ValueError for a damaged one."""
-    view, out, pos = memoryview(blob), [], 0
-    while pos < len(blob):
-        if pos + _SEGMENT_HEAD > len(blob):
-            raise ValueError("a segment is cut short")
-        size = int.from_bytes(blob[pos + 4 : pos + _SEGMENT_HEAD], "big")
-        data = view[pos + _SEGMENT_HEAD : pos + _SEGMENT_HEAD + size]
-        if len(data) != size or zlib.crc32(data) != int.from_bytes(blob[pos : pos + 4], "big"):
-            raise ValueError("a segment does not match its checksum")
-        out.append(data)
-        pos += _SEGMENT_HEAD + size
-    return out
 
 
 def related_papers(papers: Sequence[Paper], k: int = 5) -> dict[str, list[str]]:

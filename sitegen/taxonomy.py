@@ -17,6 +17,7 @@ matched in the title first, then the best-scoring ones, where a title hit counts
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,9 +25,10 @@ from pathlib import Path
 
 import yaml
 
-from sitegen.errors import Diagnostic
+from sitegen.errors import Diagnostic, shown
 from sitegen.frontmatter import FrontMatterError, decode, parse_yaml
 from sitegen.model import SLUG_RE
+from sitegen.sources import cannot_read, read_bytes
 
 DEFAULT_MAX_TAGS = 4
 DEFAULT_TAXONOMY = "default_taxonomy.yaml"
@@ -173,7 +175,7 @@ class _Loader:
             try:
                 good.append(matcher(str(item.value).strip()))
             except re.error as exc:
-                self.error(item, f"bad regular expression {item.value!r}: {exc}")
+                self.error(item, f"bad regular expression {shown(item.value)}: {exc}")
         return tuple(good)
 
     def rule(self, entry: yaml.Node) -> TagRule | None:
@@ -186,14 +188,13 @@ class _Loader:
         if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
             self.error(
                 slug_node or entry,
-                f"tag slug {slug!r} may hold only lowercase ASCII letters, digits and single hyphens",
+                f"tag slug {shown(slug)} may hold only lowercase ASCII letters, digits and single hyphens",
             )
             return None
         for key, (key_node, _) in fields.items():
             if key not in ("slug", "name", "description", "match"):
-                self.warning(
-                    key_node, f"unknown key '{key}' in tag '{slug}' (known: slug, name, description, match)"
-                )
+                known = "slug, name, description, match"
+                self.warning(key_node, f"unknown key {shown(key)} in tag '{slug}' (known: {known})")
         name_node = fields.get("name", (None, None))[1]
         desc_node = fields.get("description", (None, None))[1]
         name = str(name_node.value) if isinstance(name_node, yaml.ScalarNode) and name_node.value else slug
@@ -220,7 +221,7 @@ class _Loader:
             return None
         for key, (key_node, _) in rules.items():
             if key not in ("title", "abstract", "abstract_min", "exclude"):
-                self.warning(key_node, f"unknown key '{key}' in the match rules of tag '{slug}'")
+                self.warning(key_node, f"unknown key {shown(key)} in the match rules of tag '{slug}'")
         minimum = 1
         min_node = rules.get("abstract_min", (None, None))[1]
         if min_node is not None:
@@ -250,12 +251,12 @@ def default_taxonomy() -> bytes:
 
 def load_taxonomy(path: Path) -> TaxonomyResult:
     """Read the taxonomy file; a missing file is an empty taxonomy. Problems come back as diagnostics."""
-    if not path.is_file():
+    if not os.path.lexists(path):
         return TaxonomyResult(Taxonomy())
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
-        return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), f"cannot read: {exc.strerror}")])
+        return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), cannot_read(exc))])
     return parse_taxonomy(data, path)
 
 

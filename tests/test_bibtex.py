@@ -1,14 +1,27 @@
-"""BibTeX entries: fields, dates, keys, and escaping of every character LaTeX treats specially."""
+"""BibTeX entries: fields, dates, keys, and escaping of every character LaTeX treats specially; every entry,
+hostile titles and the sample site's pages alike, read back by a real BibTeX parser (bibtexparser) and a real
+LaTeX decoder (pylatexenc)."""
 
 from __future__ import annotations
 
+import html
 import re
+import shutil
+import subprocess
+import sys
+import unicodedata
 from datetime import date
 from pathlib import Path
 
+import bibtexparser
 import pytest
+from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from sitegen.bibtex import arxiv_date, bibtex_entry, bibtex_title, citation_key, latex_escape
+from sitegen.frontmatter import decode, parse
 from sitegen.model import Paper
 
 
@@ -22,14 +35,17 @@ def fields(entry: str) -> dict[str, str]:
 
 
 def assert_balanced(entry: str) -> None:
-    """Braces balance once escaped braces (\\{ \\}) are set aside: BibTeX would read the entry to its end."""
-    depth = 0
-    for match in re.finditer(r"\\[{}]|[{}]", entry):
-        token = match.group()
-        if token in "{}":
-            depth += 1 if token == "{" else -1
-            assert depth >= 0, entry
-    assert depth == 0, entry
+    """Braces balance both as BibTeX counts them (every brace, escaped or not) and with escaped braces
+    (\\{ \\}) set aside, as LaTeX and some parsers read them; and no field ends before the entry's end."""
+    for pattern in (r"[{}]", r"\\[{}]|[{}]"):
+        depth = 0
+        for match in re.finditer(pattern, entry):
+            token = match.group()
+            if token in "{}":
+                depth += 1 if token == "{" else -1
+                assert depth >= 0, entry
+                assert depth > 0 or match.end() == len(entry), entry
+        assert depth == 0, entry
 
 
 def test_arxiv_entry():
@@ -70,7 +86,8 @@ def test_no_date_at_all():
 @pytest.mark.parametrize(
     ("char", "escaped"),
     [
-        ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"), ("}", r"\}"),
+        ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"), ("_", r"\_"),
+        ("{", r"\textbraceleft{}"), ("}", r"\textbraceright{}"),  # a lone brace: see test_braces
         ("~", r"\textasciitilde{}"), ("^", r"\textasciicircum{}"), ("\\", r"\textbackslash{}"),
         ("<", r"\textless{}"), (">", r"\textgreater{}"),
     ],
@@ -147,3 +164,129 @@ def test_url_cannot_break_the_entry():
     entry = bibtex_entry(make("X", digests=()), url="https://e.org/a b/{c}\\d")
     assert fields(entry)["url"] == "{https://e.org/a%20b/%7Bc%7D%5Cd}"
     assert_balanced(entry)
+
+
+# --- read back by a real parser -----------------------------------------------------------------------------
+
+#: An entry after the one under test: a brace that BibTeX miscounts takes the entries after it.
+NEXT = "@misc{next-entry-0,\n  title = {The Next Entry}\n}\n"
+
+
+def _decoder() -> LatexNodes2Text:
+    """pylatexenc's LaTeX-to-text, taught the text commands of LaTeX's kernel that it does not know."""
+    db = get_default_latex_context_db()
+    commands = {
+        "textbraceleft": "{",
+        "textbraceright": "}",
+        "textbackslash": "\\",
+        "textasciitilde": "~",
+        "textasciicircum": "^",
+        "textless": "<",
+        "textgreater": ">",
+    }
+    specs = [MacroTextSpec(name, text) for name, text in commands.items()]
+    db.add_context_category("kernel", specs, prepend=True)
+    return LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=True)
+
+
+DECODER = _decoder()
+# TeX's ligatures ("--" is an en dash, "``" an opening quote, "!`" an inverted "!") and what the title
+# escaping writes as one of them: equal "modulo escaping".
+_LIGATURES = str.maketrans(
+    {
+        "–": "--",
+        "—": "---",
+        "“": "``",
+        "”": "''",
+        "‘": "`",
+        "’": "'",
+        "¡": "!`",
+        "¿": "?`",
+        "\xa0": " ",
+        "ο": "o",
+    }
+)
+
+
+def fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).translate(_LIGATURES).split())
+
+
+def parsed_entries(bib: str) -> list:
+    library = bibtexparser.parse_string(bib)
+    assert not library.failed_blocks, [(b.error, b.raw[:200]) for b in library.failed_blocks]
+    return library.entries
+
+
+def read_back(entry: str) -> str:
+    """The title of `entry` as a BibTeX parser reads it, followed by another entry that must stay whole."""
+    assert_balanced(entry)
+    first, after = parsed_entries(entry + "\n\n" + NEXT)
+    assert after.key == "next-entry-0" and after.fields_dict["title"].value == "The Next Entry"
+    return first.fields_dict["title"].value
+
+
+def test_an_unbalanced_brace_keeps_the_entry_and_those_after_it():
+    for title in ("Sets of {A: a study", "Closing} brace", "}{ crossed", "{{Nested} once"):
+        value = read_back(bibtex_entry(make(title)))
+        assert fold(DECODER.latex_to_text(value)) == fold(title)
+    assert bibtex_title("Sets of {A: a study") == r"Sets of \textbraceleft{}A: a study"
+
+
+def test_paired_braces_stay_a_pair_across_words():
+    assert bibtex_title("{Deep Learning} for X") == r"\{Deep Learning\} for X"
+    assert bibtex_title("The {LLaMA} Family") == r"The \{{LLaMA}\} Family"
+    assert latex_escape("a{b}c") == r"a\{b\}c"
+
+
+HOSTILE = st.one_of(
+    st.text(),
+    st.text(alphabet=st.sampled_from(list("{}\\#$%&_~^<> \tAaZé`'\"-!?.:;ςο–\u00a0\u0301"))),
+    st.text(alphabet=st.characters(codec="utf-8")),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(HOSTILE)
+def test_any_title_parses_and_reads_back(title):
+    title = title.strip()
+    entry = bibtex_entry(make(title), url="https://example.org/papers/x/")
+    value = read_back(entry)
+    assert value == bibtex_title(title)  # the whole title: the field did not end early
+    assert fold(DECODER.latex_to_text(value)) == fold(title)
+
+
+@pytest.fixture(scope="module")
+def sample_pages(tmp_path_factory) -> Path:
+    """The sample site (content/ of the repository) built by the CLI, without search."""
+    root = tmp_path_factory.mktemp("sample")
+    shutil.copytree(REPO / "content", root / "content")
+    done = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "--root", str(root), "--no-search"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.mark.skipif(not any((REPO / "content/papers").glob("*.md")), reason="no sample content here")
+def test_every_paper_of_the_sample_site_has_bibtex_that_parses(sample_pages):
+    titles = {}
+    for path in (sample_pages / "content" / "papers").glob("*.md"):
+        fields_ = parse(decode(path.read_bytes())[0]).fields
+        titles[fields_["slug"]] = fields_["title"].strip()
+    entries = {}
+    for page in sorted((sample_pages / "public" / "papers").glob("*/index.html")):
+        found = re.search(r'<pre class="bibtex"[^>]*><code>(.*?)</code></pre>', page.read_text("utf-8"), re.S)
+        assert found, page
+        entries[page.parent.name] = html.unescape(found.group(1))
+    assert entries.keys() == titles.keys()
+    for slug, entry in entries.items():
+        value = read_back(entry)
+        assert fold(DECODER.latex_to_text(value)) == fold(titles[slug]), slug
+    # All of them in one .bib file: every entry is read (citation keys may repeat; they are not checked here).
+    library = bibtexparser.parse_string("\n\n".join(entries.values()))
+    assert len(library.entries) + len(library.failed_blocks) == len(entries)
+    assert all(type(b).__name__ == "DuplicateBlockKeyBlock" for b in library.failed_blocks)

@@ -29,7 +29,8 @@ OWN_TEMPLATES = {
         "<dt>{{ t.name }}</dt><dd>{{ t.description }}</dd>{% endfor %}</dl>{% endblock %}"
     ),
     "templates/partials/paper_item.html": (
-        "<li>{{ paper.title }} {{ paper.summary }} · {{ paper.related|map(attribute='title')|join('; ') }}</li>"
+        "<li>{{ paper.title }} {{ paper.summary }} · "
+        "{{ paper.related|map(attribute='title')|join('; ') }}</li>"
     ),
 }
 
@@ -122,9 +123,10 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
             ).replace("description: LLM papers, step", f"description: LLM papers {step}, step", 1),
         )
     elif kind == "record":
+        order = ["p1", "p2", "p3"]
         path = sites.write(
             "content/digests/2026-03-12.yaml",
-            f"date: 2026-03-12\npapers: [{', '.join(['p1', 'p2', 'p3'][step % 3 :] + ['p1', 'p2', 'p3'][: step % 3])}]\n",
+            "date: 2026-03-12\npapers: [" + ", ".join(order[step % 3 :] + order[: step % 3]) + "]\n",
         )
     elif kind == "template":
         sites.edit("templates/home.html", lambda t: t.replace("<dl>", f"<dl data-step='{step}'>", 1))

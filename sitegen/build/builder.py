@@ -45,7 +45,9 @@ from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key,
 from sitegen.markdown import MarkdownRenderer
 from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
+from sitegen.sources import open_regular
 from sitegen.urls import Urls
+from sitegen.validate import check_site_files
 
 if TYPE_CHECKING:
     from sitegen import related, search
@@ -231,9 +233,10 @@ class Builder:
         related_lists = self._related_job(site, config)
         jobs.append(related_lists)
         shared = Shared(self._markdown_renderer(config, link), link)
-        index = build_index(site, shared, report, self.options.drafts)
+        index = build_index(site, shared, self.options.drafts)
         env = self._environment(config)
         shared.item = item_maker(env)
+        check_site_files(self.root, config, env, report)  # (as `check` does)
         static = collect_static(self._static_folders(config), self._hashes)
         url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
         helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
@@ -387,6 +390,7 @@ class Builder:
 
     def _load_cache(self) -> LoadCache:
         if self._loaded is None:
+            self._cache.sweep()  # once per Builder: what killed builds left
             self._loaded = LoadCache.from_data(self._cache.load_sharded("content"))
         self._loaded.begin()
         return self._loaded
@@ -458,7 +462,7 @@ class Builder:
         folder = site_path(self.root, config.templates_dir).resolve()
         digest_ = templates_digest(folder, theme_dir("templates"))
         if self._env is None or self._env_folder != folder:
-            self._env = make_environment(folder, compiled=self.root / CACHE_DIR / "templates")
+            self._env = make_environment(folder, compiled=self._cache)
             self._env_folder = folder
         elif self._env_digest != digest_:
             self._env.cache.clear()
@@ -605,7 +609,8 @@ def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:
 def _file_digest(path: str) -> str:
     """A hash of a file's bytes; "" if it cannot be read (it then matches no earlier hash)."""
     try:
-        with open(path, "rb") as file:
+        # (Not a FIFO or a device, whose reading may never end: the build reports them when it reads them.)
+        with open_regular(path) as (fd, _st), open(fd, "rb", closefd=False) as file:
             return output.digest(file.read())
     except OSError:
         return ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -20,14 +22,25 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
+from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from sitegen import __version__
 from sitegen.build.plan import human_date
 from sitegen.build.views import ITEM_TEMPLATE, PaperView
+from sitegen.cache import CacheFolder
 from sitegen.errors import Report
 from sitegen.incremental.deps import Fragment, Reads, TrackingEnvironment, text_digest
+from sitegen.sources import NotUTF8, cannot_read, decode_utf8, read_bytes, read_source, refusal
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,22 +55,62 @@ def theme_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / name
 
 
-def make_environment(site_templates: Path, compiled: Path | None = None) -> TrackingEnvironment:
+class TemplateFileError(TemplateError):
+    """A template file that cannot be read, or is not UTF-8: its path, and where known its line and column."""
+
+    def __init__(self, filename: str, message: str, line: int = 0, col: int = 0):
+        super().__init__(message)
+        self.filename, self.lineno, self.col = filename, line, col
+
+
+class TemplateFiles(FileSystemLoader):
+    """Jinja's FileSystemLoader, reading through sitegen.sources (regular files of a bounded size only) and
+    reporting a file that is not UTF-8 with its path and position instead of a bare UnicodeDecodeError.
+
+    A name found in a folder but not readable as a template there (a folder, a FIFO, a broken link) is an
+    error rather than a reason to look in the next folder: the site meant to override the theme's template."""
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)
+        for folder in self.searchpath:
+            filename = os.path.normpath(posixpath.join(folder, *pieces))
+            if os.path.lexists(filename):
+                break
+        else:
+            raise TemplateNotFound(template)
+        try:
+            data, st = read_source(filename)
+            source = decode_utf8(data)
+        except OSError as exc:
+            raise TemplateFileError(filename, cannot_read(exc)) from None
+        except NotUTF8 as exc:
+            raise TemplateFileError(filename, exc.message, exc.line, exc.col) from None
+
+        def uptodate() -> bool:
+            try:
+                return os.stat(filename).st_mtime_ns == st.st_mtime_ns
+            except OSError:
+                return False
+
+        return source, filename, uptodate
+
+
+def make_environment(site_templates: Path, compiled: CacheFolder | None = None) -> TrackingEnvironment:
     """The site's templates first, then the theme's.
 
     `theme/<name>` always names the theme's own template, so a site template can extend the one it overrides.
-    `compiled`: a folder where compiled templates are kept between runs (keyed by each template's source).
+    `compiled`: the cache where compiled templates are kept between runs (keyed by each template's source).
     """
-    theme = FileSystemLoader(theme_dir("templates"))
+    theme = TemplateFiles(theme_dir("templates"))
     env = TrackingEnvironment(
-        loader=ChoiceLoader([FileSystemLoader(site_templates), theme, PrefixLoader({"theme": theme})]),
+        loader=ChoiceLoader([TemplateFiles(site_templates), theme, PrefixLoader({"theme": theme})]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,  # the builder looks at the template files once per build, not once per page
         cache_size=-1,
-        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
+        bytecode_cache=_CompiledTemplates(compiled) if compiled is not None else None,
     )
     env.reads = Reads()
     env.filters["human_date"] = human_date
@@ -66,21 +119,66 @@ def make_environment(site_templates: Path, compiled: Path | None = None) -> Trac
     return env
 
 
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Jinja's cache of compiled templates in a folder, which only saves time: one that cannot be written is
-    passed over."""
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates in the site's cache folder, which spare compiling every template the build uses
+    again in each run. Their bytecode is only run once its file matched its checksum: a damaged one can crash
+    the process. A file that is missing, damaged or cannot be written is passed over (the template is
+    compiled, and written again)."""
+
+    def __init__(self, folder: CacheFolder):
+        self.folder = folder
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.folder.read(self._name(bucket))
+        if data is not None:
+            # (Jinja then checks that the bytecode was compiled from the template's current source.)
+            bucket.bytecode_from_string(bytes(data))
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            os.makedirs(self.directory, exist_ok=True)
-            super().dump_bytecode(bucket)
+        self.folder.write(self._name(bucket), bucket.bytecode_to_string())
+
+    @staticmethod
+    def _name(bucket: jinja2.bccache.Bucket) -> str:
+        return f"template-{bucket.key}"
+
+
+def site_template_names(folder: Path) -> list[str]:
+    """The names of the templates in a site's template folder: every entry that is not a folder, hidden (an
+    editor's swap file) or a backup (`name~`), by name."""
+    names = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        rel = path.relative_to(folder)
+        if path.is_dir() or path.name.endswith("~") or any(part.startswith(".") for part in rel.parts):
+            continue
+        names.append(rel.as_posix())
+    return names
+
+
+def compile_templates(env: Environment, folder: Path, report: Report) -> bool:
+    """Compile every template of the site's own folder (see site_template_names), so that a broken one is
+    reported by `check` and by every build alike, used by a page or not. Returns whether all compiled."""
+    ok = True
+    for name in site_template_names(folder):
+        path = folder / name
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            report.error(path, cannot_read(exc))
+            ok = False
+            continue
+        if not stat.S_ISREG(mode):
+            report.error(path, cannot_read(refusal(path, mode)))
+            ok = False
+        elif load(env, name, report) is None:
+            ok = False
+    return ok
 
 
 def template_version(env: jinja2.Environment, name: str) -> str:
     """A hash of the source the loader finds for `name` now ("missing" when there is none)."""
     try:
         source = env.loader.get_source(env, name)[0] if env.loader else ""
-    except TemplateError:
+    except TemplateError:  # (not found, or not readable: a build that uses it reports why)
         return "missing"
     return text_digest(source)
 
@@ -159,6 +257,8 @@ def item_maker(env: TrackingEnvironment) -> Callable[[PaperView], Fragment]:
 def load(env: jinja2.Environment, name: str, report: Report) -> jinja2.Template | None:
     try:
         return env.get_template(name)
+    except TemplateFileError as exc:
+        report.error(exc.filename, exc.message or "", exc.lineno, exc.col)
     except jinja2.TemplateSyntaxError as exc:
         report.error(exc.filename or name, f"template syntax error: {exc.message}", exc.lineno)
     except jinja2.TemplateNotFound as exc:
@@ -180,7 +280,7 @@ def message(exc: BaseException) -> str:
 
 def template_position(exc: BaseException, fallback: str) -> tuple[str, int]:
     """The innermost template file and line of an exception (Jinja maps template frames to their sources)."""
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+    if isinstance(exc, jinja2.TemplateSyntaxError | TemplateFileError) and exc.filename:
         return exc.filename, exc.lineno
     found = (fallback, 0)
     for frame in traceback.extract_tb(exc.__traceback__ or sys.exc_info()[2]):
@@ -203,9 +303,9 @@ def templates_digest(site: Path, theme: Path) -> str:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # (compile_templates reports a file that cannot be read)
                 if path.is_file():
-                    data = path.read_bytes()
+                    data = read_bytes(path)
                     h.update(f"{number}:{path.relative_to(folder).as_posix()}:{len(data)}:".encode())
                     h.update(data)
     return h.hexdigest()

@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 from sitegen import bibtex, charts, urls
-from sitegen.errors import Report
 from sitegen.incremental.deps import CONSTANT, Fragment, Tracked, text_digest
 from sitegen.markdown import MarkdownRenderer, excerpt
 from sitegen.model import Site, Tag, split_body
@@ -460,10 +459,9 @@ def _title_key(view: PaperView) -> tuple[str, str]:
     return view.title.casefold(), view.slug
 
 
-def build_index(site: Site, shared: Shared, report: Report, drafts: bool) -> SiteView:
+def build_index(site: Site, shared: Shared, drafts: bool) -> SiteView:
     """Views of the content a build shows; drafts only when `drafts` is set. Nothing is rendered here."""
     papers = [p for p in site.papers if drafts or not p.draft]
-    all_slugs = {p.slug for p in site.papers}
     views = [
         PaperView(
             paper=paper,
@@ -479,7 +477,6 @@ def build_index(site: Site, shared: Shared, report: Report, drafts: bool) -> Sit
     ]
     by_slug = {v.slug: v for v in views}
     digest_views = _digests(site, views)
-    _check_digest_records(site, all_slugs, report)
 
     seen: set[str] = set()
     recent: list[PaperView] = []
@@ -537,27 +534,6 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     for newer, older in itertools.pairwise(digest_views):
         newer.older, older.newer = older, newer
     return digest_views
-
-
-def _check_digest_records(site: Site, slugs: set[str], report: Report) -> None:
-    records_dir = site.content_dir / "digests"
-    for day, record in sorted(site.digests.items()):
-        for slug in (slug for slug in record.order if slug not in slugs):
-            path = records_dir / f"{day.isoformat()}.yaml"
-            report.warning(
-                path, f"digest record lists '{slug}', but no paper has that slug", *_line_of(path, slug)
-            )
-
-
-def _line_of(path: Any, needle: str) -> tuple[int, int]:
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            col = line.find(needle)
-            if col >= 0:
-                return number, col + 1
-    except (OSError, UnicodeDecodeError):
-        pass
-    return 0, 0
 
 
 def attach_related(site: SiteView, related: dict[str, list[str]]) -> None:
