@@ -11,12 +11,13 @@ still reloads them; this keeps the browser's six-connections-per-host limit from
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import secrets
 import threading
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 EVENTS_PATH = "/__sitegen/events"
@@ -55,6 +56,24 @@ class LiveReload:
         self._cond = threading.Condition()
         self._history: deque[Generation] = deque([Generation(0, frozenset(), False, ())], maxlen=history)
         self._closed = False
+        self._open: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def watching(self, pages: set[str]) -> Iterator[None]:
+        """While a tab's event stream is open: the output files it shows count as open (see open_files)."""
+        with self._cond:
+            self._open.update(pages)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._open.subtract(pages)
+                self._open += Counter()  # (drops the files no tab shows any more)
+
+    def open_files(self) -> set[str]:
+        """The output files that open tabs show now: a rebuild makes them first."""
+        with self._cond:
+            return set(self._open)
 
     @property
     def current(self) -> Generation:

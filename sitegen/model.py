@@ -52,6 +52,9 @@ class Paper:
     #: A hash of the page file's bytes, which every other field comes from ("" for a Paper made in code):
     #: the build compares it to tell whether anything a page shows of the paper changed.
     fingerprint: str = ""
+    #: A hash of the front matter alone (the file up to its body): what a page shows of the paper's fields,
+    #: so that a build can tell an edit of the abstract or notes from one of the title, tags or status.
+    front_fingerprint: str = ""
 
     @property
     def abstract(self) -> str:
@@ -277,6 +280,8 @@ def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
     paper = _Validator(path, doc, report).paper()
     if paper is not None:
         paper.fingerprint = _digest(data)
+        front = text[: len(text) - len(doc.body)] if text.endswith(doc.body) else text
+        paper.front_fingerprint = _digest(front.encode("utf-8", "surrogatepass"))
     return paper
 
 
@@ -797,6 +802,7 @@ def _encode_paper(paper: Paper | None) -> tuple[Any, ...] | None:
         paper.extra,
         paper.slug_position,
         paper.fingerprint,
+        paper.front_fingerprint,
     )
 
 
@@ -804,7 +810,8 @@ def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
     if row is None:
         return None
     # (The row's fields are Paper's, in order; marshal and pickle give fresh lists and dicts to keep.)
-    title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position, fp = row
+    *fields, fp, front = row
+    title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position = fields
     if (
         type(tags) is not list
         or type(links) is not list
@@ -829,4 +836,5 @@ def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
         extra,
         position,
         fp,
+        front,
     )

@@ -75,6 +75,7 @@ class Job(Generic[R]):
         self._fn = fn
         self._child = child
         self._value: object = _MISSING
+        self._owner = os.getpid()
 
     @property
     def forked(self) -> bool:
@@ -83,10 +84,14 @@ class Job(Generic[R]):
     @property
     def running(self) -> bool:
         """Whether a child is still working on the value (it has not started to send it)."""
+        if os.getpid() != self._owner:
+            return False
         return self._value is _MISSING and self._child is not None and not self._child.ready()
 
     def result(self) -> R:
-        if self._value is _MISSING and self._child is not None:
+        if self._value is _MISSING and self._child is not None and os.getpid() == self._owner:
+            # (A process forked from the owner must not read the pipe: the value is the owner's. It
+            # computes the value itself below, which gives the same result.)
             self._value = self._child.collect()
         if self._value is _MISSING:
             self._value = self._fn()  # never forked, or the child failed: do it here

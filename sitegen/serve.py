@@ -206,6 +206,8 @@ class Session:
                 if self._watcher:
                     self._watcher.set_layout(self.layout)
         changed = None if self.builder is None or changes.full else set(changes.paths)
+        if changed:
+            self._preview(changed)
         written: list[str] = []
         removed: list[str] = []
         result: BuildResultLike | None = None
@@ -241,6 +243,21 @@ class Session:
         self._report(diagnostics, changes, result, written, removed, time.perf_counter() - started)
         if not failed and (self.builds == 1 or any(p.endswith(".html") for p in (*written, *removed))):
             self.search.schedule()
+
+    def _preview(self, changed: set[Path]) -> None:
+        """Pages open in the browser that show an edited paper are made first and reloaded at once; the build
+        that follows makes the rest (see Builder.preview). Only while no build error is shown: the overlay
+        must stay until a build clears it."""
+        preview = getattr(self.builder, "preview", None)
+        if preview is None or self.live.current.errors:
+            return
+        papers = self.layout.content / "papers"
+        if not all(path.suffix == ".md" and path.parent == papers for path in changed):
+            return
+        written = preview(changed, self.live.open_files())
+        if written:
+            with self.lock.write():
+                self.live.publish(written, [], [])
 
     def _report(
         self,

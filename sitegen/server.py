@@ -271,6 +271,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"retry: 1000\n\n")
         self.wfile.flush()
+        with live.watching(pages):
+            self._stream(live, token, pages)
+
+    def _stream(self, live: LiveReload, token: str, pages: set[str]) -> None:
         while not live.closed:
             reload, latest = live.check(token, pages)
             if reload:

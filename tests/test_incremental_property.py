@@ -168,3 +168,22 @@ def test_one_edit_renders_only_the_pages_that_show_it(tmp_path):
     rendered = sites.last_fresh.rendered
     pages = len(list((tmp_path / "fresh").rglob("*.html")))
     assert 1 <= rendered <= 8 < pages
+
+
+def test_the_preview_makes_open_pages_first_and_the_build_agrees(tmp_path):
+    """`serve` makes the open pages that show an edited paper before its build (Builder.preview); the build
+    that follows leaves the site as a cold build makes it."""
+    sites = Sites(tmp_path, {**corpus(14, seed=5), **OWN_TEMPLATES})
+    sites.check()
+    path = sites.edit("content/papers/p4.md", lambda t: t.replace("(method M4).", "(method M4, previewed)."))
+    open_files = {"papers/p4/index.html", "papers/p5/index.html", "404.html"}
+    written = sites.live.preview({path}, open_files)
+    assert written == ["papers/p4/index.html"]  # p5's page and the 404 page do not show p4's abstract
+    assert "previewed" in (tmp_path / "live/papers/p4/index.html").read_text(encoding="utf-8")
+    sites.check({path})
+    # Not previewed: a page whose slug changed (the build shows it), a page that does not parse.
+    path = sites.edit("content/papers/p4.md", lambda t: t.replace("slug: p4", "slug: p4-renamed"))
+    assert sites.live.preview({path}, open_files) == []
+    sites.check({path})
+    path = sites.edit("content/papers/p5.md", lambda t: t.replace("title:", "title: [unclosed"))
+    assert sites.live.preview({path}, open_files) == []

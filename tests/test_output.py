@@ -267,7 +267,7 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
     lines = text.splitlines()
     assert len(lines) == 2 + len(records) + 2 and text.isascii()
     assert lines[2:-2] == [
-        json.dumps({path: expected[path]}, separators=(",", ":"))[1:-1] + ("," if n < len(records) - 1 else "")
+        json.dumps({path: expected[path]}, separators=(",", ":"))[1:-1] + ("," * (n < len(records) - 1))
         for n, path in enumerate(sorted(records))
     ]
     assert load_manifest(tmp_path) == (records, {"inputs": "x"})

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +37,13 @@ from sitegen.build.templates import (
     templates_digest,
     theme_dir,
 )
-from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index
+from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index, refresh
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, recording, text_digest
 from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
+from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.sources import open_regular
 from sitegen.urls import Urls
@@ -163,6 +163,8 @@ class Builder:
         self._builds = 0
         self._reads_unsaved = 0
         self._rendered = 0
+        #: The last successful build's index, environment and pages by output file (see preview).
+        self._last: _Last | None = None
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """Build the whole site, making again only what changed.
@@ -201,6 +203,7 @@ class Builder:
         link = Urls(config.base_url)
         report = Report()
         counts: dict[str, int] = {}
+        self._rendered = 0
 
         def failed() -> tuple[BuildResult, Path, str]:
             result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
@@ -234,6 +237,7 @@ class Builder:
         jobs.append(related_lists)
         shared = Shared(self._markdown_renderer(config, link), link)
         index = build_index(site, shared, self.options.drafts)
+        shared.attach_related = functools.partial(_attach_once, index, shared, related_lists)
         env = self._environment(config)
         shared.item = item_maker(env)
         check_site_files(self.root, config, env, report)  # (as `check` does)
@@ -264,7 +268,8 @@ class Builder:
             staging.expect(urls.output_file(page.path) for page in pages)
             lists = [p for p in pages if p.kind != "paper"]
             done = make(lists, 0, len(pages), reserved())
-            attach_related(index, related_lists.result())
+            if shared.attach_related is not None:  # (unless a list showed related papers)
+                shared.attach_related()
             clock.lap("related")
             make([p for p in pages if p.kind == "paper"], done, len(pages))
             generated = {urls.output_file(page.path) for page in pages}
@@ -302,6 +307,7 @@ class Builder:
         finally:
             saving.result()
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, out
+        self._last = _Last(out, index, env, {urls.output_file(page.path): page for page in pages})
         clock.lap("write")
         if self.retained is not None:
             self.retained.append((site, index, pages, staging, written, related_lists))
@@ -354,6 +360,41 @@ class Builder:
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
+
+    def preview(self, changed: Iterable[Path], files: set[str]) -> list[str]:
+        """Make again, ahead of the build, the open pages (`files`, output files) that showed a changed paper:
+        the paper is read anew and shown through the last build's views, so what the curator looks at
+        changes within milliseconds. The build that follows makes everything the edit reached (lists,
+        related papers, these pages again) and rewrites these files only if their bytes differ. Returns the
+        files written: none when the edit is not one a preview can show (a page added, deleted, renamed or
+        broken, a new tag), which the build then shows."""
+        last = self._last
+        if last is None or self._manifest is None or not files:
+            return []
+        deps: list[str] = []
+        for path in changed:
+            report = Report()
+            paper = load_paper(path, report)
+            view = last.index.by_slug.get(paper.slug) if paper is not None else None
+            if paper is None or report.diagnostics or view is None:
+                return []
+            if os.path.abspath(view.paper.source) != os.path.abspath(path):
+                return []
+            if not refresh(view, paper, last.index):
+                return []
+            deps.append(view.dep + "#")
+        written = []
+        for file in sorted(files):
+            record, page = self._manifest.get(file), last.pages.get(file)
+            if record is None or page is None or not any(r.startswith(tuple(deps)) for r in record.reads):
+                continue
+            try:
+                html = last.env.get_template(page.template).render(page.context)
+                output.atomic_write(last.out / file, html.encode("utf-8"))
+            except Exception:  # the build that follows reports it, with its file and line
+                continue
+            written.append(file)
+        return written
 
     # --- steps ---------------------------------------------------------------------------------------------
 
@@ -519,7 +560,8 @@ class Builder:
             reads: set[str] = set()
             entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
             data = feeds.atom_feed(feed_info, entries, link)
-            staging.put(path, data, versions.page_key(stamp, own, reads), reads=tuple(sorted(reads)))
+            read = tuple(sorted(reads))
+            staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
         entries = [(page.path, page.lastmod) for page in pages if page.in_sitemap]
         files = feeds.sitemaps(entries, link)
         for path, data in files.items():
@@ -588,6 +630,15 @@ MAX_RACY = 100
 SAVE_AFTER_READS = 200  # see Builder._save_caches
 
 
+class _Last(NamedTuple):
+    """What Builder.preview uses of the last successful build."""
+
+    out: Path
+    index: SiteView
+    env: TrackingEnvironment
+    pages: dict[str, PlannedPage]
+
+
 class _Inputs(NamedTuple):
     """What Builder._inputs finds: the stamp of the inputs; the racy files' hash as of now and as of the last
     build (see Builder._inputs); the identity of each content file (so that loading need not look again)."""
@@ -629,6 +680,12 @@ def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | 
 
 def _papers_changed(result: BuildResult) -> bool:
     return any(path.startswith(urls.PAPERS) for path in (*result.written, *result.removed))
+
+
+def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[dict[str, list[str]]]) -> None:
+    """Attach the related papers, once (they may still be on their way from another process)."""
+    shared.attach_related = None
+    attach_related(index, related_lists.result())
 
 
 def _objects(index: SiteView) -> Callable[[str], Tracked | None]:

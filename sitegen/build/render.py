@@ -133,8 +133,9 @@ def _render_share(
         finally:
             reads.end()
         if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
-            key = versions.page_key(stamp, context_key(page.context), current)
-            staging.put(output_file(page.path), html.encode("utf-8"), key, reads=tuple(sorted(current)))
+            read = tuple(sorted(current))
+            key = versions.page_key(stamp, context_key(page.context), read)
+            staging.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
         if progress and number % step == 0:
             progress("render", number, total)
     return report.diagnostics

@@ -63,6 +63,9 @@ class Shared:
         self.link = link
         #: Makes a paper's list item (set by the renderer, which owns the templates).
         self.item: Callable[[PaperView], Fragment] | None = None
+        #: Attaches every paper's related papers (see attach_related), waiting for them if need be: called
+        #: when a page first reads `related`, so that only pages that show them wait for them.
+        self.attach_related: Callable[[], None] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -79,7 +82,7 @@ class PaperView(Tracked):
     digests: list[date]
     shared: Shared
     tags: list[TagView] = field(default_factory=list)
-    related: list[PaperView] = field(default_factory=list)
+    _related: list[PaperView] | None = None
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
     _item: Fragment | None = None
@@ -91,7 +94,7 @@ class PaperView(Tracked):
 
     def version(self, facet: str) -> str:
         if facet == "m":
-            return _front_matter(self.paper)
+            return self.paper.front_fingerprint or _front_matter(self.paper)
         if facet == "x":
             return self.paper.fingerprint or text_digest(_front_matter(self.paper) + self.paper.body)
         if facet == "n":
@@ -99,6 +102,20 @@ class PaperView(Tracked):
         if facet == "r":
             return "\x1f".join(other.slug for other in self.related)
         raise KeyError(facet)
+
+    @property
+    def related(self) -> list[PaperView]:
+        if self._related is None:
+            attach = self.shared.attach_related
+            if attach is not None:
+                attach()
+            if self._related is None:
+                self._related = []
+        return self._related
+
+    @related.setter
+    def related(self, papers: list[PaperView]) -> None:
+        self._related = papers
 
     @property
     def tag_names(self) -> str:
@@ -455,6 +472,34 @@ def tag_display_name(slug: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def paper_view(paper: Any, shared: Shared) -> PaperView:
+    """The view of one paper, its tags and related papers not yet attached."""
+    return PaperView(
+        paper=paper,
+        slug=paper.slug,
+        title=_CONTROL.sub("", paper.title),
+        path=urls.paper_path(paper.slug),
+        draft=paper.draft,
+        digests=list(paper.digests),
+        shared=shared,
+        _dep="p:" + paper.slug,
+    )
+
+
+def refresh(view: PaperView, paper: Any, site: SiteView) -> bool:
+    """Show `paper`, read anew, through its existing view (same slug, tags the site already has), so that the
+    pages that show it can be made again before the site is indexed again (see Builder.preview). False, and
+    the view left as it was, when the paper no longer fits it."""
+    tags = {tag.slug: tag for tag in site.tags}
+    if paper.slug != view.slug or paper.draft != view.draft or any(slug not in tags for slug in paper.tags):
+        return False
+    fresh = paper_view(paper, view.shared)
+    view.paper, view.title, view.digests = fresh.paper, fresh.title, fresh.digests
+    view.texts, view._links, view._item = None, None, None
+    view.tags = [tags[slug] for slug in paper.tags]
+    return True
+
+
 def _title_key(view: PaperView) -> tuple[str, str]:
     return view.title.casefold(), view.slug
 
@@ -462,19 +507,7 @@ def _title_key(view: PaperView) -> tuple[str, str]:
 def build_index(site: Site, shared: Shared, drafts: bool) -> SiteView:
     """Views of the content a build shows; drafts only when `drafts` is set. Nothing is rendered here."""
     papers = [p for p in site.papers if drafts or not p.draft]
-    views = [
-        PaperView(
-            paper=paper,
-            slug=paper.slug,
-            title=_CONTROL.sub("", paper.title),
-            path=urls.paper_path(paper.slug),
-            draft=paper.draft,
-            digests=list(paper.digests),
-            shared=shared,
-            _dep="p:" + paper.slug,
-        )
-        for paper in papers
-    ]
+    views = [paper_view(paper, shared) for paper in papers]
     by_slug = {v.slug: v for v in views}
     digest_views = _digests(site, views)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -252,11 +252,12 @@ class Versions:
         obj = self._objects(dep)
         return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
 
-    def page_key(self, stamp: str, own: str, reads: Iterable[str]) -> str:
-        """The key of a page: the site-wide stamp, its own context and the versions of what it read."""
+    def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
+        """The key of a page: the site-wide stamp, its own context and the versions of what it read (`reads`,
+        sorted, as the manifest keeps them)."""
         known = self._known
         parts = [stamp, own]
-        for key in sorted(reads):
+        for key in reads:
             version = known.get(key)
             if version is None:
                 version = known[key] = self._compute(key)
