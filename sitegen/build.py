@@ -174,6 +174,7 @@ class Builder:
         self.retained: list[object] | None = None
         self._builds = 0
         self._swept = False  # whether this Builder removed what killed runs left (see _remove_leftovers)
+        self._held: Staging | None = None  # a build's commit, held until its search step is done
         self._reads_unsaved = 0
         self._rendered = 0
 
@@ -185,6 +186,7 @@ class Builder:
         """
         clock = _Clock()
         jobs: list[parallel.Job[Any]] = []
+        self._held = None
         try:
             result, out, base_path = self._build(changed, clock, jobs)
         finally:
@@ -194,7 +196,19 @@ class Builder:
         if self.options.search and not result.failed:
             from sitegen import search
 
-            result.search = search.index_site(out, base_path=base_path)
+            # The search step is part of the build: if it fails, so does the build, and the files it wrote
+            # are taken back (the commit is held until then; the old index stays unless a new one is made).
+            held, self._held = self._held, None
+            try:
+                result.search = search.index_site(out, base_path=base_path)
+            except BaseException:
+                if held is not None:
+                    self._manifest = None
+                    with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
+                        held.roll_back()
+                raise
+            if held is not None:
+                held.finish()
             clock.lap("search")
             result.seconds, result.timings = clock.total, clock.laps
         elif not result.failed and _papers_changed(result):
@@ -352,7 +366,9 @@ class Builder:
                 "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
             }
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
-                written = staging.commit(self.progress, noting)
+                written = staging.commit(self.progress, noting, hold=self.options.search)
+            if self.options.search:
+                self._held = staging  # until the search step is done (see build)
         except OSError as exc:
             # The commit undid what it had changed; the records are read again from the folder all the same.
             self._manifest = None

@@ -338,6 +338,8 @@ class Staging:
         self._count = 0
         self._owner = os.getpid()
         self._journal: tuple[int, int] | None = None  # (process id, file descriptor) of a worker's journal
+        #: A commit's undo log and the folders it emptied, until finish() or roll_back() (see commit).
+        self._held: tuple[list[tuple[str, str | None]], set[str]] | None = None
         if self._out_existed:
             remove_leftovers(out)
 
@@ -537,14 +539,18 @@ class Staging:
                     os.unlink(made)
             raise
 
-    def commit(self, progress: Progress | None = None, build: dict[str, Any] | None = None) -> WriteResult:
+    def commit(
+        self, progress: Progress | None = None, build: dict[str, Any] | None = None, hold: bool = False
+    ) -> WriteResult:
         """Move the staged files into place, remove what the previous build wrote and this one did not, and
         record what the folder now holds (with `build`, what the build notes about itself: JSON data).
 
         All or nothing: a replaced file is kept (a second link to it, in the staging folder) and a removed
         one moved aside until the new manifest is written; if anything fails before, every change is undone
         and the output folder is as the previous build left it. Raises OSError naming the file of the output
-        folder that could not be written."""
+        folder that could not be written. With `hold`, the old files (and manifest) are kept until finish(),
+        and roll_back() can still undo the commit: for what a build does after writing its files (the search
+        index), which may fail too."""
         out = self.out
         records: dict[str, Record] = {}
         written: list[str] = []
@@ -572,6 +578,10 @@ class Staging:
                 or self._manifest_changed
                 or not (out / MANIFEST).is_file()
             ):
+                if hold:
+                    self.folder.mkdir(exist_ok=True)
+                    manifest = os.fspath(out / MANIFEST)
+                    undo.append((manifest, self._keep_old(manifest)[0]))
                 _write_manifest(out, records, build)
         except BaseException as exc:
             self._undo(undo)
@@ -579,12 +589,31 @@ class Staging:
             if isinstance(exc, OSError):
                 raise _about(exc, self._prefix + where if where else os.fspath(out)) from None
             raise
-        self._remove_folder()  # (with the old files kept for an undo)
+        self._held = (undo, folders)
+        if not hold:
+            self.finish()
+        return WriteResult(written=written, removed=removed, records=records)
+
+    def finish(self) -> None:
+        """Make a held commit final (see commit): the old files kept for an undo go."""
+        if self._held is None:
+            return
+        folders = self._held[1]
+        self._held = None
+        self._remove_folder()
         # Folders left empty by pruning, deepest first; a folder holding anything else stays.
         for folder in sorted(folders, key=lambda name: name.count("/"), reverse=True):
             with contextlib.suppress(OSError):
                 os.rmdir(self._prefix + folder)
-        return WriteResult(written=written, removed=removed, records=records)
+
+    def roll_back(self) -> None:
+        """Undo a held commit (see commit): the output folder is again as the previous build left it."""
+        if self._held is None:
+            return
+        undo = self._held[0]
+        self._held = None
+        self._undo(undo)
+        self.discard()
 
     def _move_in(self, entry: Staged, undo: list[tuple[str, str | None]]) -> None:
         assert entry.temp is not None

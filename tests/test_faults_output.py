@@ -52,21 +52,23 @@ def site_files(n: int, title: str = "Review One", body: str = "An abstract.") ->
     return files
 
 
-def sitegen(*args: str | Path, fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+def sitegen(
+    *args: str | Path, fsize: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m sitegen ARGS` in a child process; `fsize`: its file size limit (RLIMIT_FSIZE), past which
-    a write fails as on a full disk."""
+    a write fails as on a full disk; `env`: more environment variables."""
 
     def limit() -> None:
         assert fsize is not None
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
     # (No bytecode written: Python itself would pass the limit, and die of SIGXFSZ, before sitegen runs.)
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "sitegen", *map(str, args)],
         capture_output=True,
         text=True,
-        env=env,
+        env=environment,
         preexec_fn=limit if fsize is not None else None,
         timeout=600,
     )
@@ -171,6 +173,24 @@ def test_the_longest_slug_that_fits_builds(tmp_path, run):
     result = run("build", "--root", root, "--no-search")
     assert result.code == 0, result.err
     assert (root / "public/papers" / slug / "index.html").is_file()
+
+
+def test_a_failing_search_step_takes_the_new_files_back(tmp_path):
+    """The search index is made after the pages are in place: when it fails, the build fails, and the pages
+    it moved into place, wrote or pruned are taken back too."""
+    root = write_site(tmp_path / "site", site_files(4))
+    out = root / "public"
+    assert sitegen("build", "--root", root, "--no-search").returncode == 0
+    before = snapshot(out)
+    write_site(root, {"sitegen.yaml": "title: Review Two\n"})
+    write_site(root, {"content/papers/p9.md": paper("paper-9", digests="[2026-03-19]")})
+    (root / "content/papers/p1.md").unlink()
+    pagefind = tmp_path / "pagefind"
+    pagefind.write_text("#!/bin/sh\necho 'Error: no room for the index' >&2\nexit 1\n")
+    pagefind.chmod(0o755)
+    result = sitegen("build", "--root", root, env={"PAGEFIND_BINARY_PATH": str(pagefind)})
+    assert "no room for the index" in failure_line(result.returncode, result.stderr)
+    assert snapshot(out) == before
 
 
 # --- item 9: a full disk, a read-only output folder ---------------------------------------------------------
