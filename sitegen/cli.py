@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -183,6 +184,10 @@ def run() -> NoReturn:
     """The `sitegen` program. After a one-shot command the interpreter is not torn down: freeing a build's
     objects one by one takes a tenth of a second at 10,000 papers and changes nothing on disk (every file and
     child process is finished by then)."""
+    # Past a file size limit (ulimit -f) a write then fails with EFBIG, which is reported like a full disk,
+    # instead of the signal killing the process half-way through a file.
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # What a quick-exit command leaves here is never freed: the process ends first.
     kept: list[object] = []
     code = main(keep=kept)
@@ -211,11 +216,18 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
             sys.stderr.write(f"sitegen {args.command}: not built yet\n")
             return EXIT_USAGE
         raise
+    except BrokenPipeError:
+        return EXIT_OK
+    except OSError as exc:
+        # The environment failed where no module expected it (a full disk, a folder that turned read-only):
+        # one line naming the file, as for any other error.
+        named = isinstance(exc.filename, str | bytes | os.PathLike)
+        where = os.fsdecode(exc.filename) if named else f"sitegen {args.command}"
+        _print_diagnostics([Diagnostic(where, exc.strerror or str(exc))])
+        return EXIT_CONTENT
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -21,6 +21,12 @@ from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse
 from sitegen.sources import cannot_read, read_bytes, read_source
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: The longest file name the usual file systems allow (NAME_MAX; slugs are ASCII: characters are bytes).
+NAME_MAX = 255
+#: A slug or tag names a folder of the output (`papers/<slug>/`, `tags/<tag>/`), and a page file
+#: `<slug>.md`, which the importer writes through `.<slug>.md.<8 random characters>.tmp`: the longest name
+#: made from a slug, which must fit NAME_MAX.
+MAX_SLUG = NAME_MAX - len("..md.12345678.tmp")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
 STATUSES = ("unread", "reading", "read")
@@ -175,6 +181,11 @@ class _Validator:
                 f"{what} {shown(value)} may hold only lowercase ASCII letters, digits and single hyphens",
                 index,
             )
+            return None
+        if len(value) > MAX_SLUG:
+            what = "slug" if key == "slug" else "tag"
+            message = f"{what} is {len(value)} characters long; at most {MAX_SLUG} fit in a file name"
+            self.error(key, message, index)
             return None
         return value
 
@@ -440,9 +451,10 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
     return digests
 
 
-def _paper_listing(content_dir: Path) -> list[tuple[str, bool]]:
+def _paper_listing(content_dir: Path, report: Report) -> list[tuple[str, bool]]:
     """content/papers/*.md (as glob would find them: hidden files left out), by name, each with whether it is
-    a symbolic link (known from the listing, without a stat)."""
+    a symbolic link (known from the listing, without a stat). A folder that is missing or cannot be listed is
+    an error: a build without it would remove every page of the output."""
     folder = os.path.join(content_dir, "papers")
     try:
         with os.scandir(folder) as entries:
@@ -451,7 +463,15 @@ def _paper_listing(content_dir: Path) -> list[tuple[str, bool]]:
                 for e in entries
                 if e.name.endswith(".md") and not e.name.startswith(".")
             )
-    except OSError:
+    except FileNotFoundError:
+        hint = "import a digest with `sitegen import FILE` or create it"
+        report.error(folder, f"no such folder; {hint}")
+        return []
+    except NotADirectoryError:
+        report.error(folder, "not a folder: the paper pages go in a folder of that name")
+        return []
+    except OSError as exc:
+        report.error(folder, f"cannot read the folder: {exc.strerror or exc}")
         return []
     prefix = os.path.join(folder, "")
     return [(prefix + name, link) for name, link in found]
@@ -478,7 +498,7 @@ def load_site(
     content = site.content_dir
     by_slug: dict[str, Paper] = {}
     trusted = _trusted_names(content / "papers", changed) if cache is not None else None
-    listing = _paper_listing(content)
+    listing = _paper_listing(content, report)
     unchanged: dict[str, Paper] = {}
     if cache is not None:
         cache.preload([path for path, _link in listing], "paper")

@@ -10,17 +10,20 @@ which keeps rsync-style deploys and browser caches cheap.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 MANIFEST = ".sitegen-manifest.json"
 FINGERPRINTED = (".css", ".js")
@@ -127,22 +130,43 @@ def load_manifest_notes(out: Path) -> dict[str, Any]:
 
 def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
     """The records of the files sitegen wrote into `out`, and what the build that wrote them noted about
-    itself (see Staging.commit); empty when there is no usable manifest."""
+    itself (see Staging.commit); empty when there is no usable manifest. A manifest with any row that sitegen
+    would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        names = data.get("reads", [])
-        records = {path: _record(row, names) for path, row in data["files"].items()}
+        records = _records(data["files"], data.get("reads", []))
         build = data.get("build")
         return records, build if isinstance(build, dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}, {}
 
 
-def _record(row: list[Any], names: list[str]) -> Record:
-    """A manifest row as a Record: its read keys are numbers into the manifest's table of names."""
-    if len(row) > 4:
-        return Record(*row[:4], tuple(names[i] for i in row[4]))
-    return Record(*row)
+def _records(files: dict[str, Any], names: list[str]) -> dict[str, Record]:
+    """The manifest's rows as records; ValueError for a row that is not `[digest, size, mtime, key(, reads)]`
+    of the right types, or a path that no file can have. A row's read keys are numbers into the manifest's
+    table of names."""
+    if type(names) is not list or not all(type(n) is str for n in names):
+        raise ValueError("the manifest's table of reads is not a list of names")
+    records = {}
+    for path, row in files.items():
+        if type(row) is not list or len(row) not in (4, 5):
+            raise ValueError(f"bad manifest row for {path!r}")
+        digest_, size, mtime_ns, key = row[:4]
+        indices = row[4] if len(row) == 5 else []
+        if not (
+            type(digest_) is str
+            and type(key) is str
+            and isinstance(size, int | float)
+            and isinstance(mtime_ns, int | float)
+            and type(indices) is list
+            and all(type(i) is int and 0 <= i < len(names) for i in indices)
+            and "\0" not in path
+        ):
+            raise ValueError(f"bad manifest row for {path!r}")
+        if not path.isascii():
+            os.fsencode(path)  # (UnicodeEncodeError, a ValueError, for a lone surrogate)
+        records[path] = Record(digest_, size, mtime_ns, key, tuple(names[i] for i in indices))
+    return records
 
 
 def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any] | None = None) -> None:
@@ -174,21 +198,28 @@ def _manifest_row(path: str, record: Record, numbers: dict[str, int]) -> str:
 
 
 def _temp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # The process id tells a later run whether the writer is gone (see remove_leftovers).
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
 
 
 def _write_new(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> os.stat_result:
     """Write a file that must not exist yet (`data`: its bytes, or parts of them, written one after the other
-    rather than joined first); returns its stat (the size and mtime the manifest records)."""
+    rather than joined first); returns its stat (the size and mtime the manifest records). A write that
+    fails (a full disk) removes the file again: no half-written file is left behind."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        for part in (data,) if isinstance(data, bytes | bytearray | memoryview) else data:
-            view = memoryview(part)
-            while view:
-                view = view[os.write(fd, view) :]
-        return os.fstat(fd)
-    finally:
-        os.close(fd)
+        try:
+            for part in (data,) if isinstance(data, bytes | bytearray | memoryview) else data:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
 
 
 def atomic_write(path: Path, data: bytes | Sequence[bytes | memoryview]) -> None:
@@ -196,10 +227,13 @@ def atomic_write(path: Path, data: bytes | Sequence[bytes | memoryview]) -> None
     `data`: the bytes, or parts of them (see _write_new)."""
     temp = _temp_name(path)
     try:
-        _write_new(temp, data)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(temp, data)
+        try:
+            _write_new(temp, data)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_new(temp, data)
+    except OSError as exc:
+        raise _about(exc, os.fspath(path)) from None  # (the file it is for, not the temporary one)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -230,17 +264,6 @@ def _unchanged(
             return st if same_bytes(handle.read()) else None
     except OSError:
         return None
-
-
-def _make_parent(target: Path, out: Path) -> None:
-    """Create the target's folder; a file of an earlier build standing where a folder must go is removed."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        for folder in reversed(target.parents):
-            if out in folder.parents and (folder.is_file() or folder.is_symlink()):
-                folder.unlink()
-        target.parent.mkdir(parents=True, exist_ok=True)
 
 
 @dataclass(slots=True)  # not frozen: a build makes one per output file, and frozen ones are slow to make
@@ -278,6 +301,13 @@ def _as_recorded(file: str, record: Record) -> bool:
 
 STAGING_PREFIX = ".sitegen-staging-"
 _PENDING = Record("", -1, -1)  # a file a build may be writing: sitegen's own, content unknown
+#: A leftover without a process id in its name (another library's temporary file) is removed once it is this
+#: old: a live writer is done with a temporary file within seconds.
+LEFTOVER_SECONDS = 600
+#: A leftover whose process id is still in use after this long belongs to a process that reused the id.
+PID_REUSED_SECONDS = 86_400
+_FOLDER = ""  # in a commit's undo log: a folder the commit made
+_JOURNAL = "made-"  # in the staging folder: what a forked worker wrote in place (see Staging._note)
 
 
 class Staging:
@@ -288,6 +318,10 @@ class Staging:
     only for the short commit). A file whose bytes did not change is not written at all, so its mtime and
     inode stay. Forked workers may put() into the same staging folder (their file names carry their process
     id) and create the folders new files go to; the parent takes their entries and folders with adopt().
+
+    All or nothing: a build that fails, in the commit too, leaves the output folder as it found it, byte for
+    byte and manifest included (see commit and discard). sitegen never writes or removes anything through a
+    symbolic link to a folder: whatever such a link points to is outside the output folder.
     """
 
     def __init__(
@@ -311,14 +345,20 @@ class Staging:
         self._staged = os.path.join(self.folder, "")
         self.entries: list[Staged] = []
         self.created: list[str] = []  # folders made for new files; removed again if the build fails
-        self._known: set[str] = set()
+        #: Folders (relative) known to be real folders inside the output folder, made or found by this
+        #: process; False: something else stands where the folder goes (the commit moves it aside).
+        self._known: dict[str, bool] = {}
         self._manifest_changed = False
-        self._manifest_before: bytes | None = None
+        self._manifest_before: bytes | Literal[True] | None = None  # True: linked into the staging folder
         self._expected: set[str] = set()
         self._out_existed = out.is_dir()
         self._count = 0
+        self._owner = os.getpid()
+        self._journal: tuple[int, int] | None = None  # (process id, file descriptor) of a worker's journal
+        #: A commit's undo log and the folders it emptied, until finish() or roll_back() (see commit).
+        self._held: tuple[list[tuple[str, str | None]], set[str]] | None = None
         if self._out_existed:
-            _remove_abandoned(out)
+            remove_leftovers(out)
 
     def intact(self, path: str, key: str) -> Record | None:
         """The record of `path` if the previous build made it from inputs with this key and nobody touched
@@ -338,25 +378,39 @@ class Staging:
         them, and a failed build simply removes them again (in place, they cost a rename less, and the
         commit of a first build has little left to do). So that a build killed half-way leaves nothing
         unaccounted for, the manifest first lists them as sitegen's own (with no content known): the next
-        build compares their bytes, and removes those it does not make."""
+        build compares their bytes, and removes those it does not make. (A build that fails puts the
+        manifest back as it was.)"""
         if not self.in_place:
             return
         pending = {p: _PENDING for p in paths if p not in self.previous}
         if pending:
-            self.out.mkdir(parents=True, exist_ok=True)
             try:
-                self._manifest_before = (self.out / MANIFEST).read_bytes()
-            except OSError:
-                self._manifest_before = None
-            _write_manifest(self.out, {**self.previous, **pending}, self.previous_build)
+                self.out.mkdir(parents=True, exist_ok=True)
+                self._keep_manifest()
+            except OSError as exc:
+                raise _about(exc, os.fspath(self.out / MANIFEST)) from None
             self._manifest_changed = True
+            _write_manifest(self.out, {**self.previous, **pending}, self.previous_build)
             self._expected.update(pending)
+
+    def _keep_manifest(self) -> None:
+        """Keep the manifest as it is, for discard(): as a second link to it, which needs no room on a full
+        disk; as bytes where the file system has no hard links."""
+        self.folder.mkdir(exist_ok=True)
+        manifest = self.out / MANIFEST
+        try:
+            os.link(manifest, self.folder / MANIFEST, follow_symlinks=False)
+            self._manifest_before = True
+        except FileNotFoundError:
+            self._manifest_before = None
+        except OSError:
+            self._manifest_before = manifest.read_bytes()
 
     def put(
         self, path: str, data: bytes, key: str = "", digest_: str | None = None, reads: tuple[str, ...] = ()
     ) -> None:
         """Generated bytes for `path`, staged unless the output already holds them; `key` and `reads`: what
-        it was made from (see Record)."""
+        it was made from (see Record). Raises OSError naming the file of the output folder it is for."""
         value = digest_ or digest(data)
         if path in self._expected:
             st = self._write_in_place(path, data)
@@ -370,10 +424,13 @@ class Staging:
             return
         temp = self._next_temp()
         try:
-            st = _write_new(self._staged + temp, data)
-        except FileNotFoundError:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            st = _write_new(self._staged + temp, data)
+            try:
+                st = _write_new(self._staged + temp, data)
+            except FileNotFoundError:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                st = _write_new(self._staged + temp, data)
+        except OSError as exc:
+            raise _about(exc, self._prefix + path) from None
         self._folder_for(path)
         self.entries.append(Staged(path, Record(value, st.st_size, st.st_mtime_ns, key, reads), temp))
 
@@ -392,20 +449,33 @@ class Staging:
             self.entries.append(Staged(path, Record(artifact.digest, st.st_size, st.st_mtime_ns)))
             return
         temp = self._next_temp()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, self._staged + temp)
-        st = os.stat(self._staged + temp)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, self._staged + temp)
+            st = os.stat(self._staged + temp)
+        except OSError as exc:
+            if exc.filename is not None and os.fspath(exc.filename) == os.fspath(source):
+                raise
+            with contextlib.suppress(OSError):
+                os.unlink(self._staged + temp)  # (copyfile leaves what it wrote)
+            raise _about(exc, self._prefix + path) from None
         self._folder_for(path)
         self.entries.append(Staged(path, Record(artifact.digest, st.st_size, st.st_mtime_ns), temp))
 
     def _write_in_place(self, path: str, data: bytes) -> os.stat_result | None:
-        """Write a file that does not exist yet where it goes; None if it exists (or its folder cannot be
-        made): it is then staged."""
-        self._folder_for(path)
-        try:
-            return _write_new(self._prefix + path, data)
-        except OSError:
+        """Write a file that does not exist yet where it goes; None if something stands there (or where its
+        folder goes): it is then staged."""
+        if not self._folder_for(path):
             return None
+        target = self._prefix + path
+        try:
+            st = _write_new(target, data)
+        except FileExistsError:
+            return None
+        except OSError as exc:
+            raise _about(exc, target) from None
+        self._note("f", path, target)
+        return st
 
     def add(self, artifact: Artifact, key: str = "") -> None:
         if artifact.data is not None:
@@ -422,113 +492,410 @@ class Staging:
         self._count += 1
         return f"{os.getpid()}-{self._count}"
 
-    def _folder_for(self, path: str) -> None:
+    def _folder_for(self, path: str) -> bool:
         """Make the folder a new file goes to now, in the worker that renders it, rather than during the
-        commit; an empty folder shows nothing. (A file standing where a folder must go is the commit's
-        business.)"""
+        commit; an empty folder shows nothing. Whether it is a real folder now: False when a file stands
+        where it (or a folder around it) goes, which is the commit's business. Raises OSError (naming
+        `path`) for a folder that cannot be made, or that is a symbolic link."""
         folder = os.path.dirname(path)
-        if folder and folder not in self._known:
-            self._make_folder(folder)
-            self._known.add(folder)
+        if not folder:
+            return True
+        known = self._known.get(folder)
+        if known is None:
+            known = self._make_folder(folder, path)
+        return known
 
-    def _make_folder(self, folder: str) -> None:
-        # mkdir first, stat never: a first build makes thousands of folders on file systems where every
-        # call counts.
+    def _make_folder(self, folder: str, path: str) -> bool:
+        # Each folder from the top: a folder is made only inside one known to be real. mkdir first, lstat
+        # only if it exists: a first build makes thousands of folders on file systems where every call counts.
+        parent = os.path.dirname(folder)
+        if parent:
+            known = self._known.get(parent)
+            if known is None:
+                known = self._make_folder(parent, path)
+            if not known:
+                self._known[folder] = False
+                return False
+        full = self._prefix + folder
         try:
-            os.mkdir(self._prefix + folder)
+            os.mkdir(full)
         except FileExistsError:
-            return
-        except FileNotFoundError:
-            parent = os.path.dirname(folder)
-            if not parent or parent in self._known:
-                return
-            self._make_folder(parent)
-            self._known.add(parent)
             try:
-                os.mkdir(self._prefix + folder)
-            except OSError:
-                return
-        except OSError:
-            return
+                st = os.lstat(full)
+            except OSError as exc:
+                raise _about(exc, self._prefix + path) from None
+            if stat.S_ISLNK(st.st_mode) and os.path.isdir(full):
+                raise _through_link(folder, self._prefix + path) from None
+            self._known[folder] = stat.S_ISDIR(st.st_mode)
+            return self._known[folder]
+        except NotADirectoryError:
+            self._known[folder] = False
+            return False
+        except OSError as exc:
+            raise _about(exc, self._prefix + path) from None
         self.created.append(folder)
+        self._note("d", folder, full)
+        self._known[folder] = True
+        return True
 
-    def commit(self, progress: Progress | None = None, build: dict[str, Any] | None = None) -> WriteResult:
+    def _note(self, kind: str, path: str, made: str) -> None:
+        """In a forked worker: note what it made in place in its journal, so that a failed build finds it
+        even if the worker's entries never reach the parent (see discard). If the note cannot be written,
+        what it is about is removed again."""
+        pid = os.getpid()
+        if pid == self._owner:
+            return  # the parent's own entries and folders are enough
+        try:
+            if self._journal is None or self._journal[0] != pid:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                self._journal = (pid, os.open(self._staged + f"{_JOURNAL}{pid}", flags, 0o666))
+            os.write(self._journal[1], (kind + path + "\0").encode("utf-8", "surrogateescape"))
+        except OSError:
+            with contextlib.suppress(OSError):
+                if kind == "d":
+                    os.rmdir(made)
+                else:
+                    os.unlink(made)
+            raise
+
+    def commit(
+        self, progress: Progress | None = None, build: dict[str, Any] | None = None, hold: bool = False
+    ) -> WriteResult:
         """Move the staged files into place, remove what the previous build wrote and this one did not, and
-        record what the folder now holds (with `build`, what the build notes about itself: JSON data). A
-        failure part-way leaves every file whole (old or new) and raises OSError."""
+        record what the folder now holds (with `build`, what the build notes about itself: JSON data).
+
+        All or nothing: a replaced file is kept (a second link to it, in the staging folder) and a removed
+        one moved aside until the new manifest is written; if anything fails before, every change is undone
+        and the output folder is as the previous build left it. Raises OSError naming the file of the output
+        folder that could not be written. With `hold`, the old files (and manifest) are kept until finish(),
+        and roll_back() can still undo the commit: for what a build does after writing its files (the search
+        index), which may fail too."""
         out = self.out
-        out.mkdir(parents=True, exist_ok=True)
         records: dict[str, Record] = {}
         written: list[str] = []
         total = len(self.entries)
         step = max(total // 100, 200)
+        undo: list[tuple[str, str | None]] = []  # each change as (path, what was there): see _undo
+        where = ""
         try:
+            out.mkdir(parents=True, exist_ok=True)
             for done, entry in enumerate(self.entries, start=1):
                 if entry.new:
                     written.append(entry.path)
                 elif entry.temp is not None:
-                    target = self._prefix + entry.path
-                    try:
-                        os.replace(self._staged + entry.temp, target)
-                    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                        _make_parent(Path(target), out)
-                        os.replace(self._staged + entry.temp, target)
+                    where = entry.path
+                    self._move_in(entry, undo)
                     written.append(entry.path)
                 records[entry.path] = entry.record
                 if progress and (done % step == 0 or done == total):
                     progress("write", done, total)
-        finally:
-            self._remove_folder()
-        removed = _prune(out, set(self.previous) - set(records))
-        if (
-            records != self.previous
-            or build != self.previous_build
-            or self._manifest_changed
-            or not (out / MANIFEST).is_file()
-        ):
-            _write_manifest(out, records, build)
+            where = MANIFEST
+            removed, folders = self._set_aside(set(self.previous) - set(records), records, undo)
+            if (
+                records != self.previous
+                or build != self.previous_build
+                or self._manifest_changed
+                or not (out / MANIFEST).is_file()
+            ):
+                if hold:
+                    self.folder.mkdir(exist_ok=True)
+                    manifest = os.fspath(out / MANIFEST)
+                    undo.append((manifest, self._keep_old(manifest)[0]))
+                _write_manifest(out, records, build)
+        except BaseException as exc:
+            self._undo(undo)
+            self.discard()
+            if isinstance(exc, OSError):
+                raise _about(exc, self._prefix + where if where else os.fspath(out)) from None
+            raise
+        self._held = (undo, folders)
+        if not hold:
+            self.finish()
         return WriteResult(written=written, removed=removed, records=records)
 
-    def discard(self) -> None:
-        """Forget the staged files: the output folder stays as the previous build left it."""
+    def finish(self) -> None:
+        """Make a held commit final (see commit): the old files kept for an undo go."""
+        if self._held is None:
+            return
+        folders = self._held[1]
+        self._held = None
         self._remove_folder()
+        # Folders left empty by pruning, deepest first; a folder holding anything else stays.
+        for folder in sorted(folders, key=lambda name: name.count("/"), reverse=True):
+            with contextlib.suppress(OSError):
+                os.rmdir(self._prefix + folder)
+
+    def roll_back(self) -> None:
+        """Undo a held commit (see commit): the output folder is again as the previous build left it."""
+        if self._held is None:
+            return
+        undo = self._held[0]
+        self._held = None
+        self._undo(undo)
+        self.discard()
+
+    def _move_in(self, entry: Staged, undo: list[tuple[str, str | None]]) -> None:
+        assert entry.temp is not None
+        target = self._prefix + entry.path
+        self._real_folder(os.path.dirname(entry.path), undo, make=True)
+        old, moved = self._keep_old(target)
+        try:
+            os.replace(self._staged + entry.temp, target)
+        except BaseException:
+            if moved:
+                with contextlib.suppress(OSError):
+                    os.replace(old, target)  # type: ignore[arg-type]
+            raise
+        undo.append((target, old))
+
+    def _keep_old(self, target: str) -> tuple[str | None, bool]:
+        """Keep the file at `target` for an undo: a second link to it in the staging folder (the file stays
+        in place for readers), or where hard links are not supported, the file itself moved there (`moved`).
+        None: nothing there, or a folder (which the replacement then fails on)."""
+        self._count += 1
+        old = self._staged + f"old-{self._count}"
+        try:
+            os.link(target, old, follow_symlinks=False)
+            return old, False
+        except FileNotFoundError:
+            if os.path.lexists(target):
+                raise  # (the staging folder is gone: nothing can be kept)
+            return None, False
+        except OSError:
+            try:
+                if stat.S_ISDIR(os.lstat(target).st_mode):
+                    return None, False
+            except FileNotFoundError:
+                return None, False
+            os.rename(target, old)
+            return old, True
+
+    def _real_folder(self, folder: str, undo: list[tuple[str, str | None]], make: bool = False) -> bool:
+        """Whether `folder` (relative) is a real folder inside the output folder, each folder around it too
+        (not a symbolic link). With `make`, for a commit: a missing folder is made and a file where it goes
+        is moved aside (both noted in `undo`); a symbolic link to a folder raises OSError."""
+        if not folder or self._known.get(folder):
+            return True
+        if not self._real_folder(os.path.dirname(folder), undo, make):
+            return False
+        full = self._prefix + folder
+        try:
+            mode = os.lstat(full).st_mode
+        except FileNotFoundError:
+            if not make:
+                return False
+            os.mkdir(full)
+            undo.append((full, _FOLDER))
+            mode = stat.S_IFDIR
+        except OSError:
+            if not make:
+                return False
+            raise
+        if stat.S_ISLNK(mode) and os.path.isdir(full):
+            if make:
+                raise _through_link(folder, full)
+            return False
+        if not stat.S_ISDIR(mode):
+            if not make:
+                return False
+            # A file where a folder must go (a page of an earlier build, say): moved aside, and back if the
+            # commit fails.
+            self._count += 1
+            old = self._staged + f"old-{self._count}"
+            os.rename(full, old)
+            undo.append((full, old))
+            os.mkdir(full)
+            undo.append((full, _FOLDER))
+        self._known[folder] = True
+        return True
+
+    def _set_aside(
+        self, stale: set[str], records: dict[str, Record], undo: list[tuple[str, str | None]]
+    ) -> tuple[list[str], set[str]]:
+        """Move the files of the previous build that this one did not make into the staging folder (removed
+        with it once the commit is done); the folders they were in. Only files inside the output folder, never
+        through a symbolic link, whatever a (possibly hand-edited) manifest says. A file that cannot be
+        moved keeps its record: the next build tries again."""
+        removed: list[str] = []
+        folders: set[str] = set()
+        if stale:
+            self.folder.mkdir(exist_ok=True)
+        for rel in sorted(stale):
+            if not _prunable(rel):
+                continue
+            folder = os.path.dirname(rel)
+            if not self._real_folder(folder, undo):
+                continue
+            target = self._prefix + rel
+            try:
+                if stat.S_ISDIR(os.lstat(target).st_mode):
+                    continue
+            except OSError:
+                continue  # gone already
+            self._count += 1
+            old = self._staged + f"old-{self._count}"
+            try:
+                os.rename(target, old)
+            except OSError:
+                records[rel] = self.previous[rel]
+                continue
+            undo.append((target, old))
+            removed.append(rel)
+            parts = folder.split("/") if folder else []
+            folders.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+        return removed, folders
+
+    def _undo(self, undo: list[tuple[str, str | None]]) -> None:
+        """Reverse the changes of a commit, last first: a file put where there was none is removed, a folder
+        made is removed, a file replaced or moved aside is put back."""
+        for path, old in reversed(undo):
+            with contextlib.suppress(OSError):
+                if old is None:
+                    os.unlink(path)
+                elif old == _FOLDER:
+                    os.rmdir(path)
+                else:
+                    os.replace(old, path)
+        undo.clear()
+
+    def discard(self) -> None:
+        """Forget the staged files: the output folder stays as the previous build left it. The files and
+        folders this build made in place are removed again (a forked worker's too, from its journal), and
+        the manifest is put back."""
+        made, folders = self._journals()
         for entry in self.entries:
             if entry.new:
-                with contextlib.suppress(OSError):
-                    os.unlink(self._prefix + entry.path)
-        if self._manifest_changed:
+                made.append(entry.path)
+                entry.new = False
+        for path in made:
             with contextlib.suppress(OSError):
-                if self._manifest_before is not None:
-                    atomic_write(self.out / MANIFEST, self._manifest_before)
+                os.unlink(self._prefix + path)
+        if self._manifest_changed:
+            self._manifest_changed = False
+            manifest = self.out / MANIFEST
+            with contextlib.suppress(OSError):
+                if self._manifest_before is True:
+                    os.replace(self.folder / MANIFEST, manifest)
+                elif self._manifest_before is None:
+                    os.unlink(manifest)
                 else:
-                    os.unlink(self.out / MANIFEST)
-        for name in sorted(self.created, key=lambda n: n.count("/"), reverse=True):
+                    atomic_write(manifest, self._manifest_before)
+        self._remove_folder()
+        for name in sorted({*self.created, *folders}, key=lambda n: n.count("/"), reverse=True):
             with contextlib.suppress(OSError):
                 os.rmdir(self._prefix + name)  # only if still empty
         if not self._out_existed:
             with contextlib.suppress(OSError):
                 self.out.rmdir()  # made for the staging folder only
 
+    def _journals(self) -> tuple[list[str], list[str]]:
+        """The files and folders that forked workers noted as made in place (see _note)."""
+        files: list[str] = []
+        folders: list[str] = []
+        try:
+            names = [name for name in os.listdir(self.folder) if name.startswith(_JOURNAL)]
+        except OSError:
+            return files, folders
+        for name in names:
+            try:
+                with open(self._staged + name, "rb") as journal:
+                    notes = journal.read().decode("utf-8", "surrogateescape").split("\0")
+            except OSError:
+                continue
+            for note in notes:
+                if note[:1] == "f":
+                    files.append(note[1:])
+                elif note[:1] == "d":
+                    folders.append(note[1:])
+        return files, folders
+
     def _remove_folder(self) -> None:
+        if self._journal is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._journal[1])
+            self._journal = None
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _remove_abandoned(out: Path) -> None:
-    """Staging folders left by builds that were killed (their process is gone)."""
+def _about(exc: OSError, path: str) -> OSError:
+    """The same error about `path`, the file of the output folder it concerns (not a staged copy)."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), path)
+
+
+def _through_link(folder: str, path: str) -> OSError:
+    return OSError(
+        errno.ELOOP,
+        f"'{folder}' is a symbolic link to a folder: sitegen writes only inside the output folder, never "
+        "through a link (replace it with a real folder)",
+        path,
+    )
+
+
+def _prunable(rel: str) -> bool:
+    """Whether a manifest row may name a file to remove: a path inside the output folder, not one of the
+    search step's (never pruned) or of sitegen's own bookkeeping."""
+    parts = rel.split("/")
+    escapes = ".." in parts or rel.startswith("/") or "\\" in rel or ":" in parts[0]
+    ours = parts[0] == MANIFEST or rel.startswith(STAGING_PREFIX)
+    return not (escapes or ours or parts[0] in PROTECTED_DIRS)
+
+
+_TEMP_WITH_PID = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}\.tmp")
+_TEMP_WITHOUT_PID = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")  # (as sitegen named them before)
+_STAGING = re.compile(re.escape(STAGING_PREFIX) + r"(\d+)-[0-9a-f]+")
+
+
+def remove_leftovers(folder: Path, any_temp: bool = False) -> list[str]:
+    """Remove what processes that were killed left in `folder` (not below it): staging folders (see Staging)
+    and temporary files (see atomic_write; with `any_temp`, every `*.tmp` file, as in a cache folder where
+    other libraries write too). Returns their names.
+
+    `serve` or another build may be writing here right now: a leftover whose name carries a process id is
+    removed only once that process is gone (or the id is so old that another process must have it now); one
+    without, only once it is older than LEFTOVER_SECONDS."""
     try:
-        with os.scandir(out) as entries:
-            names = [e.name for e in entries if e.name.startswith(STAGING_PREFIX)]
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if e.name.startswith(STAGING_PREFIX) or e.name.endswith(".tmp")]
     except OSError:
-        return
+        return []
+    removed: list[str] = []
+    now = time.time()
     for name in names:
-        pid = name[len(STAGING_PREFIX) :].partition("-")[0]
+        match = _STAGING.fullmatch(name) or _TEMP_WITH_PID.fullmatch(name)
+        if match is None and not (any_temp or _TEMP_WITHOUT_PID.fullmatch(name)):
+            continue
+        path = os.path.join(folder, name)
         try:
-            os.kill(int(pid), 0)
-            continue  # a build still running
-        except (ValueError, ProcessLookupError):
-            shutil.rmtree(out / name, ignore_errors=True)
+            st = os.lstat(path)
         except OSError:
             continue
+        age = now - st.st_mtime
+        if match is not None:
+            gone = age > PID_REUSED_SECONDS or not _alive(int(match.group(1)))
+        else:
+            gone = age > LEFTOVER_SECONDS and not stat.S_ISDIR(st.st_mode)
+        if not gone:
+            continue
+        if stat.S_ISDIR(st.st_mode) and name.startswith(STAGING_PREFIX):
+            shutil.rmtree(path, ignore_errors=True)
+        elif not stat.S_ISDIR(st.st_mode):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False  # (no writer has that id; os.kill would signal a whole process group)
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
 
 
 def write_output(
@@ -539,7 +906,7 @@ def write_output(
 ) -> WriteResult:
     """Bring the output folder to exactly `artifacts` (plus files sitegen never wrote), touching only changes.
 
-    A failure part-way leaves every file whole (old or new) and raises OSError.
+    All or nothing: a failure leaves the output folder as it was and raises OSError.
     """
     staging = Staging(out, previous)
     try:
@@ -549,27 +916,3 @@ def write_output(
         staging.discard()
         raise
     return staging.commit(progress)
-
-
-def _prune(out: Path, stale: set[str]) -> list[str]:
-    removed: list[str] = []
-    folders: set[Path] = set()
-    for rel in sorted(stale):
-        parts = rel.split("/")
-        # Never leave the output folder, whatever a (possibly hand-edited) manifest says.
-        escapes = ".." in parts or rel.startswith("/") or "\\" in rel or ":" in parts[0]
-        if escapes or parts[0] in PROTECTED_DIRS:
-            continue
-        target = out / rel
-        try:
-            if target.is_file() or target.is_symlink():
-                target.unlink()
-                removed.append(rel)
-        except OSError:
-            continue
-        folders.update(p for p in target.parents if p != out and out in p.parents)
-    # Remove folders left empty, deepest first; a folder holding anything else stays.
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-    return removed

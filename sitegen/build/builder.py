@@ -161,6 +161,8 @@ class Builder:
         #: freeing a large site's papers, views and pages one by one takes ~50 ms at 10,000 papers.
         self.retained: list[object] | None = None
         self._builds = 0
+        self._swept = False  # whether this Builder removed what killed runs left (see _remove_leftovers)
+        self._held: Staging | None = None  # a build's commit, held until its search step is done
         self._reads_unsaved = 0
         self._rendered = 0
         #: The last successful build's index, environment and pages by output file (see preview).
@@ -174,6 +176,7 @@ class Builder:
         """
         clock = _Clock()
         jobs: list[parallel.Job[Any]] = []
+        self._held = None
         try:
             result, out, base_path = self._build(changed, clock, jobs)
         finally:
@@ -183,7 +186,19 @@ class Builder:
         if self.options.search and not result.failed:
             from sitegen import search
 
-            result.search = search.index_site(out, base_path=base_path)
+            # The search step is part of the build: if it fails, so does the build, and the files it wrote
+            # are taken back (the commit is held until then; the old index stays unless a new one is made).
+            held, self._held = self._held, None
+            try:
+                result.search = search.index_site(out, base_path=base_path)
+            except BaseException:
+                if held is not None:
+                    self._manifest = None
+                    with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
+                        held.roll_back()
+                raise
+            if held is not None:
+                held.finish()
             clock.lap("search")
             result.seconds, result.timings = clock.total, clock.laps
         elif not result.failed and _papers_changed(result):
@@ -204,6 +219,9 @@ class Builder:
         report = Report()
         counts: dict[str, int] = {}
         self._rendered = 0
+        if not self._swept:
+            self._swept = True
+            _remove_leftovers(self.root / CACHE_DIR, out)
 
         def failed() -> tuple[BuildResult, Path, str]:
             result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
@@ -277,6 +295,11 @@ class Builder:
             for artifact in _without_collisions(static.artifacts, generated, report):
                 staging.add(artifact)
             clock.lap("render")
+        except OSError as exc:
+            # A full disk, a read-only folder: nothing of this build stays in the output folder.
+            staging.discard()
+            report.error(exc.filename or out, exc.strerror or str(exc))
+            return failed()
         except BaseException:
             staging.discard()
             raise
@@ -299,10 +322,13 @@ class Builder:
                 "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
             }
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
-                written = staging.commit(self.progress, noting)
+                written = staging.commit(self.progress, noting, hold=self.options.search)
+            if self.options.search:
+                self._held = staging  # until the search step is done (see build)
         except OSError as exc:
-            self._manifest = None  # the folder is in an unknown state: trust only its bytes next time
-            report.error(exc.filename or out, f"cannot write the output: {exc.strerror or exc}")
+            # The commit undid what it had changed; the records are read again from the folder all the same.
+            self._manifest = None
+            report.error(exc.filename or out, exc.strerror or str(exc))
             return failed()
         finally:
             saving.result()
@@ -671,11 +697,41 @@ def _as_left(out: Path, noted: dict[str, Any], report: Report) -> BuildResult | 
     """The result of a build that has nothing to do (every file of the last build is as it left it): the
     last build's diagnostics and counts, nothing written; None if they cannot be read back."""
     try:
-        report.diagnostics.extend(Diagnostic(*d) for d in noted.get("diagnostics", []))
+        diagnostics = [_noted_diagnostic(row) for row in noted.get("diagnostics", [])]
         counts = {str(k): int(v) for k, v in noted.get("counts", {}).items()}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
+    report.diagnostics.extend(diagnostics)
     return BuildResult(report, False, out, counts=counts)
+
+
+def _noted_diagnostic(row: Any) -> Diagnostic:
+    """A diagnostic as the manifest notes it; ValueError if it is not one (a damaged or edited manifest)."""
+    path, message, line, col, severity = row
+    if not (
+        type(path) is str
+        and type(message) is str
+        and type(line) is int
+        and type(col) is int
+        and severity in ("error", "warning")
+        and "\0" not in path
+    ):
+        raise ValueError("not a diagnostic")
+    return Diagnostic(path, message, line, col, severity)
+
+
+def _remove_leftovers(cache: Path, out: Path) -> None:
+    """What killed runs left: temporary files in the cache folder and its subfolders, staging folders and
+    temporary files in the output folder (see output.remove_leftovers; those of live processes stay)."""
+    output.remove_leftovers(out)
+    output.remove_leftovers(cache, any_temp=True)
+    try:
+        with os.scandir(cache) as entries:
+            folders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for folder in folders:
+        output.remove_leftovers(folder, any_temp=True)
 
 
 def _papers_changed(result: BuildResult) -> bool:
