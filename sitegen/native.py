@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import escape
 
 from sitegen.pages import human_date
+from sitegen.search import filter_value
 from sitegen.urls import FEED, digest_path
 
 _CODE_SVG = (
@@ -203,7 +204,8 @@ def paper_page(context: Mapping[str, Any], g: Mapping[str, Any]) -> str:
         )
         for tag in tags:
             out.append(
-                f'<li><a class="chip" href="{_e(url(tag.path))}" data-pagefind-filter="tag">'
+                f'<li><a class="chip" href="{_e(url(tag.path))}" '
+                f'data-pagefind-filter="tag:{_e(filter_value(tag.name))}">'
                 f"{_e(tag.name)}</a></li>\n"
             )
         out.append("</ul>\n</dd>\n        </div>\n")

@@ -28,6 +28,7 @@ from sitegen import __version__, parallel
 from sitegen.errors import Diagnostic, Report
 from sitegen.output import Staged, Staging
 from sitegen.pages import PaperTexts, PaperView, PlannedPage, human_date
+from sitegen.search import filter_value
 from sitegen.urls import output_file
 
 Progress = Callable[[str, int, int], None]
@@ -63,6 +64,7 @@ def make_environment(site_templates: Path, compiled: Path | None = None) -> Envi
     )
     env.filters["human_date"] = human_date
     env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
+    env.filters["pagefind_filter"] = filter_value  # a search filter's value, as Pagefind must read it
     env.globals["generator"] = f"sitegen {__version__}"
     return env
 
