@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from urllib.parse import urlencode
 
 import pytest
 from conftest import static_server, write_site
+
+from sitegen.search import index_site
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -166,7 +169,7 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[Served]:
+def built(tmp_path_factory) -> Path:
     root = write_site(tmp_path_factory.mktemp("xss"), _files())
     out = root / "public"
     done = subprocess.run(
@@ -176,6 +179,21 @@ def served(tmp_path_factory) -> Iterator[Served]:
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert (out / "pagefind" / "pagefind.js").is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(built) -> Iterator[Served]:
+    with static_server(built) as origin:
+        yield Served(built, origin)
+
+
+@pytest.fixture(scope="module")
+def sharded(built, tmp_path_factory) -> Iterator[Served]:
+    """The same site with its index in shards of two pages, which the search page merges."""
+    out = tmp_path_factory.mktemp("xss-sharded") / "public"
+    shutil.copytree(built, out)
+    assert index_site(out, shard_pages=2).shards == 3
     with static_server(out) as origin:
         yield Served(out, origin)
 
@@ -331,7 +349,9 @@ def test_results_show_titles_tags_and_excerpts_as_text(page, served):
     expected = [f"Tags: {', '.join(tag_names(p.tags))}" for p in PAPERS if p.tags]
     assert sorted(tags) == sorted(expected)
     excerpts = texts(page.locator(".pagefind-ui__result-excerpt"))
-    assert all(f'<img src=x onerror="{_attack(31)}">' in e or "…" in e for e in excerpts), excerpts
+    assert len(excerpts) == len(PAPERS)
+    for excerpt in excerpts:  # the abstract's markup, as text
+        assert f'<img src=x onerror="{_attack(31)}"> <script>{_attack(32)}</script>' in excerpt, excerpt
     expect(page.locator(".pagefind-ui__result-excerpt mark").first).to_have_text(WORD)
     # Every filter lists its values as written, with the number of results that carry each.
     for name, values in FILTERS.items():
@@ -415,4 +435,19 @@ def test_hostile_addresses_run_nothing(page, served, query):
     expect(page.locator(".pagefind-ui__search-input")).to_have_value(query["q"])
     expect(message(page)).to_contain_text(query["q"] if query["q"] != WORD else "results")
     expect(page).to_have_title(f"{query['q']} · Search · {SITE_TITLE}")
+    assert_clean(page)
+
+
+def test_a_sharded_index_shows_and_filters_hostile_values(page, sharded):
+    page.goto(sharded.url("search/", q=WORD))
+    wait_for_results(page, len(PAPERS))
+    for value, papers in FILTERS["tag"].items():  # counts summed over the shards
+        _, label = filter_value_box(page, "tag", value)
+        expect(label).to_have_text(f"{value} ({len(papers)})")
+    name = TAGS["script"][0]
+    box, _ = filter_value_box(page, "tag", name)
+    box.check()
+    wait_for_results(page, len(FILTERS["tag"][name]))
+    assert shown_slugs(page) == FILTERS["tag"][name]
+    expect(page).to_have_url(sharded.url("search/", q=WORD, tag=name))
     assert_clean(page)
