@@ -221,7 +221,9 @@ def page(browser):
         assert_clean(page)
     context.close()
     assert dialogs == []
-    assert errors == []
+    # A new sort makes the UI again and ends Pagefind's worker under searches still running; nothing else
+    # may throw (a script error in the escaping module would show here).
+    assert [e for e in errors if "Pagefind worker terminated" not in e] == []
 
 
 def assert_clean(page) -> None:
