@@ -17,6 +17,11 @@ the others'. The dealing also keeps a merged search sorted by date in order (see
 
 The bundle is written to a temporary folder and swapped in when complete, so a failed or interrupted run
 leaves the previous index in place and a server never sees half an index.
+
+Text in the index reaches the search page through Pagefind's UI, which inserts filter values and excerpts as
+HTML. Every bundle therefore gets `escaped/pagefind.js` (sitegen/pagefind_escaped.js), the API the search page
+gives the UI, which escapes all it inserts: a tag named `<img src=x onerror=...>` is shown as that text.
+`filter_value` writes filter values so that each one is found, and shown, as it was written.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from sitegen.errors import Diagnostic, SitegenError
@@ -40,6 +46,7 @@ SHARDS_DIR = "shards"
 SHARDS_FILE = "shards.json"
 PAPER_GLOB = "papers/*/index.html"
 BINARY_ENV = "PAGEFIND_BINARY_PATH"  # the variable pagefind's own Python API honours
+ESCAPED_API = "escaped/pagefind.js"  # static/search.js gives Pagefind's UI this folder as its bundlePath
 SORT_KEY = "date"  # the sort the search page offers: templates/paper.html's data-pagefind-sort="date:..."
 # 5,000 pages take Pagefind ~0.73 GB (10,000: 1.4 GB), which keeps every process of a build under 1 GB.
 # Fewer, larger shards would mean fewer requests per search in the browser (each shard is fetched apart).
@@ -89,6 +96,33 @@ def find_pagefind(binary: Path | None = None) -> Path:
             f"search index: pagefind binary {binary} is missing or not executable (or use --no-search)"
         )
     return binary
+
+
+# An "&" and what may follow it in a character reference ("&lt;", "&#60;", "&amp"; also "&D" of "R&D", which
+# html.unescape then leaves alone).
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)")
+
+
+def filter_value(text: str) -> str:
+    r"""`text` as the value of a `data-pagefind-filter="name:value"` attribute, before the template escapes
+    it: written so that a search for `text` finds it, and sitegen/pagefind_escaped.js shows it as `text`.
+
+    Two quirks of Pagefind make this more than the text itself:
+    - A search matches a filter value against the JSON text of the value asked for, unescaped: a value
+      holding `"` or `\` is found only if the index holds it as JSON writes it (`\"`, `\\`). So the value
+      is stored as the inside of its JSON string, and pagefind_escaped.js reads it back with JSON.parse.
+    - It decodes character references in a filter value twice (meta values and page text once), so a tag
+      named "&lt;b&gt;" would be filed as "<b>". An "&" that starts something `html.unescape` would decode is
+      therefore written "&amp;"; any other "&" is left, so that "R&D" still reads right under a Pagefind
+      that decodes once.
+    """
+    stored = json.dumps(text, ensure_ascii=False)[1:-1]  # the escapes of JSON.stringify, no more
+
+    def one(found: re.Match) -> str:
+        reference = found.group()
+        return reference if html.unescape(reference) == reference else "&amp;" + reference[1:]
+
+    return _REFERENCE.sub(one, stored)
 
 
 def plan_shards(
@@ -229,6 +263,7 @@ def index_site(
         bundles = [f"{SHARDS_DIR}/{i}/" for i in range(1, len(groups))]
         manifest = {"bundles": bundles, "base_url": base_path, "pages": len(pages)}
         (staging / SHARDS_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+        _write_escaped_api(staging)
         counted, languages = 0, set()
         for path in [staging, *(staging / b for b in bundles)]:
             n, langs = _count_pages(path)
@@ -242,6 +277,14 @@ def index_site(
             shutil.rmtree(memory, ignore_errors=True)
     seconds = time.perf_counter() - started
     return SearchResult(counted, seconds, bundle, len(groups), tuple(sorted(languages)))
+
+
+def _write_escaped_api(bundle: Path) -> None:
+    """The module the search page's UI imports instead of the bundle's pagefind.js (see the module doc)."""
+    source = resources.files("sitegen").joinpath("pagefind_escaped.js").read_bytes()
+    target = bundle / ESCAPED_API
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source)
 
 
 def _matching_pages(out_dir: Path, glob: str) -> list[str]:

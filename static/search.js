@@ -6,12 +6,20 @@
 //
 // Pagefind's files are loaded from here rather than linked from the HTML: a site built with --no-search then
 // has no dangling links (link checkers stay quiet) and the page says that search is not part of the build.
+//
+// The UI inserts filter values and excerpts as HTML, so it does not get the bundle's pagefind.js but
+// escaped/pagefind.js beside it (sitegen/pagefind_escaped.js), which escapes what the UI shows: a tag named
+// <img src=x onerror=...> is shown as that text. The UI's checkboxes then carry escaped values; the address
+// and everything here hold the values themselves.
 (function () {
   "use strict";
   var root = document.getElementById("search");
   if (!root) return;
 
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  var ESCAPED_API = "escaped/"; // sitegen.search.ESCAPED_API's folder
+  var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  var UNESCAPES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
   var SORTS = { newest: "desc", oldest: "asc" };
   var bundle = root.getAttribute("data-bundle") || "/pagefind/";
   var baseUrl = root.getAttribute("data-base-url") || "/";
@@ -54,12 +62,31 @@
     }
   }
 
+  // The same two functions as in sitegen/pagefind_escaped.js, whose escaped values the UI works with.
+  function escapeText(text) {
+    return String(text).replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
+  }
+
+  function unescapeText(text) {
+    return String(text).replace(/&(?:amp|lt|gt|quot|#39);/g, function (e) { return UNESCAPES[e]; });
+  }
+
+  // {name: [value, ...]} with every name and value escaped, as the UI's checkboxes carry them.
+  function escapeFilters(filters) {
+    var escaped = {};
+    Object.keys(filters).forEach(function (name) {
+      escaped[escapeText(name)] = filters[name].map(escapeText);
+    });
+    return escaped;
+  }
+
   // What the UI shows now: its search box and its ticked filter boxes (name = filter, value = filter value).
   function readUi() {
     var input = root.querySelector(".pagefind-ui__search-input");
     var filters = {};
     root.querySelectorAll(".pagefind-ui__filter-checkbox:checked").forEach(function (box) {
-      (filters[box.name] = filters[box.name] || []).push(box.value);
+      var name = unescapeText(box.name);
+      (filters[name] = filters[name] || []).push(unescapeText(box.value));
     });
     return { term: input ? input.value.trim() : state.term, sort: state.sort, filters: filters };
   }
@@ -82,7 +109,7 @@
   function mount(focus) {
     var options = {
       element: root,
-      bundlePath: bundle,
+      bundlePath: bundle + ESCAPED_API,
       baseUrl: baseUrl,
       mergeIndex: preloaded ? [] : shards.map(function (path) {
         return { bundlePath: bundle + path, baseUrl: baseUrl };
@@ -107,7 +134,7 @@
       input.setAttribute("aria-label", "Search papers"); // Pagefind's box has only a placeholder and title
     }
     if (state.term) ui.triggerSearch(state.term);
-    if (Object.keys(state.filters).length) ui.triggerFilters(state.filters);
+    if (Object.keys(state.filters).length) ui.triggerFilters(escapeFilters(state.filters));
   }
 
   // Pagefind's UI runs its first search without waiting for the filter counts it loads at the same time:

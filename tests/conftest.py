@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import textwrap
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +85,32 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
         browser.close()
+
+
+class _StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """A folder's files, with the extra response headers of its subclass and no log on stderr."""
+
+    extra_headers: Mapping[str, str] = {}
+
+    def end_headers(self) -> None:
+        for name, value in self.extra_headers.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def static_server(directory: Path, headers: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Serve `directory` over HTTP on 127.0.0.1 (every response with `headers`); yields the origin."""
+    handler_class = type("Handler", (_StaticHandler,), {"extra_headers": dict(headers or {})})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler_class, directory=str(directory))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

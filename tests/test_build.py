@@ -245,7 +245,8 @@ def test_search_hooks_only_on_paper_pages(site):
     assert [a.get("data-pagefind-meta") for t, a in doc.with_attr("data-pagefind-meta") if t == "h1"] == [
         "title"
     ]
-    tags = [a for t, a in doc.with_attr("data-pagefind-filter", "tag")]
+    # The tag filter's value is written in the attribute (see sitegen.search.filter_value).
+    tags = [a for t, a in doc.with_attr("data-pagefind-filter", "tag:Large Language Models")]
     assert len(tags) == 1
     digests = [a["datetime"] for t, a in doc.with_attr("data-pagefind-filter", "digest[datetime]")]
     assert digests == ["2026-03-13", "2026-03-14"]

@@ -6,12 +6,10 @@ One chromium and one build of each site for the whole module; every wait is Play
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import html
-import http.server
 import re
 import shutil
-import threading
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import REPO, paper, write_site
+from conftest import REPO, paper, static_server, write_site
 
 from sitegen.build import BuildOptions, build_site
 from sitegen.search import index_site
@@ -39,7 +37,7 @@ WORD = "unlearning"
 SHARDS = 3  # of the sample's 544 papers, in shards of at most 200
 TAG = "Machine unlearning"  # the display name of a tag that many, not all, papers about unlearning carry
 RESULTS = re.compile(r"^(\d+) results? for ")
-TAG_CHIP = re.compile(r'<a class="chip" href="[^"]*" data-pagefind-filter="tag">([^<]*)</a>')
+TAG_CHIP = re.compile(r'<a class="chip" href="[^"]*" data-pagefind-filter="tag:[^"]*">([^<]*)</a>')
 
 
 def _csp() -> str | None:
@@ -52,18 +50,6 @@ def _csp() -> str | None:
         if rule.get("for") == "/*":
             return rule.get("values", {}).get("Content-Security-Policy")
     return None
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    csp: str | None = None
-
-    def end_headers(self) -> None:
-        if self.csp:
-            self.send_header("Content-Security-Policy", self.csp)
-        super().end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @dataclass
@@ -87,12 +73,10 @@ class Served:
         return [html.unescape(name) for name in TAG_CHIP.findall(self.page_text(href))]
 
 
-def _serve(directory: Path, base: str, out: Path, stack: list) -> Served:
-    handler = functools.partial(type("Handler", (_Handler,), {"csp": _csp()}), directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    stack.append(server)
-    return Served(out, base, f"http://127.0.0.1:{server.server_address[1]}")
+def _serve(directory: Path, base: str, out: Path, stack: contextlib.ExitStack) -> Served:
+    csp = _csp()
+    origin = stack.enter_context(static_server(directory, {"Content-Security-Policy": csp} if csp else None))
+    return Served(out, base, origin)
 
 
 def _build(root: Path, out: Path, base_url: str | None = None, search: bool = True) -> None:
@@ -120,18 +104,13 @@ def sites(tmp_path_factory) -> Iterator[Sites]:
     assert index_site(tmp / "sharded", shard_pages=200).shards == SHARDS
     bare = write_site(tmp / "bare-source", {"content/papers/a.md": paper("a", digests="[2026-03-13]")})
     _build(bare, tmp / "bare", search=False)
-    servers: list = []
-    try:
+    with contextlib.ExitStack() as servers:
         yield Sites(
             root=_serve(tmp / "www", "/", tmp / "www", servers),
             review=_serve(tmp / "hosted", "/review/", tmp / "hosted" / "review", servers),
             sharded=_serve(tmp / "sharded", "/", tmp / "sharded", servers),
             bare=_serve(tmp / "bare", "/", tmp / "bare", servers),
         )
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from sitegen.build.views import ITEM_TEMPLATE, PaperView
 from sitegen.cache import CacheFolder
 from sitegen.errors import Report
 from sitegen.incremental.deps import Fragment, Reads, TrackingEnvironment, text_digest
+from sitegen.search import filter_value
 from sitegen.sources import NotUTF8, cannot_read, decode_utf8, read_bytes, read_source, refusal
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -115,6 +116,7 @@ def make_environment(site_templates: Path, compiled: CacheFolder | None = None) 
     env.reads = Reads()
     env.filters["human_date"] = human_date
     env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
+    env.filters["pagefind_filter"] = filter_value  # a search filter's value, as Pagefind must read it
     env.globals["generator"] = f"sitegen {__version__}"
     return env
 
