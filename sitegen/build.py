@@ -33,7 +33,7 @@ from markupsafe import Markup
 from sitegen import bibtex, charts, feeds, native, output, parallel, urls
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
-from sitegen.errors import Diagnostic, Report, SitegenError
+from sitegen.errors import Diagnostic, Report, SitegenError, plural
 from sitegen.markdown import MarkdownRenderer
 from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
@@ -122,8 +122,8 @@ class BuildResult:
             problems = f"{errors} error{'' if errors == 1 else 's'}, " + problems
         if self.failed:
             return f"build failed: {problems}; output left as it was ({self.seconds:.2f} s)"
-        changes = f"{len(self.written)} files written, {len(self.removed)} removed"
-        indexed = f"; {self.search.pages} pages indexed for search" if self.search else ""
+        changes = f"{plural(len(self.written), 'file')} written, {len(self.removed)} removed"
+        indexed = f"; {plural(self.search.pages, 'page')} indexed for search" if self.search else ""
         if self.search_removed:
             indexed = "; the old search index was removed (paper pages changed; build without --no-search)"
         return f"built {', '.join(parts)}; {problems}; {changes}{indexed} in {self.seconds:.2f} s"

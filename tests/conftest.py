@@ -80,3 +80,9 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
         browser.close()
+
+
+def build_table(out: str) -> dict[str, int]:
+    """The rows of the table `sitegen build` ends with ("  Files written | 12"), by label."""
+    rows = (line.split("|") for line in out.splitlines() if line.startswith("  ") and line.count("|") == 1)
+    return {label.strip(): int(number) for label, number in rows}
