@@ -115,16 +115,18 @@ def new_site(folder: Path) -> list[Path]:
         message = "not empty: a new site goes in a new or empty folder (nothing was written)"
         raise SitegenError(Diagnostic(str(folder), message))
     made: list[Path] = []  # folders and files, in the order made
+    path = folder
     try:
-        if not folder.is_dir():
-            _make_folders(folder, made)
+        _make_folders(folder, made)
         for path, data in site_files(folder).items():
             _make_folders(path.parent, made)
             with open(path, "xb") as file:  # never over a file that appeared meanwhile
                 made.append(path)
                 file.write(data)
-    except OSError:
+    except OSError as exc:
         _remove(made)
+        if exc.filename is None:  # (a failed write names no file: the one being written is meant)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
     return [path for path in made if not path.is_dir()]
 

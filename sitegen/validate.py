@@ -50,10 +50,17 @@ def check_static_collisions(site: Site, report: Report) -> None:
     (a `static/robots.txt`, a `static/papers/x/index.html`): the build leaves the static file out. The
     files are those of a build without --drafts. (A build finds them as it writes; `check` plans the pages
     without rendering them.)"""
-    made = generated_files(site)
-    for out, source in static_outputs([site_path(site.root, site.config.static_dir), theme_dir("static")]):
+    folders = [site_path(site.root, site.config.static_dir), theme_dir("static")]
+    # Only these can be in the way (every file sitegen makes is one): most sites are spared the planning.
+    candidates = [(out, source) for out, source in static_outputs(folders) if out.endswith(_MADE_SUFFIXES)]
+    made = generated_files(site) if candidates else set()
+    for out, source in candidates:
         if out in made:
             report.warning(source, f"static file ignored: sitegen writes {out}")
+
+
+#: How the name of every file generated_files lists ends.
+_MADE_SUFFIXES = (".html", ".xml", urls.ROBOTS)
 
 
 def generated_files(site: Site) -> set[str]:
