@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from sitegen import __version__
@@ -84,26 +84,23 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sitegen", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
-    class _Commands:
-        """add_parser with the command's one-line help as the description its own --help opens with."""
-
-        @staticmethod
-        def add_parser(name: str, help: str) -> argparse.ArgumentParser:
-            return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
-
-    commands = _Commands()
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        """A command whose own --help opens with its one-line help, as a sentence."""
+        return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
 
     def root_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--root", type=Path, default=Path("."), help="the site folder (default: current folder)"
         )
 
-    p = commands.add_parser("new", help="make a site folder to start from: settings, tags, a README")
+    p = command("new", help="make a site folder to start from: settings, tags, a README")
     p.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
 
-    p = commands.add_parser("import", help="parse raw digests into paper pages under content/papers/")
+    p = command("import", help="parse raw digests into paper pages under content/papers/")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="digest text files")
     root_option(p)
     p.add_argument("--date", type=_iso_date, help="digest date for every file given (overrides date lines)")
@@ -111,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"
     )
 
-    p = commands.add_parser("build", help="render the site into the output folder")
+    p = command("build", help="render the site into the output folder")
     root_option(p)
     p.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
     p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://x.org/review/")
@@ -119,13 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
 
-    p = commands.add_parser("serve", help="serve the site locally, optionally rebuilding on change")
+    p = command("serve", help="serve the site locally, optionally rebuilding on change")
     root_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--watch", action="store_true", help="rebuild and reload the browser when files change")
 
-    p = commands.add_parser("check", help="validate the content without building")
+    p = command("check", help="validate the content without building")
     root_option(p)
     return parser
 
@@ -265,7 +262,7 @@ _KINDS = {"paper": "Papers", "tag": "Tag pages", "digest": "Digest pages", "feed
 def _build_summary(result: BuildResult) -> str:
     """A table in the manner of Hugo's: pages by kind, files written and removed, then the time and the
     problems in one line."""
-    rows: list[tuple[str, Any]] = [(label, result.counts.get(kind, 0)) for kind, label in _KINDS.items()]
+    rows: list[tuple[str, int]] = [(label, result.counts.get(kind, 0)) for kind, label in _KINDS.items()]
     rows.append(("Other pages", sum(n for kind, n in result.counts.items() if kind not in _KINDS)))
     rows += [("Files written", len(result.written)), ("Files removed", len(result.removed))]
     if result.search is not None:

@@ -26,26 +26,34 @@ ONE_PAPER_DIGEST = (
     "SubscribeSparse Training from Scratch: Regrowing Connections by Gradient\n"
     "We study how sparse networks can be trained from scratch without a dense warm-up phase.\n"
 )
+#: `serve` on a free port: if it served instead of refusing the folder, it would not fail for a port in use.
+SERVE_ARGS = {"serve": ("--port", "0")}
 #: A count with its noun in the wrong number.
 WRONG_NUMBER = re.compile(r"(?<![\d.])1 (papers|errors|warnings|files|digests|anomalies|pages|tags)\b")
 
 
-def sitegen(*args: str | Path, fsize: int | None = None) -> subprocess.CompletedProcess[str]:
+def sitegen(
+    *args: str | Path, fsize: int | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """`python -m sitegen ARGS` in a child process; `fsize`: its file size limit, past which a write fails
-    as on a full disk."""
+    as on a full disk. A child still running after `timeout` seconds fails the test (`serve` of a folder it
+    should have refused would serve until stopped)."""
 
     def limit() -> None:
         assert fsize is not None
         resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
-    return subprocess.run(
-        [sys.executable, "-m", "sitegen", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=limit if fsize is not None else None,
-    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "sitegen", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=limit if fsize is not None else None,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"sitegen {' '.join(map(str, args))} still ran after {timeout} s")
 
 
 def files_below(folder: Path) -> list[str]:
@@ -84,25 +92,25 @@ def test_each_commands_help_opens_with_what_it_does(run, command, opening):
 
 
 @pytest.mark.parametrize("command", ["build", "check", "serve"])
-def test_an_empty_folder_is_refused_with_a_hint(tmp_path, run, command):
+def test_an_empty_folder_is_refused_with_a_hint(tmp_path, command):
     folder = tmp_path / "nothing here"
     folder.mkdir()
-    result = run(command, "--root", folder)
-    assert result.code == 2
-    assert result.err.splitlines() == [
+    result = sitegen(command, "--root", folder, *SERVE_ARGS.get(command, ()), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
         f"{folder}: not a site folder: it has neither content/ nor sitegen.yaml; start a site with "
         f"`sitegen new '{folder}'`, or give the site's folder with --root"
     ]
-    assert result.out == ""
+    assert result.stdout == ""
     assert files_below(folder) == []  # no public/, no cache
 
 
 @pytest.mark.parametrize("command", ["build", "check", "serve"])
-def test_a_folder_of_other_files_is_refused_with_the_general_hint(tmp_path, run, command):
+def test_a_folder_of_other_files_is_refused_with_the_general_hint(tmp_path, command):
     (tmp_path / "notes.txt").write_text("not a site")
-    result = run(command, "--root", tmp_path)
-    assert result.code == 2
-    [line] = result.err.splitlines()
+    result = sitegen(command, "--root", tmp_path, *SERVE_ARGS.get(command, ()), timeout=60)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
     assert line.endswith("start a site with `sitegen new DIR`, or give the site's folder with --root")
     assert files_below(tmp_path) == ["notes.txt"]
 
@@ -312,7 +320,7 @@ def test_counts_of_one_are_singular_everywhere(tmp_path, run):
     built = run("build", "--root", root, "--no-search", *DEPLOYED)
     assert built.code == 0
     assert build_table(built.out)["Papers"] == 1
-    assert re.search(r"^built in \d+ (ms|\.\d\d s): 0 errors, 1 warning$", built.out, re.M), built.out
+    assert re.search(r"^built in (\d+ ms|\d+\.\d\d s): 0 errors, 1 warning$", built.out, re.M), built.out
 
     (tmp_path / "digest.txt").write_text(ONE_PAPER_DIGEST)
     imported = run("import", tmp_path / "digest.txt", "--root", root, "--date", "2026-03-13")
@@ -419,7 +427,7 @@ def test_the_build_ends_with_pages_by_kind_files_written_and_removed_and_time(si
     assert table["Papers"] + table["Tag pages"] + table["Digest pages"] + table["Other pages"] == html
     assert table["Files written"] == len([p for p in (root / "public").rglob("*") if p.is_file()]) - 1
     assert table["Files removed"] == 0
-    assert re.fullmatch(r"built in \d+ (ms|\.\d\d s): 0 errors, 0 warnings", first.out.splitlines()[-1])
+    assert re.fullmatch(r"built in (\d+ ms|\d+\.\d\d s): 0 errors, 0 warnings", first.out.splitlines()[-1])
 
     (root / "content/papers/a.md").unlink()
     second = run("build", "--root", root, "--no-search", *DEPLOYED)
