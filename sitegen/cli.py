@@ -7,20 +7,37 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import os
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit
 
 from sitegen import __version__
-from sitegen.config import load_config, site_path
-from sitegen.errors import Diagnostic, Report, SitegenError
+from sitegen.config import CONFIG_NAME, load_config, setting_position, site_path
+from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
 from sitegen.model import load_site, parse_iso_date
 
+if TYPE_CHECKING:
+    from sitegen.build import BuildResult
+
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+
+#: What `sitegen --help` opens with.
+DESCRIPTION = (
+    "sitegen turns daily trending-papers digests into a static literature-review website: a page per "
+    "paper, lists by tag and by digest, feeds and search."
+)
+EPILOG = (
+    "Start a site with `sitegen new DIR`, then in DIR: `sitegen import DIGEST`, `sitegen serve --watch` to "
+    "preview, `sitegen build` to make the site in public/. `sitegen COMMAND --help` tells more of each. "
+    "Exit status: 0 success, 1 the content has errors, 2 a usage error or an input refused as a whole."
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,6 +46,20 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
         raise SystemExit(EXIT_USAGE)
+
+    def format_help(self) -> str:
+        """argparse's help with the description first: the help opens by saying what the tool or command
+        does, then how to call it."""
+        formatter = self._get_formatter()
+        formatter.add_text(self.description)
+        formatter.add_usage(self.usage, self._actions, self._mutually_exclusive_groups)
+        for group in self._action_groups:
+            formatter.start_section(group.title)
+            formatter.add_text(group.description)
+            formatter.add_arguments(group._group_actions)
+            formatter.end_section()
+        formatter.add_text(self.epilog)
+        return formatter.format_help()
 
 
 def _iso_date(text: str) -> date:
@@ -51,16 +82,25 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sitegen", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(prog="sitegen", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    subparsers = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        """A command whose own --help opens with its one-line help, as a sentence."""
+        return subparsers.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
 
     def root_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--root", type=Path, default=Path("."), help="the site folder (default: current folder)"
         )
 
-    p = commands.add_parser("import", help="parse raw digests into paper pages under content/papers/")
+    p = command("new", help="make a site folder to start from: settings, tags, a README")
+    p.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
+
+    p = command("import", help="parse raw digests into paper pages under content/papers/")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="digest text files")
     root_option(p)
     p.add_argument("--date", type=_iso_date, help="digest date for every file given (overrides date lines)")
@@ -68,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"
     )
 
-    p = commands.add_parser("build", help="render the site into the output folder")
+    p = command("build", help="render the site into the output folder")
     root_option(p)
     p.add_argument("--out", type=Path, help="output folder (default: ROOT/public)")
     p.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://x.org/review/")
@@ -76,13 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
 
-    p = commands.add_parser("serve", help="serve the site locally, optionally rebuilding on change")
+    p = command("serve", help="serve the site locally, optionally rebuilding on change")
     root_option(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000)")
     p.add_argument("--watch", action="store_true", help="rebuild and reload the browser when files change")
 
-    p = commands.add_parser("check", help="validate the content without building")
+    p = command("check", help="validate the content without building")
     root_option(p)
     return parser
 
@@ -94,31 +134,65 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 
 def _check_root(root: Path) -> None:
     if not root.is_dir():
-        raise SitegenError(Diagnostic(str(root), "site folder does not exist"))
+        message = "site folder does not exist; make one with `sitegen new DIR`"
+        raise SitegenError(Diagnostic(str(root), message))
+
+
+def _check_site(root: Path) -> None:
+    """Refuse a folder that is not a site (neither content nor settings): building or checking it would
+    make an empty site, or check nothing, without a word of why."""
+    _check_root(root)
+    if os.path.lexists(root / CONFIG_NAME) or os.path.lexists(root / "content"):
+        return
+    try:
+        empty = not os.listdir(root)
+    except OSError:
+        empty = False
+    start = f"sitegen new {shlex.quote(display_path(root))}" if empty else "sitegen new DIR"
+    message = (
+        f"not a site folder: it has neither content/ nor {CONFIG_NAME}; "
+        f"start a site with `{start}`, or give the site's folder with --root"
+    )
+    raise SitegenError(Diagnostic(str(root), message))
+
+
+def _problems(report: Report) -> str:
+    return f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from sitegen.newsite import new_site
+
+    new_site(args.folder)
+    where = display_path(args.folder)
+    print(f"made a new site in {where}: settings in {CONFIG_NAME}, tags in content/taxonomy.yaml")
+    command = f"sitegen import DIGEST --root {shlex.quote(where)}"
+    print(f"next: import a digest with `{command}`; README.md there tells the rest")
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """What a build validates, without rendering: the content (load_site) and the site's templates and static
-    files (check_site_files)."""
+    """What a build validates, without rendering: the content (load_site), the site's templates and static
+    files (check_site_files), and static files that pages would replace (check_static_collisions)."""
     from sitegen.build.templates import make_environment
-    from sitegen.validate import check_site_files
+    from sitegen.validate import check_site_files, check_static_collisions
 
-    _check_root(args.root)
+    _check_site(args.root)
     config = load_config(args.root)
     report = Report()
     site = load_site(args.root, config, report)
     env = make_environment(site_path(args.root, config.templates_dir).resolve())
     check_site_files(args.root, config, env, report)
+    check_static_collisions(site, report)
     _print_diagnostics(report.diagnostics)
-    errors, warnings = len(report.errors), len(report.warnings)
-    print(f"checked {len(site.papers)} papers: {errors} errors, {warnings} warnings")
-    return EXIT_CONTENT if errors else EXIT_OK
+    print(f"checked {plural(len(site.papers), 'paper')}: {_problems(report)}")
+    return EXIT_CONTENT if report.errors else EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from sitegen.importer import import_digests
 
-    _check_root(args.root)
+    _check_root(args.root)  # (an import into an empty folder starts a site: content/ is made)
     result = import_digests(args.root, args.files, day=args.date, year=args.year, today=date.today())
     _print_diagnostics(result.diagnostics)
     print(result.summary())
@@ -128,7 +202,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from sitegen.build import Builder, BuildOptions
 
-    _check_root(args.root)
+    _check_site(args.root)
+    # The settings as the build reads them (it raises the same errors): a localhost base_url is then told.
+    config = load_config(args.root, {"base_url": args.base_url} if args.base_url is not None else None)
     options = BuildOptions(
         out=args.out,
         base_url=args.base_url,
@@ -148,9 +224,61 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = builder.build()
     if progress:
         sys.stderr.write("\r\033[K")
+    if args.base_url is None and not result.failed and _is_local(config.base_url):
+        result.report.diagnostics.append(_local_base_url(args.root, config.base_url))
     _print_diagnostics(result.report.diagnostics)
-    print(result.summary())
+    print(result.summary() if result.failed else _build_summary(result))
     return EXIT_CONTENT if result.failed else EXIT_OK
+
+
+def _is_local(url: str) -> bool:
+    """Whether `url` names this computer (localhost, a loopback or unspecified address)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _local_base_url(root: Path, base_url: str) -> Diagnostic:
+    """The warning of a build made with a base_url of this computer: every `sitegen build` makes a site to
+    deploy (`serve` builds with its own address), whose absolute links would lead nowhere once deployed.
+    (Not given when --base-url names such an address: the build was meant for it.)"""
+    line, col = setting_position(root, "base_url")
+    message = (
+        f"base_url is {base_url}: the feeds, sitemap, canonical links and BibTeX of this build point at this "
+        f"computer; set base_url in {CONFIG_NAME} to the site's address, or build with --base-url URL"
+    )
+    return Diagnostic(str(root / CONFIG_NAME), message, line, col, "warning")
+
+
+#: Page kinds the build summary names, in order; the others count as other pages.
+_KINDS = {"paper": "Papers", "tag": "Tag pages", "digest": "Digest pages", "feed": "Feeds"}
+
+
+def _build_summary(result: BuildResult) -> str:
+    """A table in the manner of Hugo's: pages by kind, files written and removed, then the time and the
+    problems in one line."""
+    rows: list[tuple[str, int]] = [(label, result.counts.get(kind, 0)) for kind, label in _KINDS.items()]
+    rows.append(("Other pages", sum(n for kind, n in result.counts.items() if kind not in _KINDS)))
+    rows += [("Files written", len(result.written)), ("Files removed", len(result.removed))]
+    if result.search is not None:
+        rows.append(("Pages in search", result.search.pages))
+    label_width = max(len(label) for label, _ in rows)
+    number_width = max(len(str(n)) for _, n in rows)
+    lines = [f"  {label:<{label_width}} | {n:>{number_width}}" for label, n in rows]
+    if result.search_removed:
+        why = "paper pages changed; build without --no-search"
+        lines.append(f"note: the old search index was removed ({why})")
+    lines.append(f"built in {_duration(result.seconds)}: {_problems(result.report)}")
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _progress_printer():
@@ -164,7 +292,7 @@ def _progress_printer():
 def cmd_serve(args: argparse.Namespace) -> int:
     from sitegen.serve import serve
 
-    _check_root(args.root)
+    _check_site(args.root)
 
     def log(line: str) -> None:
         sys.stderr.write(line + "\n")
@@ -173,11 +301,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.root, host=args.host, port=args.port, watch=args.watch, log=log)
 
 
-COMMANDS = {"import": cmd_import, "build": cmd_build, "serve": cmd_serve, "check": cmd_check}
+COMMANDS = {"new": cmd_new, "import": cmd_import, "build": cmd_build, "serve": cmd_serve, "check": cmd_check}
 
 
 # Commands after which the process ends at once (see run); `serve` ends the usual way, with its cleanup.
-QUICK_EXIT = frozenset({"build", "check", "import"})
+QUICK_EXIT = frozenset({"new", "build", "check", "import"})
 
 
 def run() -> NoReturn:

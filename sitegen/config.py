@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from sitegen.errors import Diagnostic, SitegenError, shown
+from sitegen.errors import Diagnostic, SitegenError, did_you_mean, shown
 from sitegen.frontmatter import FrontMatterError, decode, parse_yaml
 from sitegen.sources import cannot_read, read_bytes
 
@@ -84,9 +83,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
             key = str(key_node.value)
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if key not in _TYPES:
-                hint = difflib.get_close_matches(key, list(_TYPES), n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(_TYPES)}"
-                problems.append(Diagnostic(str(path), f"unknown setting {shown(key)}{extra}", line, col))
+                hint = did_you_mean(key, _TYPES, "settings")
+                problems.append(Diagnostic(str(path), f"unknown setting {shown(key)}; {hint}", line, col))
                 continue
             value = data[key_node.value]
             problem = _check_value(key, value)
@@ -110,3 +108,17 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> SiteConf
 def site_path(root: Path, configured: str) -> Path:
     path = Path(configured)
     return path if path.is_absolute() else root / path
+
+
+def setting_position(root: Path, key: str) -> tuple[int, int]:
+    """Line and column of `key`'s value in ROOT/sitegen.yaml; (0, 0) when the file does not set it (or
+    cannot be read: load_config reports that)."""
+    try:
+        text, _ = decode(read_bytes(root / CONFIG_NAME))
+        _, node = parse_yaml(text)
+    except (OSError, FrontMatterError):
+        return 0, 0
+    for key_node, value_node in node.value if isinstance(node, yaml.MappingNode) else []:
+        if key_node.value == key:
+            return value_node.start_mark.line + 1, value_node.start_mark.column + 1
+    return 0, 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -61,6 +63,29 @@ def shown(value: Any) -> str:
     whole repr (every message that quotes a value from the input goes through here)."""
     text = _SHORT.repr(value)
     return text if len(text) <= SHOWN_CHARS + 10 else text[:SHOWN_CHARS] + "..."
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """A count with its noun in the right number: `1 error`, `2 errors`, `1 anomaly`, `3 anomalies` (`many`
+    for a plural that is not `one` + s)."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+#: A word longer than this gets no did-you-mean: no name sitegen knows is anywhere near as long.
+_SUGGESTED_CHARS = 64
+
+
+def did_you_mean(word: object, known: Iterable[str], what: str) -> str:
+    """What to tell of an unknown name: `did you mean 'status'?` when one of `known` is close to it (a typo),
+    otherwise the known names (`known fields: title, slug, ...`). `what` names the kind, in the plural."""
+    choices = list(known)
+    if isinstance(word, str) and len(word) <= _SUGGESTED_CHARS:
+        close = difflib.get_close_matches(word, choices, n=1) or difflib.get_close_matches(
+            word.lower(), choices, n=1
+        )
+        if close:
+            return f"did you mean '{close[0]}'?"
+    return f"known {what}: {', '.join(choices)}"
 
 
 def display_path(path: Path | str) -> str:

@@ -30,7 +30,7 @@ from typing import Any
 from sitegen.clean import clean_abstract, clean_title
 from sitegen.config import load_config, site_path
 from sitegen.digest import DigestEntry, DigestError, ParsedDigest, read_digest, resolve_date
-from sitegen.errors import Diagnostic, Report, SitegenError, display_path
+from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
 from sitegen.frontmatter import (
     FrontMatterError,
     add_list_item,
@@ -67,15 +67,13 @@ class ImportResult:
         return sum(1 for d in self.diagnostics if d.severity == "warning")
 
     def summary(self) -> str:
-        digests = f"{self.digests} digest{'s' if self.digests != 1 else ''}"
-        anomalies = f"{self.anomalies} anomal{'ies' if self.anomalies != 1 else 'y'}"
         line = (
-            f"{digests} read, {self.listed} papers listed: {len(self.new)} new, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged; {self.repaired} with repaired text; {anomalies}"
+            f"{plural(self.digests, 'digest')} read, {plural(self.listed, 'paper')} listed: "
+            f"{len(self.new)} new, {len(self.updated)} updated, {len(self.unchanged)} unchanged; "
+            f"{self.repaired} with repaired text; {plural(self.anomalies, 'anomaly', 'anomalies')}"
         )
         if self.removed:
-            files = f"{len(self.removed)} temporary file{'s' if len(self.removed) != 1 else ''}"
-            line += f"; {files} of a killed import removed"
+            line += f"; {plural(len(self.removed), 'temporary file')} of a killed import removed"
         if self.scaffolded is not None:
             line += f"; default tags written to {display_path(self.scaffolded)}"
         return line

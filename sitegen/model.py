@@ -16,7 +16,7 @@ import yaml
 
 from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
-from sitegen.errors import Diagnostic, Report, shown
+from sitegen.errors import Diagnostic, Report, did_you_mean, shown
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
 from sitegen.sources import cannot_read, read_bytes, read_source
 
@@ -245,9 +245,8 @@ class _Validator:
         extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
-            self.report.warning(
-                self.path, f"unknown field {shown(key)} (known: {', '.join(KNOWN_FIELDS)})", line, col
-            )
+            hint = did_you_mean(key, KNOWN_FIELDS, "fields")
+            self.report.warning(self.path, f"unknown field {shown(key)}; {hint}", line, col)
         if not self.ok or title is None or slug is None:
             return None
         return Paper(

@@ -114,3 +114,9 @@ def static_server(directory: Path, headers: Mapping[str, str] | None = None) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def build_table(out: str) -> dict[str, int]:
+    """The rows of the table `sitegen build` ends with ("  Files written | 12"), by label."""
+    rows = (line.split("|") for line in out.splitlines() if line.startswith("  ") and line.count("|") == 1)
+    return {label.strip(): int(number) for label, number in rows}

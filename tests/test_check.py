@@ -15,7 +15,7 @@ def test_valid_site_passes(site, run):
     root = site({"content/papers/good-paper.md": GOOD})
     result = run("check", "--root", root)
     assert result.code == 0, result.err
-    assert "checked 1 papers: 0 errors" in result.out
+    assert "checked 1 paper: 0 errors, 0 warnings" in result.out
     assert result.err == ""
 
 
@@ -97,7 +97,7 @@ def test_bom_is_a_warning_and_the_page_loads(site, run):
     result = run("check", "--root", root)
     assert result.code == 0
     assert lines(result.err) == [f"{root}/content/papers/x.md:1:1: warning: UTF-8 byte-order mark ignored"]
-    assert "checked 1 papers" in result.out
+    assert "checked 1 paper: 0 errors, 1 warning" in result.out
 
 
 def test_every_error_of_a_run_is_reported(site, run):
@@ -118,7 +118,7 @@ def test_every_error_of_a_run_is_reported(site, run):
     assert (
         errs[3] == f"{root}/content/papers/b.md:1:1: no front matter: the file must start with a '---' line"
     )
-    assert "checked 1 papers: 4 errors" in result.out
+    assert "checked 1 paper: 4 errors, 0 warnings" in result.out
 
 
 def test_missing_required_fields(site, run):
@@ -135,8 +135,8 @@ def test_unknown_field_is_a_warning(site, run):
     result = run("check", "--root", root)
     assert result.code == 0
     assert lines(result.err) == [
-        f"{root}/content/papers/x.md:4:1: warning: unknown field 'colour' (known: "
-        "title, slug, digests, tags, links, draft, status, rating, arxiv)"
+        f"{root}/content/papers/x.md:4:1: warning: unknown field 'colour'; known fields: "
+        "title, slug, digests, tags, links, draft, status, rating, arxiv"
     ]
 
 

@@ -20,7 +20,7 @@ def test_a_slug_too_long_for_a_file_name_is_an_error_at_its_position(site, run):
     assert result.err.splitlines() == [
         f"{root}/content/papers/x.md:3:7: slug is 300 characters long; at most {LONGEST} fit in a file name"
     ]
-    assert "checked 0 papers: 1 errors" in result.out
+    assert "checked 0 papers: 1 error, 0 warnings" in result.out
 
 
 def test_a_tag_too_long_for_a_file_name_is_an_error_at_its_position(site, run):

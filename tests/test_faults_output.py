@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import paper, write_site
+from conftest import build_table, paper, write_site
 
 from sitegen.output import MANIFEST, STAGING_PREFIX
 
@@ -44,7 +44,7 @@ def snapshot(folder: Path) -> dict[str, tuple[object, ...]]:
 
 
 def site_files(n: int, title: str = "Review One", body: str = "An abstract.") -> dict[str, str]:
-    files = {"sitegen.yaml": f"title: {title}\n"}
+    files = {"sitegen.yaml": f"title: {title}\nbase_url: https://example.org/\n"}
     for i in range(1, n + 1):
         files[f"content/papers/p{i}.md"] = paper(
             f"paper-{i}", body=body, digests=f"[2026-03-{10 + i % 9}]", tags=f"[t{i % 3}]"
@@ -434,7 +434,7 @@ def test_bad_diagnostics_in_the_manifest_notes_are_ignored(tmp_path, run):
     result = run("build", "--root", root, "--no-search")
     assert result.code == 0, result.err
     assert result.err == ""
-    assert "0 files written" in result.out
+    assert build_table(result.out)["Files written"] == 0
 
 
 # --- item 12: leftovers of killed runs ----------------------------------------------------------------------
@@ -473,6 +473,6 @@ def test_leftovers_of_killed_runs_are_removed_and_those_of_live_ones_kept(tmp_pa
         os.utime(path, (an_hour_ago, an_hour_ago))
     result = sitegen("build", "--root", root, "--no-search")  # nothing changed: the build writes nothing
     assert result.returncode == 0, result.stderr
-    assert "0 files written" in result.stdout
+    assert build_table(result.stdout)["Files written"] == 0
     assert [p for p in gone if os.path.lexists(p)] == []
     assert [p for p in kept if not os.path.lexists(p)] == []

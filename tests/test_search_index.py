@@ -402,6 +402,7 @@ def _build_cli(root: Path, out: Path, *extra: str, binary: Path | None) -> subpr
     if binary is not None:
         env["PAGEFIND_BINARY_PATH"] = str(binary)
     cmd = [sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out), *extra]
+    cmd += ["--base-url", "https://example.org/"]  # (or the build warns of links to localhost)
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
 
 

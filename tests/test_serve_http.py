@@ -263,6 +263,7 @@ def test_unknown_host_is_one_line(tmp_path):
 
 
 def test_cli_port_in_use(run, tmp_path):
+    (tmp_path / "content" / "papers").mkdir(parents=True)  # a site folder: an empty one is refused first
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

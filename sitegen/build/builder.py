@@ -40,7 +40,7 @@ from sitegen.build.templates import (
 from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index, refresh
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
-from sitegen.errors import Diagnostic, Report, SitegenError
+from sitegen.errors import Diagnostic, Report, SitegenError, plural
 from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, recording, text_digest
 from sitegen.markdown import MarkdownRenderer
 from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
@@ -107,8 +107,8 @@ class BuildResult:
             problems = f"{errors} error{'' if errors == 1 else 's'}, " + problems
         if self.failed:
             return f"build failed: {problems}; output left as it was ({self.seconds:.2f} s)"
-        changes = f"{len(self.written)} files written, {len(self.removed)} removed"
-        indexed = f"; {self.search.pages} pages indexed for search" if self.search else ""
+        changes = f"{plural(len(self.written), 'file')} written, {len(self.removed)} removed"
+        indexed = f"; {plural(self.search.pages, 'page')} indexed for search" if self.search else ""
         if self.search_removed:
             indexed = "; the old search index was removed (paper pages changed; build without --no-search)"
         return f"built {', '.join(parts)}; {problems}; {changes}{indexed} in {self.seconds:.2f} s"
