@@ -84,11 +84,15 @@ class _Rebuild(HTMLParser):
         self.out.append(html.escape(data, quote=False))
 
 
+# Commands that make links, styles or raw markup: shown as source rather than converted.
+_REFUSED = re.compile(r"\\(?:href|url|style|class|cssId|html\w*|unicode|require)(?![A-Za-z])")
+
+
 @functools.lru_cache(maxsize=4096)
 def to_mathml(latex: str, display: bool = False) -> str | None:
     """Safe MathML for `latex`, or None when it does not convert cleanly."""
     source = latex.strip()
-    if not source:
+    if not source or _REFUSED.search(source):
         return None
     from latex2mathml.converter import convert
 
@@ -239,7 +243,7 @@ def _line_of(text: str, part: str) -> int:
 
 def _message(latex: str) -> str:
     shown = latex if len(latex) <= 60 else latex[:59] + "…"
-    return f"math that does not render, shown as its source: {shown!r}"
+    return f"math that does not render, shown as its source: ${shown}$"
 
 
 _MATH_ELEMENT = re.compile(r'<math\b[^>]*\balttext="([^"]*)"[^>]*>.*?</math>', re.S)

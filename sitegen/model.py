@@ -16,6 +16,7 @@ from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
 from sitegen.errors import Diagnostic, Report
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
+from sitegen.mathml import problems as math_problems
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -261,6 +262,8 @@ def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
     paper = _Validator(path, doc, report).paper()
     if paper is not None:
         paper.fingerprint = _digest(data)
+        for offset, message in math_problems(paper.body):
+            report.warning(path, message, paper.body_line + offset, 1)
     return paper
 
 
