@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sitegen.texmath import GREEK_NAMES, find_math
+from sitegen.urls import KNOWN_HOSTS
 
 # --- tables -------------------------------------------------------------------------------------------------
 
@@ -183,6 +184,26 @@ def _take_urls(text: str) -> tuple[str, list[str], list[str]]:
         pos = end
     out.append(text[pos:])
     return "".join(out), urls, repairs
+
+
+_HOSTS = "|".join(re.escape(host) for host in sorted(KNOWN_HOSTS, key=len, reverse=True))
+# A link written without its scheme: "www.x.org/p" or a known host ("muse-bench.github.io", "github.com/a/b").
+_BARE_URL = re.compile(
+    rf"(?<![\w@/.:\\-])((?:www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|(?:[A-Za-z0-9-]+\.)*(?:{_HOSTS}))"
+    rf"(?![\w-])(?:[/?#][^\s<>\"{{}}\\^`|]*)?)",
+    re.IGNORECASE,
+)
+
+
+def _take_bare_urls(text: str, urls: list[str]) -> str:
+    """Like _take_urls for links without a scheme (they get https://), numbered after `urls`."""
+
+    def take(m: re.Match[str]) -> str:
+        raw = trim_url(m.group(1))
+        urls.append("https://" + raw)
+        return _PLACEHOLDER.format(len(urls) - 1) + m.group(1)[len(raw) :]
+
+    return _BARE_URL.sub(take, text)
 
 
 def find_urls(text: str) -> list[str]:
@@ -626,7 +647,10 @@ def _clean(text: str, markdown: bool, legacy: bool = False) -> Cleaned:
     p.text, urls, url_repairs = _take_urls(p.text)
     maths = [] if legacy else _take_math(p)
     if not legacy:
+        p.text = _take_bare_urls(p.text, urls)
         _dead_urls(p)
+    # links in reading order (bare ones were numbered after the others)
+    links = list(dict.fromkeys(urls[int(n)] for n in _PLACEHOLDER_RE.findall(p.text)))
     _entities(p)
     _latex(p, markdown)
     _entities(p)  # an entity can appear once LaTeX is gone ("\&amp;")
@@ -640,7 +664,7 @@ def _clean(text: str, markdown: bool, legacy: bool = False) -> Cleaned:
         result = _MATH_PLACEHOLDER_RE.sub(lambda m: math_text(maths[int(m.group(1))][0]), result)
     repairs = list(dict.fromkeys(url_repairs + p.repairs))
     leftovers = list(dict.fromkeys(p.leftovers + residue(p.text, legacy)))
-    return Cleaned(result, repairs, leftovers, list(dict.fromkeys(urls)))
+    return Cleaned(result, repairs, leftovers, links)
 
 
 def clean_title(text: str, legacy: bool = False) -> Cleaned:

@@ -24,6 +24,8 @@ ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?
 STATUSES = ("unread", "reading", "read")
 
 KNOWN_FIELDS = ("title", "slug", "digests", "tags", "links", "draft", "status", "rating", "arxiv")
+# What the importer noted it wrote (sitegen.stamps): known, never shown.
+STAMP_FIELDS = ("auto_tags", "auto_abstract")
 REQUIRED_FIELDS = ("title", "slug")
 
 
@@ -213,7 +215,7 @@ class _Validator:
         elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
             self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {arxiv!r}")
             arxiv = None
-        extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
+        extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS and k not in STAMP_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
             self.report.warning(
