@@ -18,6 +18,7 @@ from sitegen import __version__
 from sitegen.config import load_config
 from sitegen.errors import Diagnostic, Report, SitegenError
 from sitegen.model import load_site, parse_iso_date
+from sitegen.tagcheck import check_tags
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -83,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("check", help="validate the content without building")
     root_option(p)
+
+    p = commands.add_parser("retag", help="apply the taxonomy's current rules to the pages' tags")
+    root_option(p)
+    p.add_argument("--apply", action="store_true", help="write the changes (default: only list them)")
+    p.add_argument(
+        "--adopt",
+        type=Path,
+        metavar="OLD_TAXONOMY",
+        help="count tags without auto_tags as the importer's where this older taxonomy's rules give them",
+    )
+
+    p = commands.add_parser("repair", help="apply the importer's current text repair to imported abstracts")
+    root_option(p)
+    p.add_argument("--apply", action="store_true", help="write the changes (default: only list them)")
     return parser
 
 
@@ -101,6 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.root)
     report = Report()
     site = load_site(args.root, config, report)
+    check_tags(site, report)
     _print_diagnostics(report.diagnostics)
     errors, warnings = len(report.errors), len(report.warnings)
     print(f"checked {len(site.papers)} papers: {errors} errors, {warnings} warnings")
@@ -114,6 +130,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_digests(args.root, args.files, day=args.date, year=args.year, today=date.today())
     _print_diagnostics(result.diagnostics)
     print(result.summary())
+    return EXIT_OK
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from sitegen.retag import retag
+
+    result = retag(args.root, apply=args.apply, adopt=args.adopt)
+    _print_diagnostics(result.diagnostics)
+    for change in result.changes:
+        print(change)
+    print(result.summary(args.apply))
+    return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from sitegen.repair import repair
+
+    result = repair(args.root, apply=args.apply)
+    _print_diagnostics(result.diagnostics)
+    for change in result.changes:
+        print(change)
+    print(result.summary(args.apply))
     return EXIT_OK
 
 
@@ -165,11 +203,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.root, host=args.host, port=args.port, watch=args.watch, log=log)
 
 
-COMMANDS = {"import": cmd_import, "build": cmd_build, "serve": cmd_serve, "check": cmd_check}
+COMMANDS = {
+    "import": cmd_import,
+    "build": cmd_build,
+    "serve": cmd_serve,
+    "check": cmd_check,
+    "retag": cmd_retag,
+    "repair": cmd_repair,
+}
 
 
 # Commands after which the process ends at once (see run); `serve` ends the usual way, with its cleanup.
-QUICK_EXIT = frozenset({"build", "check", "import"})
+QUICK_EXIT = frozenset({"build", "check", "import", "retag", "repair"})
 
 
 def run() -> NoReturn:
