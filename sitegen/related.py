@@ -644,9 +644,32 @@ class RelatedIndex:
         self._postings = self._loaded = None
         self._ensure_derived()
         assert self._postings is not None
-        depth = self.options.k
-        self._rows = [_rank(self._related_scores(i), depth) for i in range(len(self._effective))]
+        self._rows = [self._top_related(i) for i in range(len(self._effective))]
         self.stats["rows"] = len(self._rows)
+
+    def _top_related(self, i: int) -> Row:
+        """_rank(self._related_scores(i), k), checking the shared terms of the best candidates only."""
+        assert self._postings is not None
+        vector, options = self._effective[i], self.options
+        scores = _scores(i, vector, self._postings)
+        floor = options.min_score * SCALE * SCALE
+        if options.min_shared <= 1:
+            return _rank({j: score for j, score in scores.items() if score >= floor}, options.k)
+        terms = frozenset(term for term, _ in vector)
+        effective = self._effective
+        want = options.k
+        while True:  # the best `want` candidates, then four times as many, until k pass or none is left
+            row: Row = []
+            for score, j in _rank(scores, want):
+                if score < floor:
+                    return row
+                if len(terms.intersection([term for term, _ in effective[j]])) >= options.min_shared:
+                    row.append((score, j))
+                    if len(row) == options.k:
+                        return row
+            if want >= len(scores):
+                return row
+            want *= 4
 
     def _related_scores(self, i: int) -> dict[int, int]:
         """The scores of paper i with every paper related to it (above the floor)."""
