@@ -63,9 +63,9 @@ class RetagResult:
         return line
 
 
-def _taxonomy(path: Path) -> Taxonomy:
+def _taxonomy(path: Path, missing: str = "no taxonomy file: there are no rules to retag with") -> Taxonomy:
     if not path.is_file():
-        raise SitegenError(Diagnostic(str(path), "no taxonomy file: there are no rules to retag with"))
+        raise SitegenError(Diagnostic(str(path), missing))
     result = load_taxonomy(path)
     if result.errors:
         raise SitegenError(result.diagnostics, exit_code=2)
@@ -83,7 +83,7 @@ def retag(root: Path, apply: bool = False, adopt: Path | None = None) -> RetagRe
     written."""
     content = content_dir(root)
     taxonomy = _taxonomy(content / "taxonomy.yaml")
-    old_rules = _taxonomy(adopt) if adopt is not None else None
+    old_rules = _taxonomy(adopt, "no such taxonomy file to --adopt from") if adopt is not None else None
     pages, warnings = read_pages(content / "papers", "retagged")
     result = RetagResult(pages=len(pages), diagnostics=warnings)
     machine: list[tuple[PageFile, bool]] = []  # (page, adopted)
