@@ -18,6 +18,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sitegen.texmath import GREEK_NAMES, find_math
+from sitegen.urls import KNOWN_HOSTS
+
 # --- tables -------------------------------------------------------------------------------------------------
 
 _ACCENTS = {
@@ -28,48 +31,7 @@ _LETTER_MACROS = {
     "i": "ı", "j": "ȷ", "L": "Ł", "l": "ł", "o": "ø", "O": "Ø", "ss": "ß", "ae": "æ", "AE": "Æ",
     "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å",
 }  # fmt: skip
-_GREEK_NAMES = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "epsilon",
-    "varepsilon",
-    "zeta",
-    "eta",
-    "theta",
-    "vartheta",
-    "iota",
-    "kappa",
-    "lambda",
-    "mu",
-    "nu",
-    "xi",
-    "pi",
-    "varpi",
-    "rho",
-    "varrho",
-    "sigma",
-    "varsigma",
-    "tau",
-    "upsilon",
-    "phi",
-    "varphi",
-    "chi",
-    "psi",
-    "omega",
-    "Gamma",
-    "Delta",
-    "Theta",
-    "Lambda",
-    "Xi",
-    "Pi",
-    "Sigma",
-    "Upsilon",
-    "Phi",
-    "Psi",
-    "Omega",
-]
+_GREEK_NAMES = list(GREEK_NAMES)
 _GREEK_CHARS = "αβγδϵεζηθϑικλμνξπϖρϱσςτυϕφχψωΓΔΘΛΞΠΣΥΦΨΩ"
 _SYMBOLS = {
     **dict(zip(_GREEK_NAMES, _GREEK_CHARS, strict=True)),
@@ -129,10 +91,14 @@ class Cleaned:
 
 
 class _Pass:
-    """Applies named regex rules and records which of them changed something."""
+    """Applies named regex rules and records which of them changed something.
 
-    def __init__(self, text: str):
+    legacy: repair as sitegen did before it kept math and knew the remnants below (`_remnants`), so that
+    `sitegen repair` can tell a page the old importer wrote from one a person edited."""
+
+    def __init__(self, text: str, legacy: bool = False):
         self.text = text
+        self.legacy = legacy
         self.repairs: list[str] = []
         self.leftovers: list[str] = []
 
@@ -218,6 +184,26 @@ def _take_urls(text: str) -> tuple[str, list[str], list[str]]:
         pos = end
     out.append(text[pos:])
     return "".join(out), urls, repairs
+
+
+_HOSTS = "|".join(re.escape(host) for host in sorted(KNOWN_HOSTS, key=len, reverse=True))
+# A link written without its scheme: "www.x.org/p" or a known host ("muse-bench.github.io", "github.com/a/b").
+_BARE_URL = re.compile(
+    rf"(?<![\w@/.:\\-])((?:www\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|(?:[A-Za-z0-9-]+\.)*(?:{_HOSTS}))"
+    rf"(?![\w-])(?:[/?#][^\s<>\"{{}}\\^`|]*)?)",
+    re.IGNORECASE,
+)
+
+
+def _take_bare_urls(text: str, urls: list[str]) -> str:
+    """Like _take_urls for links without a scheme (they get https://), numbered after `urls`."""
+
+    def take(m: re.Match[str]) -> str:
+        raw = trim_url(m.group(1))
+        urls.append("https://" + raw)
+        return _PLACEHOLDER.format(len(urls) - 1) + m.group(1)[len(raw) :]
+
+    return _BARE_URL.sub(take, text)
 
 
 def find_urls(text: str) -> list[str]:
@@ -383,6 +369,8 @@ def _latex(p: _Pass, markdown: bool) -> None:
     p.sub("latex-remnant", r"(?<=\b[A-Za-z] )gg(?= [A-Za-z]\b)", "≫")
     p.sub("latex-remnant", r"(?<=\b[A-Za-z] )ll(?= [A-Za-z]\b)", "≪")
     p.sub("latex-remnant", r"\bforall\b", "∀")
+    if not p.legacy:
+        _remnants(p)
     p.sub("latex-script", r"\^\{([^{}]{1,40})\}|\^(\d{1,3})(?![\d.]*\d)", _superscript)
     p.sub("latex-script", r"_\{([^{}]{1,40})\}", _subscript)
     # grouping braces around a word or phrase ("GPT-{n}", "{\Psi}", "{second-order optimization}"); JSON-like
@@ -399,6 +387,61 @@ def _latex(p: _Pass, markdown: bool) -> None:
     # "~" between words is LaTeX's non-breaking space ("at~https://...", "learning~(CL)"); "~30%" means about
     p.sub("latex-tilde", r"(?<=[^\s~])~(?=[A-Za-z]{2}|[(\[]|\x00)", " ")
     p.text = p.text.replace("\x02", "{").replace("\x03", "}")
+
+
+_ARROWS = {
+    "rightarrow": "→", "leftarrow": "←", "leftrightarrow": "↔", "Rightarrow": "⇒", "Leftarrow": "⇐",
+    "Leftrightarrow": "⇔", "longrightarrow": "⟶", "longleftarrow": "⟵", "uparrow": "↑", "downarrow": "↓",
+    "mapsto": "↦",
+}  # fmt: skip
+_NOT_WORDS = {"leq": "≤", "geq": "≥", "neq": "≠", "leqslant": "≤", "geqslant": "≥", "cdot": "·", "infty": "∞",
+              "ldots": "…", "cdots": "⋯"}  # fmt: skip
+# Words that begin a sentence, for "images.In": a full stop glued to the next sentence. A closed list, so that
+# "torch.Tensor" or "MedRoBERTa.nl" stay as they are.
+_STARTERS_TEXT = """
+    In The We Our This These Those It Its To For Such As By With On Using Unlike Although While Despite
+    Moreover However Furthermore Additionally Finally First Second Third Secondly Thirdly Then Thus
+    Therefore Overall Here Experiments Experimental Extensive Results Code Specifically Existing Recent
+    Most Many Both Each Further Lastly Notably Importantly Instead Besides Consequently Hence
+"""
+_STARTERS = _STARTERS_TEXT.split()
+
+
+def _remnants(p: _Pass) -> None:
+    """LaTeX commands whose backslash the scraper dropped, where the context leaves no doubt: between or
+    before numbers for the ones that are also English ("times", "to", "approx", "pm"), anywhere for names no
+    English text has ("rightarrow", "leq", "cdot")."""
+    names = "|".join(sorted(_ARROWS, key=len, reverse=True))
+    p.sub("latex-remnant", rf"(?<![A-Za-z])({names})(?![A-Za-z])", lambda m: _ARROWS[m.group(1)])
+    words = "|".join(sorted(_NOT_WORDS, key=len, reverse=True))
+    p.sub("latex-remnant", rf"(?<![A-Za-z])({words})(?![A-Za-z])", lambda m: _NOT_WORDS[m.group(1)])
+    # "64times64", "64times 64" (a dimension), "3.5times and", "1.33times speedup"; never "5 times faster"
+    p.sub("latex-remnant", r"(?<=\d)times ?(?=\d)", "×")
+    p.sub("latex-remnant", r"(?<=\d)times(?![A-Za-z])", "×")
+    # "5to7" or "5 to7": a "to" glued to a number is "\to"; "from 13 to 26" is prose and stays
+    p.sub(
+        "latex-remnant",
+        r"(?<=\d)to(?=\d)|(?<=\d) to(?=\d)|(?<=\d)to (?=\d)",
+        lambda m: m.group().replace("to", "→"),
+    )
+    p.sub("latex-remnant", r"(?<![A-Za-z])approx ?(?=[\d.]*\d)", "≈")
+    p.sub("latex-remnant", r"(?<=\d)( ?)pm( ?)(?=\d)", r"\1±\2")
+    p.sub("latex-remnant", r"(?<![A-Za-z\d])pm(?=\d)", "±")
+    starters = "|".join(_STARTERS)
+    p.sub("sentence-space", rf"\b([a-z]{{2,}})\.({starters})\b(?![.\w])", r"\1. \2")
+
+
+# Text arXiv puts where a link was ("Code is available at this https URL."): the link is lost, so the phrase
+# goes, with the preposition that led to it; the sentence keeps its own punctuation.
+_DEAD_URL = re.compile(
+    r"[ ,]*(?:\b(?:at|from|via|on|under|in|see|here)\b\s*:?\s*)?[({]?\s*this\s+https?\s+URL\s*[)}]?",
+    re.IGNORECASE,
+)
+
+
+def _dead_urls(p: _Pass) -> None:
+    p.sub("dead-url", _DEAD_URL, "")
+    p.sub("dead-url", r"\s*:\s*(?=[.;,]|$)", "")
 
 
 # --- entities and characters --------------------------------------------------------------------------------
@@ -506,9 +549,12 @@ def _escape_special(m: re.Match[str]) -> str:
     return "\\" + found
 
 
-def escape_markdown(text: str) -> str:
-    """Escape only what Markdown would otherwise read as markup, so that the abstract renders as written."""
+def escape_markdown(text: str, dollars: bool = False) -> str:
+    """Escape only what Markdown would otherwise read as markup, so that the abstract renders as written.
+    `dollars`: escape `$` too (the math in the text is held apart and put back as `$…$` afterwards)."""
     result = _MD_SPECIAL.sub(_escape_special, text)
+    if dollars:
+        result = result.replace("$", "\\$")
     # a paragraph that starts like a heading, quote, list item or thematic break
     if re.match(r"(?:#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|={3,}|-{3,}|_{3,})", result):
         result = "\\" + result if not result[0].isdigit() else re.sub(r"^(\d+)([.)])", r"\1\\\2", result)
@@ -521,37 +567,112 @@ _RESIDUE = re.compile(
     r"\\[A-Za-z]+|\\[\"'`^~%&_#$]|(?<![A-Za-z])(?:textit|textbf|mathcal|mathbf|mathrm|emph)\{"
     r"|(?<![0-9A-Fa-f])x20[0-9A-Fa-f]{2}|&#?\w+;|\{\\|``"
 )
+# Damage the repair leaves alone because its context is not clear enough (reported, not guessed at).
+_DAMAGE = re.compile(
+    r"(?<![A-Za-z])(?:rightarrow|leftarrow|Rightarrow|mathcal|mathbf|mathrm|mathbb|textit|textbf|frac|sqrt"
+    r"|leq|geq|cdot|infty)(?![A-Za-z])|\d(?:times|rightarrow)\b|this\s+https?\s+URL"
+    r"|\b[a-z]{2,}\.[A-Z][a-z]+\b(?!\.\w)"
+)
+_MARKDOWN_MATH = re.compile(r"(?<!\\)\$\$[^$]+\$\$|(?<!\\)\$[^$\s](?:[^$]*[^$\s])?\$")
+_MATH_PLACEHOLDER = "\x04{}\x04"
+_MATH_PLACEHOLDER_RE = re.compile("\x04(\\d+)\x04")
 
 
-def residue(text: str) -> list[str]:
-    """Scrape artifacts still present in `text` (for warnings and tests): LaTeX commands, entities, braces."""
-    return _RESIDUE.findall(_PLACEHOLDER_RE.sub("", text))
+def residue(text: str, legacy: bool = True) -> list[str]:
+    """Scrape artifacts still present in `text` (for warnings and tests): LaTeX commands, entities, braces;
+    and unless `legacy`, what `describe` calls damage."""
+    text = _MATH_PLACEHOLDER_RE.sub("", _PLACEHOLDER_RE.sub("", text))
+    text = _MARKDOWN_MATH.sub("", text)  # math kept for the renderer is not an artifact
+    found = _RESIDUE.findall(text)
+    return found if legacy else found + _DAMAGE.findall(text)
 
 
-def _clean(text: str, markdown: bool) -> Cleaned:
-    p = _Pass(text)
+def describe(leftover: str) -> str:
+    """The warning for one piece of `residue`."""
+    if re.fullmatch(r"\\[A-Za-z]+", leftover):
+        return f"unknown LaTeX command {leftover}: kept as the word '{leftover[1:]}'"
+    if re.fullmatch(r"this\s+https?\s+URL", leftover):
+        return f"'{leftover}' stands where a link was lost"
+    if re.fullmatch(r"[a-z]+\.[A-Z][a-z]+", leftover):
+        return f"missing space after a full stop? '{leftover}' left as it is"
+    if re.fullmatch(r"\d?[A-Za-z]+", leftover):
+        return f"LaTeX command without its backslash? '{leftover}' left as it is"
+    return f"scrape artifact left as it is: {leftover}"
+
+
+def _take_math(p: _Pass) -> list[tuple[str, bool]]:
+    """Replace each math span (sitegen.texmath) by a placeholder; returns (LaTeX, display) by number."""
+    spans = find_math(p.text)
+    if not spans:
+        return []
+    out: list[str] = []
+    pos = 0
+    for number, span in enumerate(spans):
+        out += [p.text[pos : span.start], _MATH_PLACEHOLDER.format(number)]
+        pos = span.end
+    out.append(p.text[pos:])
+    p.text = "".join(out)
+    p.repairs.append("math")
+    return [(span.latex, span.display) for span in spans]
+
+
+def _math_markdown(text: str, maths: list[tuple[str, bool]]) -> str:
+    """Placeholders back as `$…$` (`$$…$$` for display math); as plain text where a digit touching the
+    dollar would keep the renderer from reading it as math."""
+
+    def put(m: re.Match[str]) -> str:
+        latex, display = maths[int(m.group(1))]
+        before = text[m.start() - 1 : m.start()]
+        after = text[m.end() : m.end() + 1]
+        if before.isdigit() or after.isdigit():
+            return math_text(latex)
+        return f"$${latex}$$" if display else f"${latex}$"
+
+    return _MATH_PLACEHOLDER_RE.sub(put, text)
+
+
+def math_text(latex: str) -> str:
+    """Plain Unicode text of LaTeX math: `\\mathcal{O}(1)` -> "O(1)", `x^2` -> "x²", `\\alpha` -> "α"."""
+    p = _Pass(latex, legacy=True)
+    _latex(p, markdown=False)
+    _entities(p)
+    _spacing(p)
+    return p.text
+
+
+def _clean(text: str, markdown: bool, legacy: bool = False) -> Cleaned:
+    p = _Pass(text, legacy)
     _characters(p)
     _html(p)
     p.text, urls, url_repairs = _take_urls(p.text)
+    maths = [] if legacy else _take_math(p)
+    if not legacy:
+        p.text = _take_bare_urls(p.text, urls)
+        _dead_urls(p)
+    # links in reading order (bare ones were numbered after the others)
+    links = list(dict.fromkeys(urls[int(n)] for n in _PLACEHOLDER_RE.findall(p.text)))
     _entities(p)
     _latex(p, markdown)
     _entities(p)  # an entity can appear once LaTeX is gone ("\&amp;")
     _spacing(p)
-    result = escape_markdown(p.text) if markdown else p.text
+    result = escape_markdown(p.text, dollars=not legacy) if markdown else p.text
     if markdown:
         result = _PLACEHOLDER_RE.sub(lambda m: f"<{urls[int(m.group(1))]}>", result).replace("\x01", "*")
+        result = _math_markdown(result, maths)
     else:
         result = _PLACEHOLDER_RE.sub(lambda m: urls[int(m.group(1))], result)
+        result = _MATH_PLACEHOLDER_RE.sub(lambda m: math_text(maths[int(m.group(1))][0]), result)
     repairs = list(dict.fromkeys(url_repairs + p.repairs))
-    leftovers = list(dict.fromkeys(p.leftovers + residue(p.text)))
-    return Cleaned(result, repairs, leftovers, list(dict.fromkeys(urls)))
+    leftovers = list(dict.fromkeys(p.leftovers + residue(p.text, legacy)))
+    return Cleaned(result, repairs, leftovers, links)
 
 
-def clean_title(text: str) -> Cleaned:
+def clean_title(text: str, legacy: bool = False) -> Cleaned:
     """A title as plain text (no Markdown): LaTeX and entities repaired, spacing normalised."""
-    return _clean(text, markdown=False)
+    return _clean(text, markdown=False, legacy=legacy)
 
 
-def clean_abstract(text: str) -> Cleaned:
-    """An abstract as one Markdown paragraph, URLs as `<autolinks>`; `.links`: the cleaned URLs in order."""
-    return _clean(text, markdown=True)
+def clean_abstract(text: str, legacy: bool = False) -> Cleaned:
+    """An abstract as one Markdown paragraph, URLs as `<autolinks>`, math as `$…$`; `.links`: the cleaned URLs
+    in order. `legacy`: as sitegen wrote it before math and the remnants of `_remnants` (see _Pass)."""
+    return _clean(text, markdown=True, legacy=legacy)

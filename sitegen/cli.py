@@ -22,6 +22,7 @@ from sitegen import __version__
 from sitegen.config import CONFIG_NAME, load_config, setting_position, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
 from sitegen.model import load_site, parse_iso_date
+from sitegen.tagcheck import check_tags
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
@@ -124,6 +125,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("check", help="validate the content without building")
     root_option(p)
+
+    p = command("retag", help="apply the taxonomy's current rules to the pages' tags")
+    root_option(p)
+    p.add_argument("--apply", action="store_true", help="write the changes (default: only list them)")
+    p.add_argument(
+        "--adopt",
+        type=Path,
+        metavar="OLD_TAXONOMY",
+        help="count tags without auto_tags as the importer's where this older taxonomy's rules give them",
+    )
+
+    p = command("repair", help="apply the importer's current text repair to imported abstracts")
+    root_option(p)
+    p.add_argument("--apply", action="store_true", help="write the changes (default: only list them)")
     return parser
 
 
@@ -184,6 +199,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     env = make_environment(site_path(args.root, config.templates_dir).resolve())
     check_site_files(args.root, config, env, report)
     check_static_collisions(site, report)
+    check_tags(site, report)
     _print_diagnostics(report.diagnostics)
     print(f"checked {plural(len(site.papers), 'paper')}: {_problems(report)}")
     return EXIT_CONTENT if report.errors else EXIT_OK
@@ -196,6 +212,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_digests(args.root, args.files, day=args.date, year=args.year, today=date.today())
     _print_diagnostics(result.diagnostics)
     print(result.summary())
+    return EXIT_OK
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    from sitegen.retag import retag
+
+    result = retag(args.root, apply=args.apply, adopt=args.adopt)
+    _print_diagnostics(result.diagnostics)
+    for change in result.changes:
+        print(change)
+    print(result.summary(args.apply))
+    return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from sitegen.repair import repair
+
+    result = repair(args.root, apply=args.apply)
+    _print_diagnostics(result.diagnostics)
+    for change in result.changes:
+        print(change)
+    print(result.summary(args.apply))
     return EXIT_OK
 
 
@@ -301,11 +339,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.root, host=args.host, port=args.port, watch=args.watch, log=log)
 
 
-COMMANDS = {"new": cmd_new, "import": cmd_import, "build": cmd_build, "serve": cmd_serve, "check": cmd_check}
+COMMANDS = {
+    "new": cmd_new,
+    "import": cmd_import,
+    "build": cmd_build,
+    "serve": cmd_serve,
+    "check": cmd_check,
+    "retag": cmd_retag,
+    "repair": cmd_repair,
+}
 
 
 # Commands after which the process ends at once (see run); `serve` ends the usual way, with its cleanup.
-QUICK_EXIT = frozenset({"new", "build", "check", "import"})
+QUICK_EXIT = frozenset({"new", "build", "check", "import", "retag", "repair"})
 
 
 def run() -> NoReturn:

@@ -585,3 +585,22 @@ def add_list_item(text: str, key: str, value: Any, ordered: bool = False) -> str
         return text[:start] + f"[{original}, {item}]" + text[end:]
     line, col = _pos(value_node)
     raise FrontMatterError(f"'{key}' must be a list like [a, b]", line, col)
+
+
+def set_field(text: str, key: str, value: Any) -> str:
+    """Set `key` to `value` (written as `dump_value` writes it): its value is replaced where it stands, in
+    place of what followed `key:` (a flow or block list, a scalar), or `key: value` is added as the last line
+    when the key is absent. Comments, other fields and the body stay as written."""
+    offset, _yaml_text, node = _yaml_block(text)
+    pairs = node.value if node is not None else []
+    pair = next(((k, v) for k, v in pairs if getattr(k, "value", None) == key), None)
+    if pair is None:
+        return insert_field(text, key, value)
+    key_node, value_node = pair
+    start = _offset(text, offset, key_node.end_mark)
+    end = _offset(text, offset, value_node.end_mark)
+    if text[end - 1 : end] == "\n":
+        end = text.rfind("\n", start, end)  # a block list ends after its last line's break: keep that break
+    if isinstance(value_node, yaml.ScalarNode) and not value_node.value and value_node.tag.endswith(":null"):
+        end = start + 1  # "key:" with nothing after it: only the colon goes
+    return text[:start] + ": " + dump_value(value) + text[end:]

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sitegen.clean import clean_abstract, clean_title
+from sitegen.clean import clean_abstract, clean_title, describe
 from sitegen.config import load_config, site_path
 from sitegen.digest import DigestEntry, DigestError, ParsedDigest, read_digest, resolve_date
 from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
@@ -40,9 +40,12 @@ from sitegen.frontmatter import (
     insert_field,
     parse,
 )
-from sitegen.model import is_web_link, parse_iso_date, parse_record
+from sitegen.model import is_web_link, parse_iso_date, parse_record, split_body
+from sitegen.repairlog import RepairLog, report_path, report_text
 from sitegen.slugs import title_key, unique_slug
-from sitegen.taxonomy import Taxonomy, assign_tags, default_taxonomy, load_taxonomy, parse_taxonomy
+from sitegen.stamps import AUTO_ABSTRACT, AUTO_TAGS, abstract_stamp
+from sitegen.tagging import Tagged, tag_papers
+from sitegen.taxonomy import Taxonomy, default_taxonomy, load_taxonomy, parse_taxonomy
 
 PAGE_FIELDS = ("title", "slug", "digests", "tags", "links")
 
@@ -102,6 +105,7 @@ class _Page:
     bom: bool = False
     add_dates: list[str] = field(default_factory=list)
     first_entry: tuple[DigestEntry, str, str, list[str]] | None = None  # (entry, title, abstract md, links)
+    tags: list[str] | None = None  # the tags it gets, if the importer gives it tags
 
 
 # --- reading and checking inputs ----------------------------------------------------------------------------
@@ -367,33 +371,60 @@ def _prepare(entry: DigestEntry) -> tuple[str, str, list[str], list[str], list[s
     )
 
 
-def _new_page_text(page: _Page, taxonomy: Taxonomy) -> str:
-    assert page.first_entry is not None
+def _new_page_text(page: _Page) -> str:
+    assert page.first_entry is not None and page.tags is not None
     _entry, title, abstract, links = page.first_entry
     fields = {
         "title": title,
         "slug": page.slug,
         "digests": sorted(page.add_dates),
-        "tags": assign_tags(taxonomy, title, abstract),
+        "tags": page.tags,
         "links": links,
+        AUTO_TAGS: page.tags,  # what the importer gave, to tell them from a curator's (sitegen.stamps)
+        AUTO_ABSTRACT: abstract_stamp(abstract),
     }
     return dump(fields, abstract + "\n" if abstract else "")
 
 
-def _merged_page_text(page: _Page, taxonomy: Taxonomy) -> str:
+def _merged_page_text(page: _Page) -> str:
     text = page.text.replace("\r\n", "\n")
     first_import = "digests" not in page.fields
     for day in page.add_dates:
         text = add_list_item(text, "digests", day, ordered=True)
     if first_import and page.first_entry is not None:
-        _entry, title, abstract, links = page.first_entry
-        if "tags" not in page.fields:
-            text = insert_field(text, "tags", assign_tags(taxonomy, title, abstract))
+        _entry, _title, abstract, links = page.first_entry
+        if page.tags is not None:
+            text = insert_field(text, "tags", page.tags)
+            if AUTO_TAGS not in page.fields:
+                text = insert_field(text, AUTO_TAGS, page.tags)
         if "links" not in page.fields and links:
             text = insert_field(text, "links", links)
         if not page.body.strip() and abstract:  # the body is what follows the front matter, untouched above
+            if AUTO_ABSTRACT not in page.fields:
+                text = insert_field(text, AUTO_ABSTRACT, abstract_stamp(abstract))
             text = text[: len(text) - len(page.body)] + abstract + "\n"
     return text
+
+
+def _gets_tags(page: _Page) -> bool:
+    """Whether the importer tags this page: a new one, or one made by hand whose first import this is and that
+    has no `tags:` line."""
+    return page.new or ("digests" not in page.fields and "tags" not in page.fields)
+
+
+def _assign_tags(pages: dict[str, _Page], touched: dict[str, _Page], taxonomy: Taxonomy) -> None:
+    """Tags of the pages the import tags: by the rules, else borrowed from the most similar tagged pages."""
+    todo = [page for _key, page in sorted(touched.items()) if page.first_entry and _gets_tags(page)]
+    if not todo:
+        return
+    tagged: list[Tagged] = []
+    for page in pages.values():
+        tags = page.fields.get("tags")
+        if not page.new and isinstance(tags, list) and tags and isinstance(page.fields.get("title"), str):
+            tagged.append((page.fields["title"], split_body(page.body)[0], [str(t) for t in tags]))
+    texts = [(page.first_entry[1], page.first_entry[2]) for page in todo if page.first_entry]
+    for page, tags in zip(todo, tag_papers(taxonomy, texts, tagged), strict=True):
+        page.tags = tags
 
 
 def import_digests(
@@ -431,6 +462,7 @@ def import_digests(
     # 2. plan: which pages are new, which get a date, the order of every digest
     result = ImportResult(digests=len(digests))
     touched: dict[str, _Page] = {}
+    logs: list[tuple[str, RepairLog]] = []
     for digest in digests:
         where = str(digest.path)
         iso = digest.day.isoformat()
@@ -438,6 +470,8 @@ def import_digests(
         source = _source_name(digest, digests_dir)
         if source not in record.sources:
             record.sources.append(source)
+        log = RepairLog(source, digest.day)
+        logs.append((where, log))
         listed_at: dict[str, int] = {}
         for entry in digest.parsed.entries:
             title, abstract, links, repairs, leftovers = _prepare(entry)
@@ -462,14 +496,12 @@ def import_digests(
                 continue
             listed_at[key] = entry.title_line
             result.listed += 1
+            if repairs:
+                log.repaired.append((entry.title_line, title, repairs))
             for leftover in leftovers:
                 in_title = leftover in entry.title
                 line = entry.title_line if in_title else entry.abstract_line or entry.title_line
-                if re.fullmatch(r"\\[A-Za-z]+", leftover):
-                    message = f"unknown LaTeX command {leftover}: kept as the word '{leftover[1:]}'"
-                else:
-                    message = f"scrape artifact left as it is: {leftover}"
-                warnings.append(Diagnostic(where, message, line, 0, "warning"))
+                warnings.append(Diagnostic(where, describe(leftover), line, 0, "warning"))
             page = pages.get(key)
             if page is None:
                 slug = unique_slug(title, taken)
@@ -485,6 +517,8 @@ def import_digests(
             if page.slug not in record.papers:
                 record.papers.append(page.slug)
 
+    _assign_tags(pages, touched, taxonomy)
+
     # 3. compute every file's new bytes, then write
     planned: list[tuple[Path, bytes]] = []
     if scaffold is not None:  # a site without tags gets the default taxonomy, to edit
@@ -494,14 +528,17 @@ def import_digests(
         source = digests_dir / _source_name(digest, digests_dir)
         if source.resolve() != digest.path.resolve():
             planned.append((source, digest.data))
+    for where, log in logs:
+        log.anomalies = [d for d in warnings if d.path == where]
+        planned.append((report_path(digests_dir, log.source), report_text(log).encode("utf-8")))
     for key in sorted(touched):
         page = touched[key]
         if page.new:
-            planned.append((page.path, _new_page_text(page, taxonomy).encode("utf-8")))
+            planned.append((page.path, _new_page_text(page).encode("utf-8")))
             result.new.append(page.slug)
             continue
         try:
-            text = _merged_page_text(page, taxonomy)
+            text = _merged_page_text(page)
         except FrontMatterError as exc:
             warnings.append(
                 Diagnostic(

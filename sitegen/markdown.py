@@ -1,4 +1,6 @@
-"""Markdown to HTML: CommonMark with tables, strikethrough and bare URLs turned into links.
+"""Markdown to HTML: CommonMark with tables, strikethrough, math (MathML, see sitegen.mathml) and bare URLs
+turned into links. A bare link needs a scheme, a "www." or a known code or data host (sitegen.urls): a word
+such as "images.In" or "MedRoBERTa.nl" is not one.
 
 Raw HTML in content is shown as text unless the site sets `allow_html: true`: abstracts come from scraped
 pages, and a stray `<script>` in one must never run. One parser serves a whole build (and every rebuild of
@@ -14,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from sitegen.mathml import math_as_text, math_plugin
 from sitegen.paragraph import BLOCK_START, Autolinks, NotSimple, simple_paragraph
+from sitegen.urls import bare_link_allowed
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -59,6 +63,7 @@ class MarkdownRenderer:
             md.linkify = self._linkify
             md.inline.ruler.at("linkify", _inline_linkify)
             md.core.ruler.push("sitegen_adjust", self._adjust)
+            md.use(math_plugin)
             self._parser = md
         return self._parser
 
@@ -120,7 +125,7 @@ class MarkdownRenderer:
         linked = "://" in text or self._has_link(text)
         if not linked and _is_plain_paragraph(text):
             return f"<p>{text.replace(_QUOTE, '&quot;')}</p>\n", _collapsed(text)
-        links = Autolinks(self._autolink, self._angled, self._has_link) if linked else None
+        links = Autolinks(self._autolink, self._angled, self._finds_link) if linked else None
         html = simple_paragraph(text, self._allow_html, links)
         return (html if html is not None else self._md.render(text)), None
 
@@ -168,6 +173,10 @@ class MarkdownRenderer:
     def _has_link(self, text: str) -> bool:
         return _LINK_HINT.search(text) is not None and self._linkify.pretest(text)
 
+    def _finds_link(self, text: str) -> bool:
+        """Whether the parser's core linkify rule would make a link in a stretch of text."""
+        return self._has_link(text) and self._linkify.test(text)
+
     def text(self, markdown: str) -> str:
         """The plain text of a fragment (for excerpts and descriptions), cached like its HTML."""
         key = _TEXT_KEY + markdown  # a separate key space in the same cache
@@ -192,7 +201,7 @@ class MarkdownRenderer:
 # CommonMark makes it `<p>text</p>` with only `"` to escape (&, < and > are excluded here). The inline rules
 # fire at \ ` * _ ~ [ ] ! < & and a line break; bare links are ruled out by linkify's pretest. Other
 # paragraphs may still be simple enough to skip the parser: see sitegen.paragraph.
-_NOT_PLAIN = re.compile(r"[\\`*_~\[\]!<>&\n\r\0]")
+_NOT_PLAIN = re.compile(r"[\\`*_~\[\]!<>&$\n\r\0]")
 _QUOTE = '"'
 
 
@@ -223,8 +232,8 @@ def _collapsed(text: str) -> str:
 
 
 def plain_text(html: str) -> str:
-    """The text of an HTML fragment, whitespace collapsed."""
-    return Markup(html).striptags()
+    """The text of an HTML fragment, whitespace collapsed; math as plain text (`O(1)`, not its MathML)."""
+    return Markup(math_as_text(html)).striptags()
 
 
 def excerpt(text: str, limit: int = 280) -> str:
@@ -284,6 +293,7 @@ class _FastLinkify:
         self._real = real
         self._last: tuple[str, list[tuple[int, str]]] | None = None
         self._answers: dict[tuple[str, str], bool] = {}
+        self._matches: dict[str, list[Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -317,13 +327,25 @@ class _FastLinkify:
         return self._last[1]
 
     def test(self, text: str) -> bool:
-        return any(self._ask("test", word) for _, word in self._words(text))
+        words = self._words(text)
+        return any(self._ask("test", word) for _, word in words) and any(self._links_in(w) for _, w in words)
+
+    def _links_in(self, word: str) -> list[Any]:
+        """linkify-it's matches in one word, but for those that are no link here (see bare_link_allowed)."""
+        links = self._matches.get(word)
+        if links is None:
+            if len(self._matches) > 100_000:
+                self._matches.clear()
+            links = self._matches[word] = [
+                m for m in self._real.match(word) or () if bare_link_allowed(m.raw)
+            ]
+        return links
 
     def match(self, text: str) -> list[_Shifted] | None:
         # Like linkify-it's match(), every link is returned, also one that test() alone would not accept.
         found: list[_Shifted] = []
         for start, word in self._words(text):
-            for m in self._real.match(word) or ():
+            for m in self._links_in(word):
                 found.append(_Shifted(m.schema, m.index + start, m.last_index + start, m.raw, m.text, m.url))
         return found or None
 

@@ -18,6 +18,7 @@ from sitegen import parallel
 from sitegen.config import SiteConfig, site_path
 from sitegen.errors import Diagnostic, Report, did_you_mean, shown
 from sitegen.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
+from sitegen.mathml import problems as math_problems
 from sitegen.sources import cannot_read, read_bytes, read_source
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -32,6 +33,8 @@ ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?
 STATUSES = ("unread", "reading", "read")
 
 KNOWN_FIELDS = ("title", "slug", "digests", "tags", "links", "draft", "status", "rating", "arxiv")
+# What the importer noted it wrote (sitegen.stamps): known, never shown.
+STAMP_FIELDS = ("auto_tags", "auto_abstract")
 REQUIRED_FIELDS = ("title", "slug")
 
 
@@ -242,7 +245,7 @@ class _Validator:
         elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
             self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {shown(arxiv)}")
             arxiv = None
-        extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
+        extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS and k not in STAMP_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
             hint = did_you_mean(key, KNOWN_FIELDS, "fields")
@@ -292,6 +295,8 @@ def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
         paper.fingerprint = _digest(data)
         front = text[: len(text) - len(doc.body)] if text.endswith(doc.body) else text
         paper.front_fingerprint = _digest(front.encode("utf-8", "surrogatepass"))
+        for offset, message in math_problems(paper.body):
+            report.warning(path, message, paper.body_line + offset, 1)
     return paper
 
 

@@ -6,7 +6,8 @@ letter (LaTeX remnants), `_` inside a word, a lone `&`, `~` or `>`, brackets tha
 spans or run over several lines. markdown-it takes ~450 µs to parse such a paragraph; finding those characters
 and checking each takes a few dozen. `simple_paragraph` gives the HTML markdown-it gives, or None as soon as
 anything else could happen (a run of '*' or '_' that could close one opened before it, an entity, raw HTML, a
-link or image, a hard line break, a line on which a block could start): the caller then runs the parser. Bare
+link or image, a hard line break, a line on which a block could start, a `$` or `\\(` or `\\[` that may
+start math): the caller then runs the parser. Bare
 `scheme://` links and autolinks are made by the caller's `Autolinks`. tests/test_paragraph.py holds both to
 the same output on generated and real text.
 """
@@ -84,6 +85,9 @@ def simple_paragraph(text: str, allow_html: bool = False, links: Autolinks | Non
         or "](" in text
         or "\r" in text
         or "\0" in text
+        or "$" in text  # math (sitegen.mathml), or a dollar only the parser can tell from it
+        or "\\(" in text
+        or "\\[" in text
     ):
         return None
     out: list[str] = []  # the HTML of text[:last]

@@ -18,8 +18,13 @@ The baseline that arxiv-sanity uses, in pure Python with sparse vectors and an i
 - Weights are rounded to integers (`SCALE`), so a score is an exact integer sum: it does not depend on the
   order of summation, score(a, b) == score(b, a), and ties break by slug reproducibly. That is what lets an
   incremental update give the same lists as a cold computation, byte for byte.
-- Only pairs with a positive score are related, so a paper with nothing in common with any other has fewer
-  than k.
+- A floor keeps filler out: a pair is related only if its cosine similarity is at least `min_score` and the
+  two share at least `min_shared` of the terms they are scored on. A single shared word, however rare,
+  relates by coincidence ("consistency models" and "self-consistency"); on the sample papers, pairs sharing
+  one term share a tag about half as often as pairs sharing two or more. A paper with fewer such neighbours
+  than k shows fewer, possibly none.
+- `RelatedIndex.explain` gives, for each related pair, its similarity and the shared terms that weigh most in
+  it ("why related").
 
 `RelatedIndex` keeps the counts, vectors and ranked lists of the last computation and redoes only what a
 change reaches (see `RelatedIndex.update`); it saves to and loads from a cache file. `related_papers()` is the
@@ -89,6 +94,9 @@ class RelatedOptions:
     # The work is about papers x max_terms x (papers on a term's postings, at most max_postings).
     max_terms: int = 12
     max_postings: int = 50
+    # The floor (see the module docstring): cosine similarity, and terms the two papers must share.
+    min_score: float = 0.1
+    min_shared: int = 2
 
 
 # -- analysis ------------------------------------------------------------------------------------------
@@ -333,6 +341,22 @@ def _scores(i: int, vector: Vector, postings: _Postings) -> dict[int, int]:
     return scores
 
 
+def _eligible(
+    scores: dict[int, int], vector: Vector, effective: Sequence[Vector], options: RelatedOptions
+) -> dict[int, int]:
+    """The scores of the pairs above the floor: similar enough, and sharing enough terms (RelatedOptions)."""
+    floor = options.min_score * SCALE * SCALE
+    kept = {j: score for j, score in scores.items() if score >= floor}
+    if options.min_shared > 1 and kept:
+        terms = {term for term, _ in vector}
+        kept = {
+            j: score
+            for j, score in kept.items()
+            if sum(1 for term, _ in effective[j] if term in terms) >= options.min_shared
+        }
+    return kept
+
+
 def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
     """The part of paper i's vector that the postings carry (what it is actually scored on)."""
     if all(len(postings.full[t]) <= postings.limit for t, _ in vector):
@@ -415,6 +439,30 @@ class RelatedIndex:
         if len(self._analyses) > len(live):  # forget texts no paper has any more
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
         return self._result()
+
+    def explain(self, papers: Sequence[Paper], terms: int = 3) -> dict[str, list[RelatedPair]]:
+        """What `update(papers)` returned, with why: each related paper's similarity and the shared terms that
+        weigh most in it, as words of the papers' own text. Call it after `update` with the same papers."""
+        self._read_body()
+        self._ensure_derived()
+        slugs, k = self._slugs, self.options.k
+        number = {slug: i for i, slug in enumerate(slugs)}
+        by_slug = {paper.slug: paper for paper in papers}
+        surface = _Surface(self._analyzer)
+        out: dict[str, list[RelatedPair]] = {}
+        for slug, row in zip(slugs, self._rows, strict=True):
+            mine = dict(self._effective[number[slug]])
+            pairs = []
+            for score, j in row[:k]:
+                other = slugs[j]
+                shared = sorted(
+                    ((weight * mine[term], term) for term, weight in self._effective[j] if term in mine),
+                    key=lambda item: (-item[0], item[1]),
+                )
+                words = [surface.word(by_slug.get(slug), by_slug.get(other), t) for _, t in shared[:terms]]
+                pairs.append(RelatedPair(other, round(score / (SCALE * SCALE), 3), tuple(words)))
+            out[slug] = pairs
+        return out
 
     def _content_hashes(self, by_slug: dict[str, Paper]) -> dict[str, str]:
         """slug -> content hash. A paper whose file has the fingerprint it had last time has the same text:
@@ -598,9 +646,38 @@ class RelatedIndex:
         self._postings = self._loaded = None
         self._ensure_derived()
         assert self._postings is not None
-        depth, postings = self.options.k, self._postings
-        self._rows = [_rank(_scores(i, v, postings), depth) for i, v in enumerate(self._effective)]
+        self._rows = [self._top_related(i) for i in range(len(self._effective))]
         self.stats["rows"] = len(self._rows)
+
+    def _top_related(self, i: int) -> Row:
+        """_rank(self._related_scores(i), k), checking the shared terms of the best candidates only."""
+        assert self._postings is not None
+        vector, options = self._effective[i], self.options
+        scores = _scores(i, vector, self._postings)
+        floor = options.min_score * SCALE * SCALE
+        if options.min_shared <= 1:
+            return _rank({j: score for j, score in scores.items() if score >= floor}, options.k)
+        terms = frozenset(term for term, _ in vector)
+        effective = self._effective
+        want = options.k
+        while True:  # the best `want` candidates, then four times as many, until k pass or none is left
+            row: Row = []
+            for score, j in _rank(scores, want):
+                if score < floor:
+                    return row
+                if len(terms.intersection([term for term, _ in effective[j]])) >= options.min_shared:
+                    row.append((score, j))
+                    if len(row) == options.k:
+                        return row
+            if want >= len(scores):
+                return row
+            want *= 4
+
+    def _related_scores(self, i: int) -> dict[int, int]:
+        """The scores of paper i with every paper related to it (above the floor)."""
+        assert self._postings is not None
+        vector = self._effective[i]
+        return _eligible(_scores(i, vector, self._postings), vector, self._effective, self.options)
 
     def _apply_edits(self, edited: list[str], old_hashes: dict[str, str], hashes: dict[str, str]) -> None:
         """Edits that keep the set of papers: redo only the vectors and rows the edits can reach.
@@ -657,7 +734,7 @@ class RelatedIndex:
         depth = self.options.k
         pushes: dict[int, list[tuple[int, int]]] = {}
         for i in sorted(changed):
-            scores = _scores(i, self._effective[i], postings)
+            scores = self._related_scores(i)
             for j, score in scores.items():
                 if j not in changed:
                     pushes.setdefault(j, []).append((score, i))
@@ -667,13 +744,59 @@ class RelatedIndex:
             if j in changed:
                 continue
             if any(i in changed for _, i in row):
-                self._rows[j] = _rank(_scores(j, self._effective[j], postings), depth)
+                self._rows[j] = _rank(self._related_scores(j), depth)
                 self.stats["rows"] += 1
             elif j in pushes:
                 merged = _merge(row, pushes[j], depth)
                 if merged != row:
                     self._rows[j] = merged
                     self.stats["merged"] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPair:
+    """One related paper: its slug, the cosine similarity, and the shared terms that weigh most in it."""
+
+    slug: str
+    score: float
+    terms: tuple[str, ...]
+
+
+class _Surface:
+    """A term as a word of a paper's text ("lpip" is shown as "lpips"): the first token of the paper's title
+    or abstract that stands for it, lowercase; a single word rather than a compound that holds it."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self._words: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+
+    def _of(self, paper: Paper) -> tuple[dict[str, str], dict[str, str]]:
+        """(term -> word, term -> compound holding it) of a paper's text."""
+        found = self._words.get(paper.slug)
+        if found is None:
+            words: dict[str, str] = {}
+            compounds: dict[str, str] = {}
+            for token in _tokens(f"{paper.title} {paper.abstract}"):
+                text = token.decode("ascii")
+                for term in self._analyzer._memo[token]:
+                    (compounds if "-" in text and "-" not in term else words).setdefault(term, text)
+            found = self._words[paper.slug] = (words, compounds)
+        return found
+
+    def word(self, paper: Paper | None, other: Paper | None, term: str) -> str:
+        sources = [self._of(p) for p in (paper, other) if p is not None]
+        for kind in (0, 1):
+            for found in sources:
+                if term in found[kind]:
+                    return found[kind][term]
+        return term
+
+
+def related_with_terms(papers: Sequence[Paper], k: int = 5, terms: int = 3) -> dict[str, list[RelatedPair]]:
+    """related_papers() with each pair's similarity and top shared terms (see RelatedIndex.explain)."""
+    index = RelatedIndex(RelatedOptions(k=k))
+    index.update(papers)
+    return index.explain(papers, terms)
 
 
 def related_papers(papers: Sequence[Paper], k: int = 5) -> dict[str, list[str]]:

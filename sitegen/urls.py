@@ -93,6 +93,51 @@ _CODE_HOSTS = {
     "sourceforge.net": "SourceForge",
 }
 _HF_KINDS = {"datasets": "dataset", "spaces": "demo"}
+# Hosts of code, data and papers: a bare "github.com/x/y" in an abstract is a link, while a word such as
+# "images.In" (a missing space) or "MedRoBERTa.nl" (a model name) only looks like a domain. Subdomains count
+# ("user.github.io", "docs.github.com").
+KNOWN_HOSTS = frozenset(
+    {
+        *_CODE_HOSTS,
+        *(
+            "github.io",
+            "gitlab.io",
+            "huggingface.co",
+            "hf.co",
+            "zenodo.org",
+            "kaggle.com",
+            "paperswithcode.com",
+        ),
+        *("openreview.net", "arxiv.org", "doi.org", "aclanthology.org", "figshare.com", "osf.io", "pypi.org"),
+        *(
+            "colab.research.google.com",
+            "drive.google.com",
+            "sites.google.com",
+            "modelscope.cn",
+            "dagshub.com",
+        ),
+        *("proceedings.mlr.press", "proceedings.neurips.cc", "openaccess.thecvf.com", "semanticscholar.org"),
+    }
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_known_host(host: str) -> bool:
+    """Whether `host` (lowercase, no port) is one of KNOWN_HOSTS or below one."""
+    host = host.rstrip(".")
+    return any(host == known or host.endswith("." + known) for known in KNOWN_HOSTS)
+
+
+def bare_link_allowed(text: str) -> bool:
+    """Whether a link found in running text, as written there, may become a link: it has a scheme, starts
+    with "www.", or names a known host ("github.com/x/y", "//huggingface.co/m")."""
+    if _SCHEME.match(text) and not text.startswith("//"):
+        return True
+    rest = text[2:] if text.startswith("//") else text
+    if rest[:4].lower() == "www.":
+        return True
+    host = re.split(r"[/:?#]", rest, maxsplit=1)[0].lower()
+    return is_known_host(host)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ REPAIRS = [
     ("stronger LLMs (\\eg GPT-4) to", "stronger LLMs (e.g. GPT-4) to"),
     ("when m gg n and", "when m ≫ n and"),
     ("p_d(y|x) ; forall d.", "p_d(y|x) ; ∀ d."),
-    ("an excess risk of mathcal{O}(mathcal{C_Phi/m})", "an excess risk of O(C_Phi/m)"),
+    ("an excess risk of mathcal{O}(mathcal{C_Phi/m})", "an excess risk of O(C_Φ/m)"),
     ("a {O}(K T^{3/4}) regret", "a O(K T^(3/4)) regret"),
     ("(> 10^{19}) that", "(> 10¹⁹) that"),
     ("three critical textit{O}bstacles: (O1)", "three critical Obstacles: (O1)"),

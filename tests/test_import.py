@@ -19,6 +19,7 @@ from sitegen.errors import Report, SitegenError, display_path
 from sitegen.frontmatter import FrontMatterError, add_list_item, decode, insert_field, parse
 from sitegen.importer import import_digests, write_if_changed
 from sitegen.model import load_digests, load_paper
+from sitegen.stamps import abstract_stamp
 from sitegen.taxonomy import default_taxonomy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digests"
@@ -104,7 +105,8 @@ def test_page_layout_follows_the_contract(seeded):
     text = (
         root / "content" / "papers" / "self-tuning-networks-bilevel-optimization-of-hyperparameters.md"
     ).read_text()
-    head = text.split("\n")[:7]
+    head = text.split("\n")[:9]
+    abstract = text.split("\n")[9]
     assert head == [
         "---",
         'title: "Self-Tuning Networks: Bilevel Optimization of Hyperparameters using Structured '
@@ -113,9 +115,11 @@ def test_page_layout_follows_the_contract(seeded):
         "digests: [2026-03-13]",
         "tags: [hyperparameter-optimization, regularization]",
         "links: []",
+        "auto_tags: [hyperparameter-optimization, regularization]",  # what the importer gave (stamps.py)
+        f"auto_abstract: {abstract_stamp(abstract)}",
         "---",
     ]
-    assert text.split("\n")[7].startswith("Hyperparameter optimization can be formulated")
+    assert abstract.startswith("Hyperparameter optimization can be formulated")
 
 
 def test_sitegen_check_is_clean(seeded, run):

@@ -49,7 +49,10 @@ def test_quotes_are_escaped_and_specials_go_the_long_way():
     renderer = MarkdownRenderer()
     assert renderer.render('A "quoted" word.') == "<p>A &quot;quoted&quot; word.</p>\n"
     assert renderer.render("A *b* c") == "<p>A <em>b</em> c</p>\n"
-    assert renderer.render("See x.org now").startswith('<p>See <a href="http://x.org">')
+    assert renderer.render("See www.x.org now").startswith('<p>See <a href="http://www.x.org">')
+    assert (
+        renderer.render("See x.org now") == "<p>See x.org now</p>\n"
+    )  # not a link: no scheme, www or known host
 
 
 # Plain text around bare links: words, punctuation that ends or continues a URL, schemes valid and not.

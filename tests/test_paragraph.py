@@ -68,17 +68,17 @@ def test_the_parser_free_path_equals_markdown_it(text):
 
 def test_literal_markup_code_and_links_skip_the_parser():
     cases = {
-        "Loss $\\mathcal{L}_{ce}$ and x_i in snake_case, A & B.": (
-            "<p>Loss $\\mathcal{L}_{ce}$ and x_i in snake_case, A &amp; B.</p>\n"
+        "Loss \\mathcal{L}_{ce} and x_i in snake_case, A & B.": (
+            "<p>Loss \\mathcal{L}_{ce} and x_i in snake_case, A &amp; B.</p>\n"
         ),
         "Use `a_b*c` and `` x`y ``; a > b < c ~ d [sic] !": (
             "<p>Use <code>a_b*c</code> and <code>x`y</code>; a &gt; b &lt; c ~ d [sic] !</p>\n"
         ),
         "Escaped \\_ and \\* and \\\\ stay.": "<p>Escaped _ and * and \\ stay.</p>\n",
         "One line\nand the next,\n   indented.": "<p>One line\nand the next,\nindented.</p>\n",
-        'Code at https://github.com/x/y_z. "Data": $x_1$.': (
+        'Code at https://github.com/x/y_z. "Data": x_1, images.In and MedRoBERTa.nl.': (
             '<p>Code at <a href="https://github.com/x/y_z">https://github.com/x/y_z</a>. '
-            "&quot;Data&quot;: $x_1$.</p>\n"
+            "&quot;Data&quot;: x_1, images.In and MedRoBERTa.nl.</p>\n"
         ),
     }
     for text, html in cases.items():
@@ -102,6 +102,10 @@ def test_markup_that_may_fire_goes_to_the_parser():
         "A table\n:--|--",
         "A schemeless link to www.x.org",
         "Multi-line `code\nspan`",
+        "Math $x^2$ here",
+        "Math \\(x^2\\) here",
+        "Display \\[x\\] here",
+        "Money $5 and $10",
     ]:
         assert simple_paragraph(text) is None or fast(text) is None, text
         assert MarkdownRenderer()._convert(text) == reference(text)
@@ -113,9 +117,9 @@ def test_markup_that_may_fire_goes_to_the_parser():
     ("text", "html"),
     [
         (
-            "See `x_y` at https://github.com/x/y_z and $a_b$.",
+            "See `x_y` at https://github.com/x/y_z and a_b.",
             '<p>See <code>x_y</code> at <a href="https://mirror.github.com/x/y_z">https://github.com/x/y_z</a>'
-            " and $a_b$.</p>\n",
+            " and a_b.</p>\n",
         ),
         (
             'Code at https://github.com/x/y. and "data" at http://example.org/d?a=1, see both.',
@@ -227,7 +231,7 @@ def test_a_paragraph_with_bare_links_is_rendered_without_importing_the_parser():
     code = (
         "import sys\n"
         "from sitegen.markdown import MarkdownRenderer\n"
-        "html = MarkdownRenderer().render('Code: https://github.com/x/y_z and `x_y`, $a_b$.')\n"
+        "html = MarkdownRenderer().render('Code: https://github.com/x/y_z and `x_y`, a_b, images.In.')\n"
         "assert '<a href=\"https://github.com/x/y_z\">' in html, html\n"
         "print('markdown_it' in sys.modules)\n"
     )

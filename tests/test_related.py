@@ -12,7 +12,15 @@ import pytest
 from conftest import SEEDS
 
 from sitegen.model import Paper
-from sitegen.related import RelatedIndex, RelatedOptions, related_papers, stem, tokenize
+from sitegen.related import (
+    SCALE,
+    RelatedIndex,
+    RelatedOptions,
+    related_papers,
+    related_with_terms,
+    stem,
+    tokenize,
+)
 
 
 def make(slug: str, title: str, abstract: str) -> Paper:
@@ -88,12 +96,13 @@ def test_clusters_relate_within_their_topic():
         assert all(other.split("-")[0] == topic for other in others), (slug, others)
 
 
-def test_shared_twist_breaks_the_tie_within_a_topic():
-    """diffusion-0 and robot-0 share 'benchmark', but topic words weigh more; within a topic, ties by slug."""
+def test_one_shared_twist_word_is_filler_not_a_relation():
+    """diffusion-0 and robot-0 share 'benchmark' and nothing else: below the floor, so diffusion-0 lists the
+    three papers of its topic (ties by slug) and nothing after them, rather than filler."""
     related = related_papers(cluster_corpus(), k=5)
-    assert related["diffusion-0"][:3] == ["diffusion-1", "diffusion-2", "diffusion-3"]
-    # After the topic, the papers that share the twist word come next.
-    assert set(related["diffusion-0"][3:]) == {"robot-0", "speech-0"}
+    assert related["diffusion-0"] == ["diffusion-1", "diffusion-2", "diffusion-3"]
+    without_floor = RelatedIndex(RelatedOptions(k=5, min_score=0.0, min_shared=1)).update(cluster_corpus())
+    assert set(without_floor["diffusion-0"][3:]) == {"robot-0", "speech-0"}
 
 
 def test_unrelated_paper_gets_no_list_and_k_is_respected():
@@ -188,6 +197,7 @@ OPTION_SETS = [
     RelatedOptions(),
     RelatedOptions(k=3, max_terms=4, max_postings=3, max_df=0.3, max_df_floor=2),
     RelatedOptions(k=1, max_terms=2, max_postings=1, min_df=1),
+    RelatedOptions(k=4, max_terms=6, max_postings=4, min_score=0.25, min_shared=3),
 ]
 
 
@@ -418,3 +428,50 @@ def test_a_save_after_an_edit_appends_the_new_counts_and_compacts_when_many_are_
         index.save(path)
         assert len(index._stored[1]) <= 200 * 1.25 + 1  # stored counts: at most a quarter stale, plus one
     assert len(path.read_bytes()) < len(second) * 1.5
+
+
+# -- the floor and "why related" -----------------------------------------------------------------------------
+
+
+def test_the_floor_leaves_a_paper_fewer_than_k_rather_than_filler():
+    papers = seed_papers()
+    why = related_with_terms(papers, k=5)
+    assert {slug: [p.slug for p in pairs] for slug, pairs in why.items()} == related_papers(papers, k=5)
+    sizes = {len(pairs) for pairs in why.values()}
+    assert 0 in sizes and 5 in sizes  # some papers have nothing related enough, others a full list
+    for pairs in why.values():
+        assert [p.score for p in pairs] == sorted((p.score for p in pairs), reverse=True)
+        assert all(p.score >= RelatedOptions().min_score and len(p.terms) >= 2 for p in pairs)
+
+
+def test_a_single_shared_word_does_not_relate_papers():
+    """The issue's example: "consistency models" (generative models) and a survey of LLM self-consistency
+    share only the word "consistency"."""
+    papers = seed_papers()
+    slug = {p.title: p.slug for p in papers}
+    models = slug["Improved Techniques for Training Consistency Models"]
+    survey = next(s for t, s in slug.items() if t.startswith("Internal Consistency and Self-Feedback"))
+    floorless = RelatedIndex(RelatedOptions(min_score=0.0, min_shared=1)).update(papers)
+    assert survey in floorless[models]
+    related = related_papers(papers)
+    assert survey not in related[models]
+    assert related[models][0] == slug["Improving the Training of Rectified Flows"]
+
+
+def test_why_related_names_the_shared_words_as_the_papers_write_them():
+    papers = [
+        make("a", "Pruning LLMs with LPIPS", "We prune large models and measure LPIPS and perplexity."),
+        make("b", "LPIPS-guided pruning", "Pruning guided by LPIPS keeps perplexity low."),
+        *cluster_corpus(),
+    ]
+    index = RelatedIndex(RelatedOptions(min_score=0.0))
+    lists = index.update(papers)
+    why = index.explain(papers)
+    assert [p.slug for p in why["a"]] == lists["a"] and why["a"][0].slug == "b"
+    assert set(why["a"][0].terms) <= {"lpips", "pruning", "perplexity", "prune"}
+    assert "lpips" in why["a"][0].terms  # the word, not its stem "lpip"
+    assert why["a"][0].score == round(
+        sum(w * dict(index._effective[index._slugs.index("b")]).get(t, 0) for t, w in index._effective[0])
+        / (SCALE * SCALE),
+        3,
+    )
