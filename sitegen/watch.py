@@ -35,7 +35,9 @@ EDITOR_TEMP_PATTERNS = (
 )  # fmt: skip
 IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".sitegen-cache"})
 
-DEBOUNCE_SECONDS = 0.12
+# Quiet time before a rebuild. Editors save in a burst of events within a few milliseconds (temp file, rename,
+# attributes); a longer wait only delays every reload.
+DEBOUNCE_SECONDS = 0.03
 MAX_WAIT_SECONDS = 1.0
 
 

@@ -574,20 +574,13 @@ class Builder:
             all_feeds.append((tag_info, tag, "papers"))
         paths: set[str] = set()
         for feed_info, source, attribute in all_feeds:
-            path = feed_info.self_path
-            paths.add(path)
-            own = repr(feed_info)
-            record = staging.previous.get(path)
-            if record is not None and record.key == versions.page_key(stamp, own, record.reads):
-                kept = staging.intact(path, record.key)
-                if kept is not None:
-                    staging.keep(path, kept)
-                    continue
-            reads: set[str] = set()
-            entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
-            data = feeds.atom_feed(feed_info, entries, link)
-            read = tuple(sorted(reads))
-            staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
+
+            def feed(reads: set[str], feed_info=feed_info, source=source, attribute=attribute) -> bytes:
+                entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
+                return feeds.atom_feed(feed_info, entries, link)
+
+            paths.add(feed_info.self_path)
+            stage_derived(staging, versions, stamp, feed_info.self_path, repr(feed_info), feed)
         entries = [(page.path, page.lastmod) for page in pages if page.in_sitemap]
         files = feeds.sitemaps(entries, link)
         for path, data in files.items():
@@ -732,6 +725,25 @@ def _remove_leftovers(cache: Path, out: Path) -> None:
         return
     for folder in folders:
         output.remove_leftovers(folder, any_temp=True)
+
+
+def stage_derived(
+    staging: Staging, versions: Versions, stamp: str, path: str, own: str, make: Callable[[set[str]], bytes]
+) -> None:
+    """Stage a file that Python code makes from tracked views (a feed, an export): kept when what it read last
+    time is unchanged and its file is intact, else made by `make(reads)`, which reads the views through
+    `recording(view, reads)` so that what it read is recorded as a template's reads are. `own`: a text of
+    every other input it depends on (its settings)."""
+    record = staging.previous.get(path)
+    if record is not None and record.key == versions.page_key(stamp, own, record.reads):
+        kept = staging.intact(path, record.key)
+        if kept is not None:
+            staging.keep(path, kept)
+            return
+    reads: set[str] = set()
+    data = make(reads)
+    read = tuple(sorted(reads))
+    staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
 
 
 def _papers_changed(result: BuildResult) -> bool:
