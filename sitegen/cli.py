@@ -60,10 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
             "--root", type=Path, default=Path("."), help="the site folder (default: current folder)"
         )
 
-    p = commands.add_parser("import", help="parse raw digests into paper pages under content/papers/")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="digest text files")
+    p = commands.add_parser(
+        "import",
+        help="turn digests, Hugging Face or arXiv lists and reference libraries into paper pages",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="digest text, Hugging Face daily-papers JSON, arXiv Atom, BibTeX or CSL-JSON (told by content)",
+    )
     root_option(p)
-    p.add_argument("--date", type=_iso_date, help="digest date for every file given (overrides date lines)")
+    p.add_argument(
+        "--date",
+        type=_iso_date,
+        help="digest date for every digest or Hugging Face list given (overrides their own dates)",
+    )
     p.add_argument(
         "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"
     )
@@ -116,10 +129,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from sitegen.importer import import_digests
+    from sitegen.importer import import_files
 
     _check_root(args.root)
-    result = import_digests(args.root, args.files, day=args.date, year=args.year, today=date.today())
+    result = import_files(args.root, args.files, day=args.date, year=args.year, today=date.today())
     _print_diagnostics(result.diagnostics)
     print(result.summary())
     return EXIT_OK

@@ -516,13 +516,14 @@ def _offset(text: str, base: int, mark: yaml.Mark) -> int:
     return pos + mark.column
 
 
-def insert_field(text: str, key: str, value: Any) -> str:
-    """Add `key: value` as the last line of the front matter. The key must be absent."""
+def insert_field(text: str, key: str, value: Any, quoted: bool = False) -> str:
+    """Add `key: value` as the last line of the front matter. The key must be absent. `quoted`: a string value
+    is double-quoted even where it would read back the same plain (as `dump` does for its `quote_keys`)."""
     offset, yaml_text, node = _yaml_block(text)
     if node is not None and any(getattr(k, "value", None) == key for k, _ in node.value):
         raise FrontMatterError(f"'{key}' is already in the front matter")
     end = offset + len(yaml_text)
-    line = f"{key}: {dump_value(value)}\n"
+    line = f"{key}: {quote(value) if quoted and isinstance(value, str) else dump_value(value)}\n"
     if yaml_text and not yaml_text.endswith("\n"):
         line = "\n" + line
     return text[:end] + line + text[end:]
