@@ -21,7 +21,7 @@ _ARXIV_EXACT = re.compile(
 # An id inside prose ("arXiv preprint arXiv:1706.03762", "arXiv:2501.08313 [cs.CL]", a URL): only with an
 # explicit arXiv mark, so that no other number is taken for one.
 _ARXIV_MENTION = re.compile(
-    r"(?:arxiv:\s*|arxiv\.org/(?:abs|pdf)/|10\.48550/arxiv\.)" + _ARXIV_ID + r"(?![\w.])", re.IGNORECASE
+    r"(?:arxiv:\s*|arxiv\.org/(?:abs|pdf)/|10\.48550/arxiv\.)" + _ARXIV_ID + r"(?!\w|\.\d)", re.IGNORECASE
 )
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _DOI_PREFIX = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
