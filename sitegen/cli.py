@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date",
         type=_iso_date,
-        help="digest date for every digest or Hugging Face list given (overrides their own dates)",
+        help="digest date for the papers of every file given (overrides their own dates)",
     )
     p.add_argument(
         "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"

@@ -195,8 +195,11 @@ def _read_sources(files: Sequence[Path], dating: Dating) -> tuple[list[SourceFil
         except OSError as exc:
             errors.append(Diagnostic(where, f"cannot read: {exc.strerror or exc}"))
             continue
-        if source.kind == "hf":
-            _date_listings(source, dating.day)
+        if dating.day is not None:  # --date: every file's papers are listed under that date
+            for entry in source.entries:
+                entry.digest = dating.day
+        elif source.kind == "hf":
+            _warn_undated(source)
         sources.append(source)
     if errors:
         raise SitegenError(errors, exit_code=2)
@@ -204,12 +207,8 @@ def _read_sources(files: Sequence[Path], dating: Dating) -> tuple[list[SourceFil
     return sources, [w for s in sources for w in s.warnings]
 
 
-def _date_listings(source: SourceFile, day: date | None) -> None:
-    """A Hugging Face list's digest dates: `--date` if given; listings without a date get none."""
-    if day is not None:
-        for entry in source.entries:
-            entry.digest = day
-        return
+def _warn_undated(source: SourceFile) -> None:
+    """Listings of a Hugging Face list without a listing date: in no digest, and said so once."""
     undated = [e for e in source.entries if e.digest is None]
     if undated:
         count = f"{len(undated)} listing{'s' if len(undated) != 1 else ''}"

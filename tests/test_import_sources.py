@@ -105,6 +105,18 @@ def test_a_hugging_face_list_is_a_digest_of_its_listing_day(run, sample):
     assert fields(sample, MINIMAX)["digests"] == ["2026-03-15"]
 
 
+def test_date_lists_the_papers_of_every_file_under_that_date(run, sample):
+    result = run("import", "--root", sample, "--date", "2026-03-20", HF, BBT_BIB)
+    assert result.code == 0, result.err
+    record = (sample / "content/digests/2026-03-20.yaml").read_text()
+    assert record.endswith(
+        f"papers:\n  - {SELF_TUNING}\n  - {MINIMAX}\n  - {TRANSFORMER2}\n  - {S4}\n  - {LLAMA}\n"
+    )
+    assert not (sample / "content/digests/2026-03-15.yaml").exists()
+    assert fields(sample, LLAMA)["digests"] == ["2026-03-20"]
+    assert fields(sample, S4)["digests"] == ["2026-03-13", "2026-03-20"]
+
+
 def test_the_format_is_told_by_content_not_by_name(run, sample, tmp_path):
     disguised = {ZOTERO_BIB: "export.json", ATOM: "query.txt", CSL: "library.bib", HF: "papers.xml"}
     paths = []
