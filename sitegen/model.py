@@ -272,7 +272,7 @@ class _Validator:
         for i, item in enumerate(self.string_list("authors")):
             if not isinstance(item, str) or not item.strip():
                 self.error("authors", f"author {shown(item)} must be a name (text)", i)
-            elif item.strip() not in authors:
+            else:  # (two authors may share a name: a repeated one is kept)
                 authors.append(item.strip())
         published = self.iso_date("published")
         doi = fields.get("doi")

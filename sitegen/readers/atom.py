@@ -149,7 +149,7 @@ def _entry(source: SourceFile, raw: _Entry) -> ImportedEntry | None:
         col=raw.col,
         abstract=abstract,
         arxiv=arxiv,
-        authors=list(dict.fromkeys(raw.authors)),
+        authors=raw.authors,
         published=iso_day(text.get("published")),
         doi=dois[0] if dois else None,
         links=add_links(links, *comment_links),

@@ -203,7 +203,7 @@ def _authors(source: SourceFile, value: str, line: int) -> list[str]:
         if parts.jr:
             full += ", " + " ".join(bib_text(p) for p in parts.jr)
         names.append(name(full))
-    return list(dict.fromkeys(n for n in names if n))
+    return [n for n in names if n]
 
 
 def _published(fields: dict[str, tuple[str, int]]) -> date | None:

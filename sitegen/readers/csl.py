@@ -87,7 +87,7 @@ def _authors(value: Any) -> list[str]:
         if full and isinstance(suffix, str) and suffix.strip():
             full += ", " + name(suffix)
         names.append(full)
-    return list(dict.fromkeys(n for n in names if n))
+    return [n for n in names if n]
 
 
 def _issued(value: Any) -> date | None:

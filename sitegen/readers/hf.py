@@ -66,4 +66,4 @@ def _authors(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     names = (name(a["name"]) for a in value if isinstance(a, dict) and isinstance(a.get("name"), str))
-    return list(dict.fromkeys(n for n in names if n))
+    return [n for n in names if n]
