@@ -115,6 +115,17 @@ def _group_end(text: str, start: int) -> int:
     return -1
 
 
+def _escaped(char: str, written: str) -> str:
+    """What a backslash and one character stand for outside math."""
+    if char in "$%&#_{}":
+        return char
+    if char in "\\ ,;:!\n":  # a line break or a space
+        return " "
+    if char == "-":  # a hyphenation hint
+        return ""
+    return written  # TeX it does not know is kept
+
+
 def bib_text(value: str) -> str:
     """A BibTeX field's text as Unicode: accents and symbol commands decoded, exporters' escapes (`\\$`,
     `\\%`, `\\_`, `{\\textbackslash}`) undone, grouping braces dropped; math between unescaped dollars, and
@@ -124,12 +135,11 @@ def bib_text(value: str) -> str:
     while (m := _TOKEN.search(value, index)) is not None:
         out.append(value[index : m.start()])
         index = m.end()
-        kind = m.lastgroup if m.group("mark") is None and m.group("wmark") is None else "accent"
         if m.group("mark") is not None:
             out.append(_accent(m.group("mark"), m.group(2) or m.group(3)))
         elif m.group("wmark") is not None:
             out.append(_accent(m.group("wmark"), m.group(5) or m.group(6)))
-        elif kind == "command":
+        elif m.group("command") is not None:
             command = m.group("command")
             if command in _SYMBOLS or command in _LETTERS:
                 out.append(_SYMBOLS.get(command) or _LETTERS[command])
@@ -138,18 +148,9 @@ def bib_text(value: str) -> str:
                 if value.startswith("{", index) and (end := _group_end(value, index)) > 0:
                     out.append(value[index:end])
                     index = end
-        elif kind == "escaped":
-            char = m.group("escaped")
-            out.append(
-                char
-                if char in "$%&#_{}"
-                else " "
-                if char in "\\ ,;:!\n"
-                else ""
-                if char == "-"
-                else m.group()
-            )
-        elif kind == "math":
+        elif m.group("escaped") is not None:
+            out.append(_escaped(m.group("escaped"), m.group()))
+        elif m.group("math") is not None:
             end = _math_end(value, index, m.group("math"))
             if end < 0:
                 out.append(m.group())
