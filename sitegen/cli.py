@@ -101,10 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("new", help="make a site folder to start from: settings, tags, a README")
     p.add_argument("folder", type=Path, metavar="DIR", help="a new or empty folder")
 
-    p = command("import", help="parse raw digests into paper pages under content/papers/")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="digest text files")
+    p = command(
+        "import",
+        help="turn digests, Hugging Face or arXiv lists and reference libraries into paper pages",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="digest text, Hugging Face daily-papers JSON, arXiv Atom, BibTeX or CSL-JSON (told by content)",
+    )
     root_option(p)
-    p.add_argument("--date", type=_iso_date, help="digest date for every file given (overrides date lines)")
+    p.add_argument(
+        "--date",
+        type=_iso_date,
+        help="digest date for the papers of every file given (overrides their own dates)",
+    )
     p.add_argument(
         "--year", type=_year, help="year of the digests' date lines (default: latest not in future)"
     )
@@ -206,10 +219,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from sitegen.importer import import_digests
+    from sitegen.importer import import_files
 
     _check_root(args.root)  # (an import into an empty folder starts a site: content/ is made)
-    result = import_digests(args.root, args.files, day=args.date, year=args.year, today=date.today())
+    result = import_files(args.root, args.files, day=args.date, year=args.year, today=date.today())
     _print_diagnostics(result.diagnostics)
     print(result.summary())
     return EXIT_OK

@@ -300,7 +300,8 @@ def _parse_document(yaml_text: str, body: str, body_line: int) -> Document:
 # --- the front matter sitegen writes, without the YAML parser ----------------------------------------------
 #
 # Pages written by `sitegen import` (and most written by hand) hold one `key: value` per line: a double-quoted
-# title without escapes, plain words and flow lists of plain words. Such a block is read here directly, with
+# title without escapes, plain words and flow lists of plain words or of double-quoted strings without escapes
+# (authors' names). Such a block is read here directly, with
 # the YAML parser's own resolver deciding what a plain word is (string, integer, boolean, null), in a tenth of
 # the time; anything else (comments, escapes, block lists, floats, an odd character) goes to the YAML parser.
 # tests/test_frontmatter_fast.py checks that both read every block alike.
@@ -308,10 +309,12 @@ def _parse_document(yaml_text: str, body: str, body_line: int) -> Document:
 _SIMPLE_LINE = re.compile(
     r"([A-Za-z_][A-Za-z0-9_-]*): "  # a key, then
     r'(?:"([^"\\\t]*)"'  # a double-quoted string without escapes
-    r"|\[([^\[\]{}#\"'\t]*)\]"  # or a flow list
+    r"|\[((?:[^\[\]{}#\"'\t]|\"[^\"\\\t]*\")*)\]"  # or a flow list (of words or quoted strings)
     r"|([^\s\"'\[\]{}#,&*!|>%@`?:-][^\s\[\]{}#,]*))"  # or a plain word
 )
 _SIMPLE_ITEM = re.compile(r"[^\s\"'\[\]{}#,&*!|>%@`?:-][^\s\[\]{}#,]*")
+# One item of a flow list and the comma after it: a double-quoted string without escapes, or a plain word.
+_FLOW_ITEM = re.compile(r' *(?:"([^"\\\t]*)"|([^,"]*?)) *(?:,|$)')
 _BOOLEANS = {
     **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
     **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
@@ -373,19 +376,15 @@ def _parse_simple(
                 return None
             value: Any = quoted
         elif flow is not None:
-            value, positions = [], []
-            col = start + 1
             if flow.strip(" "):
-                for part in flow.split(","):
-                    item = part.strip(" ")
-                    if not _SIMPLE_ITEM.fullmatch(item) or (item_value := _plain(item)) is _NO_VALUE:
-                        return None
-                    value.append(item_value)
-                    positions.append((number, col + len(part) - len(part.lstrip(" "))))
-                    col += len(part) + 1
+                read = _flow_items(flow, number, start + 1)
+                if read is None:
+                    return None
+                value, items[key] = read
             elif flow:
                 return None
-            items[key] = positions
+            else:
+                value, items[key] = [], []
         else:
             value = _plain(word)
             if value is _NO_VALUE:
@@ -394,6 +393,32 @@ def _parse_simple(
         keys[key] = (number, 1)
         values[key] = (number, start)
     return fields, keys, values, items
+
+
+def _flow_items(flow: str, line: int, col: int) -> tuple[list[Any], list[Position]] | None:
+    """The items of a flow list's inside (`col`: the column where it starts) and their positions, as the YAML
+    parser gives them; None when unsure."""
+    values: list[Any] = []
+    positions: list[Position] = []
+    pos = 0
+    while True:
+        match = _FLOW_ITEM.match(flow, pos)
+        if match is None:
+            return None
+        quoted, word = match.groups()
+        if quoted is not None:
+            if _non_printable().search(quoted):
+                return None
+            values.append(quoted)
+            positions.append((line, col + match.start(1) - 1))
+        else:
+            if not _SIMPLE_ITEM.fullmatch(word) or (word_value := _plain(word)) is _NO_VALUE:
+                return None
+            values.append(word_value)
+            positions.append((line, col + match.start(2)))
+        if match.end() == len(flow) and not match.group().endswith(","):
+            return values, positions
+        pos = match.end()
 
 
 def read(path: Path) -> tuple[Document, bool]:
@@ -516,13 +541,14 @@ def _offset(text: str, base: int, mark: yaml.Mark) -> int:
     return pos + mark.column
 
 
-def insert_field(text: str, key: str, value: Any) -> str:
-    """Add `key: value` as the last line of the front matter. The key must be absent."""
+def insert_field(text: str, key: str, value: Any, quoted: bool = False) -> str:
+    """Add `key: value` as the last line of the front matter. The key must be absent. `quoted`: a string value
+    is double-quoted even where it would read back the same plain (as `dump` does for its `quote_keys`)."""
     offset, yaml_text, node = _yaml_block(text)
     if node is not None and any(getattr(k, "value", None) == key for k, _ in node.value):
         raise FrontMatterError(f"'{key}' is already in the front matter")
     end = offset + len(yaml_text)
-    line = f"{key}: {dump_value(value)}\n"
+    line = f"{key}: {quote(value) if quoted and isinstance(value, str) else dump_value(value)}\n"
     if yaml_text and not yaml_text.endswith("\n"):
         line = "\n" + line
     return text[:end] + line + text[end:]

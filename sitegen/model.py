@@ -30,9 +30,25 @@ NAME_MAX = 255
 MAX_SLUG = NAME_MAX - len("..md.12345678.tmp")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+#: A DOI as `doi:` holds it: the name alone, without "https://doi.org/" or "doi:" before it.
+DOI_RE = re.compile(r"10\.\d{4,9}/\S+")
 STATUSES = ("unread", "reading", "read")
 
-KNOWN_FIELDS = ("title", "slug", "digests", "tags", "links", "draft", "status", "rating", "arxiv")
+KNOWN_FIELDS = (
+    "title",
+    "slug",
+    "digests",
+    "tags",
+    "links",
+    "draft",
+    "status",
+    "rating",
+    "arxiv",
+    "authors",
+    "published",
+    "doi",
+    "upvotes",
+)
 # What the importer noted it wrote (sitegen.stamps): known, never shown.
 STAMP_FIELDS = ("auto_tags", "auto_abstract")
 REQUIRED_FIELDS = ("title", "slug")
@@ -54,6 +70,10 @@ class Paper:
     status: str | None = None
     rating: int | None = None
     arxiv: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: date | None = None  # the day of first publication
+    doi: str | None = None
+    upvotes: int | None = None
     body: str = ""
     body_line: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
@@ -201,6 +221,15 @@ class _Validator:
             return []
         return value
 
+    def iso_date(self, key: str) -> date | None:
+        value = self.doc.fields.get(key)
+        if value is None:
+            return None
+        parsed = parse_iso_date(value)
+        if parsed is None:
+            self.error(key, f"'{key}' must be a date like 2024-03-13 (YYYY-MM-DD), not {shown(value)}")
+        return parsed
+
     def paper(self) -> Paper | None:
         fields = self.doc.fields
         title = self.string("title", required=True)
@@ -245,6 +274,23 @@ class _Validator:
         elif arxiv is not None and (not isinstance(arxiv, str) or not ARXIV_RE.fullmatch(arxiv)):
             self.error("arxiv", f"'arxiv' must be an arXiv id like 2403.01234, not {shown(arxiv)}")
             arxiv = None
+        authors: list[str] = []
+        for i, item in enumerate(self.string_list("authors")):
+            if not isinstance(item, str) or not item.strip():
+                self.error("authors", f"author {shown(item)} must be a name (text)", i)
+            else:  # (two authors may share a name: a repeated one is kept)
+                authors.append(item.strip())
+        published = self.iso_date("published")
+        doi = fields.get("doi")
+        if doi is not None and (not isinstance(doi, str) or not DOI_RE.fullmatch(doi)):
+            prefixed = isinstance(doi, str) and re.match(r"(?i)https?://|doi:", doi)
+            hint = " (write the DOI alone, without https://doi.org/ or doi:)" if prefixed else ""
+            self.error("doi", f"'doi' must be a DOI like 10.1000/xyz123, not {shown(doi)}{hint}")
+            doi = None
+        upvotes = fields.get("upvotes")
+        if upvotes is not None and (isinstance(upvotes, bool) or not isinstance(upvotes, int) or upvotes < 0):
+            self.error("upvotes", f"'upvotes' must be a whole number of 0 or more, not {shown(upvotes)}")
+            upvotes = None
         extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS and k not in STAMP_FIELDS}
         for key in extra:
             line, col = self.doc.key_positions.get(key, (1, 1))
@@ -263,6 +309,10 @@ class _Validator:
             status=status,
             rating=rating,
             arxiv=arxiv,
+            authors=authors,
+            published=published,
+            doi=doi,
+            upvotes=upvotes,
             body=self.doc.body,
             body_line=self.doc.body_line,
             extra=extra,
@@ -821,6 +871,10 @@ def _encode_paper(paper: Paper | None) -> tuple[Any, ...] | None:
         paper.status,
         paper.rating,
         paper.arxiv,
+        paper.authors,
+        paper.published.toordinal() if paper.published is not None else None,
+        paper.doi,
+        paper.upvotes,
         paper.body,
         paper.body_line,
         paper.extra,
@@ -835,10 +889,29 @@ def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
         return None
     # (The row's fields are Paper's, in order; marshal and pickle give fresh lists and dicts to keep.)
     *fields, fp, front = row
-    title, slug, days, tags, links, draft, status, rating, arxiv, body, body_line, extra, position = fields
+    (
+        title,
+        slug,
+        days,
+        tags,
+        links,
+        draft,
+        status,
+        rating,
+        arxiv,
+        authors,
+        published,
+        doi,
+        upvotes,
+        body,
+        body_line,
+        extra,
+        position,
+    ) = fields
     if (
         type(tags) is not list
         or type(links) is not list
+        or type(authors) is not list
         or type(extra) is not dict
         or type(position) is not tuple
     ):
@@ -855,6 +928,10 @@ def _decode_paper(path: str, row: tuple[Any, ...] | None) -> Paper | None:
         status,
         rating,
         arxiv,
+        authors,
+        date.fromordinal(published) if published is not None else None,
+        doi,
+        upvotes,
         body,
         body_line,
         extra,

@@ -88,10 +88,17 @@ def tag_papers(
     papers: Sequence[Text],
     tagged: Sequence[Tagged] = (),
     options: FallbackOptions | None = None,
+    keywords: Sequence[Sequence[str]] | None = None,
 ) -> list[list[str]]:
     """Tags of each paper: by the rules; for those no rule matches, borrowed from the papers of `tagged` and
-    from the papers here that the rules tagged."""
-    by_rules = [assign_tags(taxonomy, title, abstract) for title, abstract in papers]
+    from the papers here that the rules tagged. `keywords`: for each paper, a source's keywords and
+    categories, which the rules count as words of its title (the fallback compares titles and abstracts
+    alone, as the pages it borrows from have no keywords)."""
+    words = keywords if keywords is not None else [()] * len(papers)
+    by_rules = [
+        assign_tags(taxonomy, " ; ".join([title, *more]), abstract)
+        for (title, abstract), more in zip(papers, words, strict=True)
+    ]
     untagged = [i for i, tags in enumerate(by_rules) if not tags]
     if not untagged:
         return by_rules

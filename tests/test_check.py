@@ -136,7 +136,7 @@ def test_unknown_field_is_a_warning(site, run):
     assert result.code == 0
     assert lines(result.err) == [
         f"{root}/content/papers/x.md:4:1: warning: unknown field 'colour'; known fields: "
-        "title, slug, digests, tags, links, draft, status, rating, arxiv"
+        "title, slug, digests, tags, links, draft, status, rating, arxiv, authors, published, doi, upvotes"
     ]
 
 

@@ -276,7 +276,11 @@ def test_check_and_build_report_the_same_diagnostics_warnings_included(tmp_path)
         ("staus", "did you mean 'status'?"),
         ("Tags", "did you mean 'tags'?"),
         ("digest", "did you mean 'digests'?"),
-        ("colour", "known fields: title, slug, digests, tags, links, draft, status, rating, arxiv"),
+        (
+            "colour",
+            "known fields: title, slug, digests, tags, links, draft, status, rating, arxiv, authors, "
+            "published, doi, upvotes",
+        ),
     ],
 )
 def test_a_misspelt_field_gets_a_did_you_mean(site, run, field, hint):

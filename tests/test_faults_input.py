@@ -240,7 +240,7 @@ def test_a_few_aliases_are_fine(root):
     [line] = both(root, code=0)
     assert line.endswith(
         "warning: unknown field 'seen'; known fields: title, slug, digests, tags, links, draft, "
-        "status, rating, arxiv"
+        "status, rating, arxiv, authors, published, doi, upvotes"
     )
 
 
@@ -349,7 +349,7 @@ def test_check_and_build_agree(root):
     warnings = both(root, code=0)
     assert warnings == [
         f"{root}/content/papers/b.md:4:1: warning: unknown field 'colour'; known fields: title, slug, "
-        "digests, tags, links, draft, status, rating, arxiv",
+        "digests, tags, links, draft, status, rating, arxiv, authors, published, doi, upvotes",
         f"{root}/content/papers/c.md:1:1: warning: UTF-8 byte-order mark ignored",
         f"{root}/content/digests/2026-03-13.yaml:2:16: warning: digest record lists 'ghost', but no paper "
         "has that slug",
