@@ -65,21 +65,40 @@ class Paper:
 
 
 PAPERS = (
-    Paper("alpha", f'<img src=x onerror="{_attack(21)}"> Alpha', ("javascript", "script"),
-          ("2026-03-13", "2026-03-14"), "unread", 1),
-    Paper("beta", f"</title><script>{_attack(22)}</script> Beta", ("script", "onerror"), ("2026-03-13",),
-          "reading", 2),
-    Paper("gamma", f'"><svg onload="{_attack(23)}"> Gamma', ("onerror", "entity"), ("2026-03-13",),
-          "read", 3),
+    Paper(
+        "alpha",
+        f'<img src=x onerror="{_attack(21)}"> Alpha',
+        ("javascript", "script"),
+        ("2026-03-13", "2026-03-14"),
+        "unread",
+        1,
+    ),
+    Paper(
+        "beta",
+        f"</title><script>{_attack(22)}</script> Beta",
+        ("script", "onerror"),
+        ("2026-03-13",),
+        "reading",
+        2,
+    ),
+    Paper(
+        "gamma", f'"><svg onload="{_attack(23)}"> Gamma', ("onerror", "entity"), ("2026-03-13",), "read", 3
+    ),
     Paper("delta", f"javascript:{_attack(24)}", ("javascript",), ("2026-03-14",), "read", 4),
-    Paper("epsilon", f"&lt;script&gt;{_attack(25)}&lt;/script&gt; {{{{ 7*7 }}}} Epsilon",
-          ("entity", "javascript"), ("2026-03-14",), "unread", 5),
+    Paper(
+        "epsilon",
+        f"&lt;script&gt;{_attack(25)}&lt;/script&gt; {{{{ 7*7 }}}} Epsilon",
+        ("entity", "javascript"),
+        ("2026-03-14",),
+        "unread",
+        5,
+    ),
     Paper("zeta", "Zeta ' \" < > &amp;", (), ("2026-03-14",)),
 )
 
 ABSTRACT = f'A {WORD} abstract <img src=x onerror="{_attack(31)}"> <script>{_attack(32)}</script> &lt;b&gt;.'
 NOTES = (
-    f"Notes: [click](javascript:{_attack(33)}) <a href=\"javascript:{_attack(34)}\">raw</a> "
+    f'Notes: [click](javascript:{_attack(33)}) <a href="javascript:{_attack(34)}">raw</a> '
     f'<iframe src="javascript:{_attack(35)}"></iframe> [data](data:text/html,<script>{_attack(36)}</script>)'
 )
 LINKS = (
@@ -174,7 +193,9 @@ def built(tmp_path_factory) -> Path:
     out = root / "public"
     done = subprocess.run(
         [sys.executable, "-m", "sitegen", "build", "--root", str(root), "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
