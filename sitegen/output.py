@@ -206,9 +206,12 @@ def _row_lines(text: str, files: dict[str, Any]) -> list[str] | None:
     return rows
 
 
-def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any] | None = None) -> None:
+def _write_manifest(
+    out: Path, records: dict[str, Record], build: dict[str, Any] | None = None
+) -> dict[str, Record]:
     """JSON with one file per line, easy to read and to diff. Each row's read keys are numbers into one
-    table of names at the end (a key is read by many pages)."""
+    table of names at the end (a key is read by many pages). Returns the records, each with its row as
+    written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it is)."""
     head = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
@@ -222,6 +225,10 @@ def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any]
     names = json.dumps(table, separators=(",", ":"))
     data = text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
     atomic_write(out / MANIFEST, data.encode("utf-8"))
+    return {
+        path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
+        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
+    }
 
 
 def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
@@ -655,7 +662,7 @@ class Staging:
                     self.folder.mkdir(exist_ok=True)
                     manifest = os.fspath(out / MANIFEST)
                     undo.append((manifest, self._keep_old(manifest)[0]))
-                _write_manifest(out, records, build)
+                records = _write_manifest(out, records, build)
         except BaseException as exc:
             self._undo(undo)
             self.discard()
