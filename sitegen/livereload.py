@@ -57,18 +57,34 @@ class LiveReload:
         self._history: deque[Generation] = deque([Generation(0, frozenset(), False, ())], maxlen=history)
         self._closed = False
         self._open: Counter[str] = Counter()
+        self._shown: dict[str, int] = {}  # output file -> newest generation a tab showing it was served at
 
     @contextlib.contextmanager
-    def watching(self, pages: set[str]) -> Iterator[None]:
-        """While a tab's event stream is open: the output files it shows count as open (see open_files)."""
+    def watching(self, pages: set[str], token: str = "") -> Iterator[None]:
+        """While a tab's event stream is open: the output files it shows count as open (see open_files).
+        `token`: the generation the tab was served at (see wait_shown)."""
+        session, _, number = token.partition(".")
         with self._cond:
             self._open.update(pages)
+            if session == self.session and number.isdigit():
+                for page in pages:
+                    self._shown[page] = max(self._shown.get(page, -1), int(number))
+                self._cond.notify_all()
         try:
             yield
         finally:
             with self._cond:
                 self._open.subtract(pages)
                 self._open += Counter()  # (drops the files no tab shows any more)
+
+    def wait_shown(self, files: Iterable[str], number: int, timeout: float) -> bool:
+        """Wait until a tab served at generation `number` or later shows each of `files` (its event stream,
+        opened once its page has loaded, says so); False after `timeout` seconds."""
+        wanted = set(files)
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._closed or all(self._shown.get(f, -1) >= number for f in wanted), timeout
+            )
 
     def open_files(self) -> set[str]:
         """The output files that open tabs show now: a rebuild makes them first."""

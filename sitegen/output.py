@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -49,6 +50,19 @@ class Record(NamedTuple):
     key: str = ""
     #: What the file was made from (see sitegen.incremental.deps): the keys its key hashes the versions of.
     reads: tuple[str, ...] = ()
+    #: The record's row as the manifest it was read from has it, and that manifest's table of read keys (the
+    #: next manifest, when it keeps that table, writes the row as it was: most files of a build are kept).
+    row: str = ""
+    table: list[str] | None = None
+
+    def __eq__(self, other: object) -> bool:  # (row and table are how it was stored, not what it says)
+        return isinstance(other, tuple) and self[:5] == other[:5]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:5])
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,22 +147,24 @@ def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
     itself (see Staging.commit); empty when there is no usable manifest. A manifest with any row that sitegen
     would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes."""
     try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        records = _records(data["files"], data.get("reads", []))
+        text = (out / MANIFEST).read_text(encoding="utf-8")
+        data = json.loads(text)
+        records = _records(data["files"], data.get("reads", []), text)
         build = data.get("build")
         return records, build if isinstance(build, dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}, {}
 
 
-def _records(files: dict[str, Any], names: list[str]) -> dict[str, Record]:
+def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[str, Record]:
     """The manifest's rows as records; ValueError for a row that is not `[digest, size, mtime, key(, reads)]`
     of the right types, or a path that no file can have. A row's read keys are numbers into the manifest's
-    table of names."""
+    table of names. `text`: the manifest, whose lines give each record its row as written."""
     if type(names) is not list or not all(type(n) is str for n in names):
         raise ValueError("the manifest's table of reads is not a list of names")
     records = {}
-    for path, row in files.items():
+    lines = _row_lines(text, files)
+    for (path, row), line in zip(files.items(), lines or itertools.repeat(""), strict=False):
         if type(row) is not list or len(row) not in (4, 5):
             raise ValueError(f"bad manifest row for {path!r}")
         digest_, size, mtime_ns, key = row[:4]
@@ -159,19 +175,43 @@ def _records(files: dict[str, Any], names: list[str]) -> dict[str, Record]:
             and isinstance(size, int | float)
             and isinstance(mtime_ns, int | float)
             and type(indices) is list
-            and all(type(i) is int and 0 <= i < len(names) for i in indices)
             and "\0" not in path
         ):
             raise ValueError(f"bad manifest row for {path!r}")
         if not path.isascii():
             os.fsencode(path)  # (UnicodeEncodeError, a ValueError, for a lone surrogate)
-        records[path] = Record(digest_, size, mtime_ns, key, tuple(names[i] for i in indices))
+        try:  # (map: the rows hold hundreds of thousands of numbers in all)
+            reads = tuple(map(names.__getitem__, indices))
+        except (IndexError, TypeError):  # not a number, or not one of the table's
+            raise ValueError(f"bad manifest row for {path!r}") from None
+        if indices and min(indices) < 0:
+            raise ValueError(f"bad manifest row for {path!r}")
+        records[path] = Record(digest_, size, mtime_ns, key, reads, line, names if line else None)
     return records
 
 
-def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any] | None = None) -> None:
+def _row_lines(text: str, files: dict[str, Any]) -> list[str] | None:
+    """The lines of the manifest `text` that hold the rows of `files`, in order, each as _manifest_row
+    writes it; None unless the text is laid out as _write_manifest lays it out."""
+    lines = text.split("\n")
+    try:
+        start = lines.index('"files":{') + 1
+    except ValueError:
+        return None
+    rows = [line.removesuffix(",") for line in lines[start : start + len(files)]]
+    if len(rows) != len(files) or not all(
+        row.startswith(_json_string(path) + ":[") for row, path in zip(rows, files, strict=True)
+    ):
+        return None
+    return rows
+
+
+def _write_manifest(
+    out: Path, records: dict[str, Record], build: dict[str, Any] | None = None
+) -> dict[str, Record]:
     """JSON with one file per line, easy to read and to diff. Each row's read keys are numbers into one
-    table of names at the end (a key is read by many pages)."""
+    table of names at the end (a key is read by many pages). Returns the records, each with its row as
+    written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it is)."""
     head = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
@@ -179,19 +219,39 @@ def _write_manifest(out: Path, records: dict[str, Record], build: dict[str, Any]
     if build:
         head["build"] = build
     text = json.dumps(head, separators=(",", ":"))
-    numbers: dict[str, int] = {}
-    files = ",\n".join([_manifest_row(path, record, numbers) for path, record in sorted(records.items())])
-    table = json.dumps(list(numbers), separators=(",", ":"))
-    data = text[:-1] + ',\n"files":{\n' + files + '\n},\n"reads":' + table + "}\n"
+    table, base = _table(records)
+    numbers = {name: number for number, name in enumerate(table)}
+    rows = [_manifest_row(path, record, numbers, base) for path, record in sorted(records.items())]
+    names = json.dumps(table, separators=(",", ":"))
+    data = text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
     atomic_write(out / MANIFEST, data.encode("utf-8"))
+    return {
+        path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
+        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
+    }
 
 
-def _manifest_row(path: str, record: Record, numbers: dict[str, int]) -> str:
+def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
+    """The table of read keys for a manifest of `records`: the table they were read with, new keys added at
+    its end, so that the rows of kept files are written as they were; a new table, sorted, when the old one
+    would be more than half keys no file reads any more. Also the table kept, if one was."""
+    used = set().union(*[record.reads for record in records.values()])
+    base = next((record.table for record in records.values() if record.table is not None), None)
+    if base is not None:
+        known = set(base)
+        if 2 * len(known & used) > len(base):
+            return base + sorted(used - known), base
+    return sorted(used), None
+
+
+def _manifest_row(path: str, record: Record, numbers: dict[str, int], kept: list[str] | None) -> str:
     """`"path":[digest,size,mtime,key,[read key numbers]]` as json.dumps writes it (compact, ASCII), a third
-    of its time."""
-    digest_, size, mtime_ns, key, reads = record
+    of its time; the row as it was read when its table is `kept` (the start of the new one)."""
+    digest_, size, mtime_ns, key, reads, row, read_with = record
+    if row and read_with is not None and read_with is kept:
+        return row
     if type(size) is int and type(mtime_ns) is int and type(digest_) is str and type(key) is str:
-        read_numbers = ",".join([str(numbers.setdefault(name, len(numbers))) for name in reads])
+        read_numbers = ",".join(map(str, map(numbers.__getitem__, reads)))
         head = f"{_json_string(path)}:[{_json_string(digest_)},{size},{mtime_ns},{_json_string(key)}"
         return f"{head},[{read_numbers}]]"
     return json.dumps({path: record[:4]}, separators=(",", ":"))[1:-1]  # a record read from an odd manifest
@@ -602,7 +662,7 @@ class Staging:
                     self.folder.mkdir(exist_ok=True)
                     manifest = os.fspath(out / MANIFEST)
                     undo.append((manifest, self._keep_old(manifest)[0]))
-                _write_manifest(out, records, build)
+                records = _write_manifest(out, records, build)
         except BaseException as exc:
             self._undo(undo)
             self.discard()

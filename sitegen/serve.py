@@ -119,6 +119,10 @@ class SearchRefresher:
                 self._log(line)
 
 
+#: How long a build waits, at most, for the open pages a preview made to be loaded again (see _preview).
+PREVIEW_SHOWN_SECONDS = 0.5
+
+
 class Session:
     """One serve session's builds: the first, then one per burst of changes, never two at once."""
 
@@ -257,7 +261,10 @@ class Session:
         written = preview(changed, self.live.open_files())
         if written:
             with self.lock.write():
-                self.live.publish(written, [], [])
+                generation = self.live.publish(written, [], [])
+            # The build that follows takes the processor: it waits until the tabs have the pages made for
+            # them (or a moment has passed), so that serving them is not slowed down by it.
+            self.live.wait_shown(written, generation.number, PREVIEW_SHOWN_SECONDS)
 
     def _report(
         self,

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import mimetypes
 import os
+import re
 import socket
 import sys
 import threading
@@ -239,7 +240,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 current = server.live.current
                 token = server.live.token(current) if server.watching else None
                 body = inject(body, snippet(token, found.rel or "", current.errors))
-        self._send(status, body, kind, head)
+        cached = status == HTTPStatus.OK and is_fingerprinted(found.rel)
+        self._send(status, body, kind, head, {"Cache-Control": IMMUTABLE} if cached else None)
 
     def _send(
         self, status: HTTPStatus, body: bytes, kind: str, head: bool, headers: dict[str, str] | None = None
@@ -247,10 +249,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
-        # A preview must never show a stale copy from the browser's cache.
-        self.send_header("Cache-Control", "no-store")
+        headers = headers or {}
+        # A preview must never show a stale copy from the browser's cache (an asset's name changes with it).
+        self.send_header("Cache-Control", headers.pop("Cache-Control", "no-store"))
         self.send_header("X-Content-Type-Options", "nosniff")
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if not head:
@@ -271,7 +274,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"retry: 1000\n\n")
         self.wfile.flush()
-        with live.watching(pages):
+        with live.watching(pages, token):
             self._stream(live, token, pages)
 
     def _stream(self, live: LiveReload, token: str, pages: set[str]) -> None:
@@ -292,6 +295,15 @@ class RequestHandler(BaseHTTPRequestHandler):
     def handle(self) -> None:
         with contextlib.suppress(*_QUIET_ERRORS):
             super().handle()
+
+
+#: A file named by a hash of its content (see output.collect_static): a reload need not fetch it again.
+IMMUTABLE = "public, max-age=31536000, immutable"
+_FINGERPRINTED = re.compile(r"assets/[^/]+\.[0-9a-f]{10}\.(?:css|js)")
+
+
+def is_fingerprinted(rel: str | None) -> bool:
+    return rel is not None and _FINGERPRINTED.fullmatch(rel) is not None
 
 
 def bind_error(exc: OSError, host: str, port: int) -> str:

@@ -275,3 +275,30 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
     (tmp_path / MANIFEST).write_text('{"files": {}, "build": {"inputs": "x"}}')  # another layout
     assert load_manifest_notes(tmp_path) == {}
     assert load_manifest(tmp_path) == ({}, {"inputs": "x"})
+
+
+def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
+    """Rows of kept files are written as they were read (their read-key numbers kept); new keys go at the end
+    of the table, and a table mostly of keys no file reads any more is made anew. Each manifest reads back
+    as the records it was written from."""
+    from sitegen.output import Record, _write_manifest, load_manifest
+
+    first = {
+        f"p{i}/index.html": Record(f"d{i}", i, 1000 + i, f"k{i}", ("T:base.html", f"p:{i}#m", "site#N"))
+        for i in range(6)
+    }
+    _write_manifest(tmp_path, first)
+    loaded, _ = load_manifest(tmp_path)
+    assert loaded == first and all(r.row for r in loaded.values())
+    second = dict(loaded)
+    second["p0/index.html"] = Record("d0b", 7, 2000, "k0b", ("T:base.html", "p:0#m", "p:9#m", "site#N"))
+    del second["p5/index.html"]
+    written = _write_manifest(tmp_path, second)
+    assert load_manifest(tmp_path)[0] == second == written
+    kept = load_manifest(tmp_path)[0]["p1/index.html"]
+    assert kept.row == loaded["p1/index.html"].row  # the same text: its numbers still name the same keys
+    # Keys no file reads any more: a new table, sorted, every row written anew.
+    third = {"q/index.html": Record("e", 1, 1, "k", ("T:q.html", "z#m"))}
+    _write_manifest(tmp_path, {**third, "p1/index.html": kept})
+    assert load_manifest(tmp_path)[0] == {**third, "p1/index.html": kept}
+    assert json.loads((tmp_path / MANIFEST).read_text())["reads"] == sorted({"T:q.html", "z#m", *kept.reads})

@@ -28,6 +28,7 @@ def served(tmp_path):
         "sitemap.xml": b"<?xml version='1.0'?><urlset/>",
         "robots.txt": b"User-agent: *\n",
         "style.css": b"body{}",
+        "assets/style.0123456789.css": b"body{}",
         "logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'/>",
         "site.webmanifest": b"{}",
         "data.json": b"{}",
@@ -102,6 +103,17 @@ def test_content_types(served, path, expected):
     assert status == 200
     assert headers["content-type"] == expected
     assert headers["cache-control"] == "no-store"
+
+
+def test_only_assets_named_by_their_content_may_be_cached(served):
+    """A reload fetches the page again but not its stylesheet and script, whose names change with them."""
+    _, port, _ = served
+    assert (
+        request(port, "/assets/style.0123456789.css")[1]["cache-control"]
+        == "public, max-age=31536000, immutable"
+    )
+    for path in ("/style.css", "/", "/assets/style.0123456789.css.map", "/nothing/here"):
+        assert request(port, path)[1]["cache-control"] == "no-store"
 
 
 def test_folder_serves_its_index_and_redirects_without_slash(served):

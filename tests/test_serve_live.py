@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sitegen.livereload import LiveReload, inject, is_asset, page_files, snippet
 
 
@@ -72,3 +74,22 @@ def test_overlay_escapes_errors_and_script_cannot_be_closed_early():
     assert "content/papers/a.md:2:1: &lt;b&gt;bad&lt;/b&gt;" in data
     assert data.count("</script>") == 1
     assert snippet(None, "x", ()) == b""
+
+
+def test_a_build_can_wait_until_the_tabs_show_what_a_preview_made():
+    """wait_shown returns once a tab served at the new generation opens its event stream for the page, and
+    gives up after its timeout when none does."""
+    live = LiveReload()
+    old = live.token()
+    generation = live.publish(["papers/a/index.html"], [], [])
+    with live.watching({"papers/a/index.html"}, old):  # a tab still showing the page from before
+        assert not live.wait_shown(["papers/a/index.html"], generation.number, 0.05)
+
+    def reloaded() -> None:
+        with live.watching({"papers/a/index.html", "papers/a/"}, live.token(generation)):
+            pass
+
+    thread = threading.Thread(target=reloaded)
+    thread.start()
+    assert live.wait_shown(["papers/a/index.html"], generation.number, 10.0)
+    thread.join()

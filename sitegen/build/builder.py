@@ -41,7 +41,14 @@ from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build
 from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.errors import Diagnostic, Report, SitegenError, plural
-from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, recording, text_digest
+from sitegen.incremental.deps import (
+    TrackingEnvironment,
+    Versions,
+    context_key,
+    recording,
+    settle,
+    text_digest,
+)
 from sitegen.markdown import MarkdownRenderer
 from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
 from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
@@ -742,7 +749,7 @@ def stage_derived(
             return
     reads: set[str] = set()
     data = make(reads)
-    read = tuple(sorted(reads))
+    read = settle(reads)
     staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
 
 

@@ -15,7 +15,7 @@ from sitegen.build.plan import PlannedPage
 from sitegen.build.templates import message, template_position
 from sitegen.build.views import PaperTexts, PaperView
 from sitegen.errors import Diagnostic, Report
-from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key
+from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, settle
 from sitegen.output import Staged, Staging
 from sitegen.urls import output_file
 
@@ -133,7 +133,7 @@ def _render_share(
         finally:
             reads.end()
         if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
-            read = tuple(sorted(current))
+            read = settle(current)
             key = versions.page_key(stamp, context_key(page.context), read)
             staging.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
         if progress and number % step == 0:

@@ -205,22 +205,32 @@ def context_key(value: Any) -> str:
     return "".join(parts)
 
 
+_PLAIN = frozenset({str, int, float, bool, date, type(None)})
+
+
 def _key_parts(value: Any, out: list[str]) -> None:
-    if isinstance(value, Tracked):
-        out.append("@" + value.dep + ";")
-    elif value is None or isinstance(value, str | int | float | bool | date):
-        out.append(repr(value) + ";")  # (Markup is a str: its repr shows its type)
-    elif isinstance(value, list | tuple):
+    # Exact types first: a build keys every page's context, and most values are plain or lists of views.
+    kind = type(value)
+    if kind in _PLAIN:
+        out.append(repr(value) + ";")
+    elif kind is list or kind is tuple:
         out.append("[")
         for item in value:
-            _key_parts(item, out)
+            if isinstance(item, Tracked):
+                out.append("@" + item.dep + ";")
+            else:
+                _key_parts(item, out)
         out.append("]")
-    elif isinstance(value, dict):
+    elif kind is dict:
         out.append("{")
         for name in sorted(value):
             out.append(repr(name) + ":")
             _key_parts(value[name], out)
         out.append("}")
+    elif isinstance(value, Tracked):
+        out.append("@" + value.dep + ";")
+    elif isinstance(value, str | int | float | bool | date):
+        out.append(repr(value) + ";")  # (Markup is a str: its repr shows its type)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         out.append(type(value).__qualname__ + "(")
         for f in dataclasses.fields(value):
@@ -228,6 +238,20 @@ def _key_parts(value: Any, out: list[str]) -> None:
         out.append(")")
     else:
         raise TypeError(f"a page context holds a {type(value).__name__}, which no key can follow")
+
+
+#: Between the names of a page's templates in its one template key (no file name holds it).
+TEMPLATE_SEPARATOR = "\0"
+
+
+def settle(reads: Iterable[str]) -> tuple[str, ...]:
+    """A read set as the manifest keeps it: sorted, the templates a page loaded as one key ("T:" and their
+    names), since most pages load the same few and a site has many pages."""
+    templates = sorted(key[2:] for key in reads if key.startswith("T:"))
+    settled = sorted(key for key in reads if not key.startswith("T:"))
+    if templates:
+        settled.insert(0, "T:" + TEMPLATE_SEPARATOR.join(templates))
+    return tuple(settled)
 
 
 class Versions:
@@ -238,6 +262,7 @@ class Versions:
         self._objects = objects
         self._template = template
         self._known: dict[str, str] = {}
+        self._pairs: dict[str, str] = {}  # key -> key and version, as page keys hash them
 
     def __getitem__(self, key: str) -> str:
         known = self._known.get(key)
@@ -247,7 +272,7 @@ class Versions:
 
     def _compute(self, key: str) -> str:
         if key.startswith("T:"):
-            return self._template(key[2:])
+            return "\x1e".join(map(self._template, key[2:].split(TEMPLATE_SEPARATOR)))
         dep, _, facet = key.rpartition("#")
         obj = self._objects(dep)
         return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
@@ -255,12 +280,12 @@ class Versions:
     def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
         """The key of a page: the site-wide stamp, its own context and the versions of what it read (`reads`,
         sorted, as the manifest keeps them)."""
-        known = self._known
-        parts = [stamp, own]
-        for key in reads:
-            version = known.get(key)
-            if version is None:
-                version = known[key] = self._compute(key)
-            parts.append(key)
-            parts.append(version)
-        return text_digest("\x1f".join(parts))
+        pairs = self._pairs
+        try:  # (a build works out the keys of all its pages: the loop stays in C where it can)
+            parts = [pairs[key] for key in reads]
+        except KeyError:
+            for key in reads:
+                if key not in pairs:
+                    pairs[key] = key + "\x1f" + self[key]
+            parts = [pairs[key] for key in reads]
+        return text_digest("\x1f".join([stamp, own, *parts]))
