@@ -7,17 +7,33 @@ import functools
 import http.server
 import textwrap
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from sitegen.cli import main
 
+T = TypeVar("T")
+
 REPO = Path(__file__).resolve().parent.parent
 #: The four sample digests, kept in the repository itself: the suite runs on a clone with nothing beside it.
 SEEDS = REPO / "content" / "digests"
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll `predicate` until it returns something true, and return that; fail after `timeout` seconds.
+    (For what another thread or process does: a test never sleeps for a fixed time instead.)"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def write_site(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from conftest import paper
+from conftest import paper, wait_for
 from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
@@ -31,16 +30,6 @@ from sitegen.watch import (
     changes_of,
     is_editor_temp,
 )
-
-
-def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize(
@@ -107,8 +96,10 @@ def test_debouncer_makes_one_call_per_burst():
         for i in range(20):
             debouncer.push(Changes({Path(f"{i}.md")}, {CONTENT}))
         wait_for(lambda: calls, what="the debounced call")
-        time.sleep(0.4)
-        assert len(calls) == 1 and len(calls[0].paths) == 20
+        # A change pushed now is a call of its own: had the burst made more than one, it would come later.
+        debouncer.push(Changes({Path("last.md")}, {CONTENT}))
+        wait_for(lambda: len(calls) >= 2, what="the next call")
+        assert len(calls) == 2 and len(calls[0].paths) == 20 and calls[1].paths == {Path("last.md")}
     finally:
         debouncer.stop()
 
@@ -134,6 +125,16 @@ def test_debouncer_keeps_changes_arriving_during_a_call():
     finally:
         release.set()
         debouncer.stop()
+
+
+def barrier(folder: Path, seen: Collector) -> None:
+    """Wait until every event of what was done before has reached `seen`: a file written after them in the
+    watched `folder` is seen last (inotify keeps order), then it is forgotten (and left in place)."""
+    marker = folder / "zz-barrier.md"
+    marker.write_text("x")
+    wait_for(lambda: seen.has(marker), what="the barrier")
+    with seen.lock:
+        seen.seen.paths.discard(marker)
 
 
 class Collector:
@@ -180,7 +181,7 @@ def test_atomic_rename_save_is_seen_and_temp_ignored(watched):
     temp.write_text(paper("a", body="renamed in"))
     os.replace(temp, target)
     wait_for(lambda: seen.has(target), what="the atomic save")
-    time.sleep(0.2)
+    barrier(target.parent, seen)
     assert seen.reset().paths == {target}
 
 
@@ -199,7 +200,7 @@ def test_vim_style_save_is_seen(watched):
     backup.unlink()
     swap.unlink()
     wait_for(lambda: seen.has(target), what="the vim save")
-    time.sleep(0.2)
+    barrier(target.parent, seen)
     assert seen.reset().paths == {target}
 
 
@@ -208,7 +209,7 @@ def test_delete_and_rename_are_seen(watched):
     papers = root / "content/papers"
     os.rename(papers / "a.md", papers / "b.md")
     wait_for(lambda: seen.has(papers / "a.md", papers / "b.md"), what="the rename")
-    time.sleep(0.2)  # the rename's last events, before the slate is wiped
+    barrier(papers, seen)  # the rename's last events, before the slate is wiped
     # Wiped before the delete, not after: its event may come at once and must not be wiped with the rest.
     seen.reset()
     (papers / "b.md").unlink()
@@ -234,16 +235,13 @@ def test_a_source_folder_created_later_is_watched(tmp_path):
     try:
         (tmp_path / "templates").mkdir()
         wait_for(lambda: seen.seen.full, what="the new folder")
-        time.sleep(0.2)  # let the watcher add the folder before writing into it
+        # The watcher adds the new folder soon after: written again until seen, a file shows it has.
         target = tmp_path / "templates" / "base.html"
-        target.write_text("x")
-        wait_for(lambda: seen.has(target), what="a file in the new folder")
+        wait_for(lambda: target.write_text("x") and seen.has(target), what="a file in the new folder")
         shutil.rmtree(tmp_path / "templates")
         (tmp_path / "templates").mkdir()
-        time.sleep(0.2)
         seen.reset()
         again = tmp_path / "templates" / "again.html"
-        again.write_text("y")
-        wait_for(lambda: seen.has(again), what="a file in the re-created folder")
+        wait_for(lambda: again.write_text("y") and seen.has(again), what="a file in the re-created folder")
     finally:
         watcher.stop()
