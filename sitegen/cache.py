@@ -57,8 +57,9 @@ def code_fingerprint() -> str:
     h.update(sys.version.encode())
     h.update(library_versions().encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        h.update(path.name.encode())
+    # Every module of every subpackage, and the files the package writes as they are (the search page's API).
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.js")]):
+        h.update(path.relative_to(package).as_posix().encode())
         with contextlib.suppress(OSError):
             h.update(path.read_bytes())
     return h.hexdigest()

@@ -16,6 +16,7 @@ build, those of writers still at work are not.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -294,3 +295,21 @@ def test_killed_writers_leftovers_are_removed_and_live_writers_files_kept(tmp_pa
     assert live.wait() == 0
     assert (folder / "live.cache").read_bytes() == b"x" * 1000 + b"y"
     assert temps(root) == {recent.name}
+
+
+def test_the_code_fingerprint_covers_every_module_of_every_subpackage(tmp_path):
+    """Caches and page keys made by other code are not used: an edit to any module (here one of the build
+    engine's, in a subpackage) gives the code another fingerprint."""
+    shutil.copytree(REPO / "sitegen", tmp_path / "sitegen", ignore=shutil.ignore_patterns("__pycache__"))
+
+    def fingerprint() -> str:
+        # The copy's cache.py, loaded from its own file: it hashes the package folder it sits in.
+        spec = importlib.util.spec_from_file_location("copied_cache", tmp_path / "sitegen" / "cache.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.code_fingerprint()
+
+    before = fingerprint()
+    views = tmp_path / "sitegen" / "build" / "views.py"
+    views.write_text(views.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert before and fingerprint() != before
