@@ -1,4 +1,4 @@
-"""What `pip install .` (not editable) ships: every subpackage of sitegen and the files it reads at run time."""
+"""What `pip install .` ships: every subpackage of sitegen and the files it reads at run time."""
 
 from __future__ import annotations
 
