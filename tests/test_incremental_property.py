@@ -44,7 +44,12 @@ OWN_TEMPLATES = {
 }
 
 # Papers of the corpus the curator has marked from the start (the edits change and add marks).
-MARKED = {"p1": "status: reading\nrating: 4", "p2": "status: unread", "p3": "status: read", "p7": "status: read"}
+MARKED = {
+    "p1": "status: reading\nrating: 4",
+    "p2": "status: unread",
+    "p3": "status: read",
+    "p7": "status: read",
+}
 
 
 def marked(files: dict[str, str]) -> dict[str, str]:
@@ -53,6 +58,7 @@ def marked(files: dict[str, str]) -> dict[str, str]:
         rel = f"content/papers/{slug}.md"
         out[rel] = out[rel].replace("---\n", f"---\n{fields}\n", 1)
     return out
+
 
 EDITS = [
     "abstract",

@@ -1,5 +1,5 @@
-"""Lists a researcher can skim and the curator's state everywhere (issue 21, points 1, 2 and the phone part of 4),
-in a real browser at 1366x900 and 390x844 on the sample site.
+"""Lists a researcher can skim and the curator's state everywhere (issue 21: points 1, 2 and the phone part
+of 4), in a real browser at 1366x900 and 390x844 on the sample site.
 
 The sample's papers carry no status, so the module marks a few (unread, reading, read, with ratings, and one
 draft marked read) in a copy of it, builds that once with its search index and serves it for every test.
@@ -117,7 +117,9 @@ def opened(browser, viewport: dict[str, int], javascript: bool = True) -> Iterat
 
 
 def _largest_digest(sample: Sample) -> str:
-    days = sorted((sample.out / "digests").glob("*/index.html"), key=lambda p: -p.read_text().count("paper-item"))
+    days = sorted(
+        (sample.out / "digests").glob("*/index.html"), key=lambda p: -p.read_text().count("paper-item")
+    )
     return f"digests/{days[0].parent.name}/"
 
 
@@ -134,7 +136,7 @@ PAPERS_IN_VIEW = """([list, scroll]) => {
 }"""
 
 
-# --- point 1: lists to skim ----------------------------------------------------------------------------------
+# --- point 1: lists to skim ---------------------------------------------------------------------------------
 
 
 def test_a_digest_page_shows_eight_papers_per_desktop_screen_and_remembers_the_view(sample, browser):
@@ -191,7 +193,9 @@ def test_tag_chips_filter_a_digest_and_keep_each_paper_s_number(sample, browser)
             "[...document.querySelectorAll('#digest-papers > .paper-item:not([hidden])')]"
             ".map(li => getComputedStyle(li, '::before').content)"
         )
-        positions = [str(i + 1) for i, item in enumerate(items.all()) if tag in item.get_attribute("data-tags")]
+        positions = [
+            str(i + 1) for i, item in enumerate(items.all()) if tag in item.get_attribute("data-tags")
+        ]
         assert numbers == [f'"{n}"' for n in positions]  # the digest's own numbers, not 1..count
         # A second chip adds its papers; "Show every paper" clears the filter.
         page.locator(".tag-filter button[data-tag]").nth(2).click()
@@ -223,12 +227,15 @@ def test_charts_come_after_the_lists(sample, browser):
             assert before["y"] + before["height"] < DESKTOP["height"], path  # a list item on the first screen
 
 
-# --- point 2: the curator's state ----------------------------------------------------------------------------
+# --- point 2: the curator's state ---------------------------------------------------------------------------
 
 
 def _tag_page_showing(sample: Sample, slug: str) -> str:
     for file in sorted((sample.out / "tags").glob("**/index.html")):
-        if f'href="/review/papers/{slug}/"' in file.read_text(encoding="utf-8") and file.parent.name != "tags":
+        if (
+            f'href="/review/papers/{slug}/"' in file.read_text(encoding="utf-8")
+            and file.parent.name != "tags"
+        ):
             return file.parent.relative_to(sample.out).as_posix() + "/"
     raise AssertionError(f"no tag page shows {slug}")
 
@@ -240,7 +247,9 @@ def test_a_tag_list_shows_status_and_rating_badges(sample, browser):
         page.goto(sample.url(path))
         item = page.locator(".paper-item", has=page.locator(f'a[href="/review/papers/{slug}/"]'))
         expect(item.locator(".status")).to_have_text(re.compile("^read$", re.I))
-        expect(item.locator(".rating .visually-hidden")).to_have_text(f"Rated {sample.ratings[slug]} out of 5")
+        expect(item.locator(".rating .visually-hidden")).to_have_text(
+            f"Rated {sample.ratings[slug]} out of 5"
+        )
         # Papers without a status carry no badge.
         badges = page.locator(".paper-list .status")
         marked = [s for slugs in sample.slugs.values() for s in slugs]
@@ -307,12 +316,14 @@ def test_search_results_show_status_and_rating(sample, browser):
     with opened(browser, DESKTOP) as page:
         page.goto(sample.url(f"search/?q={word}"))
         result = page.locator(".pagefind-ui__result", has=page.locator(f'a[href="/review/papers/{slug}/"]'))
-        expect(result.locator('[data-pagefind-ui-meta="status"]')).to_have_text(re.compile(r"^Status: read\s*$"))
+        expect(result.locator('[data-pagefind-ui-meta="status"]')).to_have_text(
+            re.compile(r"^Status: read\s*$")
+        )
         rating = result.locator('[data-pagefind-ui-meta="rating"]')
         expect(rating).to_have_text(re.compile(rf"^Rating: {sample.ratings[slug]} of 5\s*$"))
 
 
-# --- point 4: the phone ----------------------------------------------------------------------------------------
+# --- point 4: the phone -------------------------------------------------------------------------------------
 
 
 def test_no_page_kind_scrolls_sideways_on_a_phone(sample, browser):
@@ -366,7 +377,7 @@ def test_the_search_page_on_a_phone_has_one_box_and_results_on_the_first_screen(
             assert not excerpt.startswith(" ".join(heading.split()[:4])), (heading, excerpt)
 
 
-# --- incremental builds ----------------------------------------------------------------------------------------
+# --- incremental builds -------------------------------------------------------------------------------------
 
 
 def test_a_new_status_reaches_the_lists_the_reading_page_and_the_feeds_as_a_cold_build(tmp_path):
@@ -374,13 +385,19 @@ def test_a_new_status_reaches_the_lists_the_reading_page_and_the_feeds_as_a_cold
     sites = Sites(tmp_path, files)
     sites.check()
     changed = {
-        sites.edit("content/papers/p2.md", lambda t: t.replace("---\n", "---\nstatus: reading\nrating: 4\n", 1))
+        sites.edit(
+            "content/papers/p2.md", lambda t: t.replace("---\n", "---\nstatus: reading\nrating: 4\n", 1)
+        )
     }
     after = sites.check(changed)
     assert "papers/p2/" in after["reading/index.html"].decode()
     assert b"/papers/p2/" in after["reading/reading.xml"]
     # Its tag pages show the badge; the digest pages that list it too.
-    shown = [name for name, data in after.items() if name.endswith(".html") and b'class="status status-reading"' in data]
+    shown = [
+        name
+        for name, data in after.items()
+        if name.endswith(".html") and b'class="status status-reading"' in data
+    ]
     assert "reading/index.html" in shown and any(name.startswith("digests/") for name in shown)
     changed = {sites.edit("content/papers/p2.md", lambda t: t.replace("status: reading", "status: read"))}
     after = sites.check(changed)
