@@ -343,12 +343,12 @@ def test_indexed_text_starts_with_the_abstract_and_the_title_is_searched_as_meta
     }"""
     found = page.evaluate(lookup, [served.url("pagefind/pagefind.js"), word])
     assert [url for url, _ in found] == [f"/papers/{slug}/"]
-    assert word not in found[0][1].lower()
+    assert word[:6] not in found[0][1].lower()
 
 
 def _title_only_word() -> tuple[str, str]:
-    """A word (7 letters or more) of one sample paper's title that no other text of the sample holds, and
-    that paper's slug."""
+    """A word (7 letters or more) of one sample paper's title whose first six letters no other text of the
+    sample holds (Pagefind stems words: "localizing" finds "localized"), and that paper's slug."""
     texts = [
         path.read_text(encoding="utf-8").lower() for path in sorted((REPO / "content/papers").glob("*.md"))
     ]
@@ -356,6 +356,7 @@ def _title_only_word() -> tuple[str, str]:
         front, body = text.split("\n---\n", 1)
         title = re.search(r"^title: (.*)$", front, re.M).group(1)
         for word in re.findall(r"[a-z]{7,}", title):
-            if word not in body and sum(word in other for other in texts) == 1:
+            stem = word[:6]
+            if stem not in body and sum(stem in other for other in texts) == 1:
                 return word, re.search(r"^slug: (.*)$", front, re.M).group(1).strip()
     raise AssertionError("no title-only word in the sample")
