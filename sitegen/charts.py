@@ -29,6 +29,9 @@ from html import escape
 
 # Logical canvas; the SVG scales to its container's width, so these are proportions, not pixels.
 WIDTH = 720
+# The canvas of a chart's phone variant (`width=NARROW`): about the width of a phone's column, so that its
+# text keeps its size there instead of shrinking to half of it.
+NARROW = 340
 FONT = 13
 CHAR = FONT * 0.58  # average advance of a character, to fit labels
 BAR_OPACITY = ".8"
@@ -69,10 +72,13 @@ def _truncate(text: str, width: float) -> str:
 class _Svg:
     """Collects the elements of one chart and wraps them with the accessible header."""
 
-    def __init__(self, kind: str, title: str, desc: str, height: float, data: object) -> None:
-        digest = hashlib.blake2b(repr((kind, title, data)).encode(), digest_size=4).hexdigest()
+    def __init__(
+        self, kind: str, title: str, desc: str, height: float, data: object, width: int = WIDTH
+    ) -> None:
+        key = (kind, title, data) if width == WIDTH else (kind, title, data, width)
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=4).hexdigest()
         self.id = f"chart-{kind}-{digest}"
-        self.kind, self.title, self.desc, self.height = kind, title, desc, height
+        self.kind, self.title, self.desc, self.height, self.width = kind, title, desc, height, width
         self.parts: list[str] = []
 
     def add(self, element: str) -> None:
@@ -102,7 +108,8 @@ class _Svg:
     def markup(self) -> str:
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{self.kind}" role="img"'
-            f' aria-labelledby="{self.id}-title {self.id}-desc" viewBox="0 0 {WIDTH} {_num(self.height)}"'
+            f' aria-labelledby="{self.id}-title {self.id}-desc"'
+            f' viewBox="0 0 {self.width} {_num(self.height)}"'
             f' width="100%" fill="currentColor" font-size="{FONT}">'
             f'<title id="{self.id}-title">{_esc(self.title)}</title>'
             f'<desc id="{self.id}-desc">{_esc(self.desc)}</desc>'
@@ -130,7 +137,7 @@ def _bins(points: Sequence[Point], max_bars: int) -> tuple[list[Bin], str]:
     return [(key, total, None, n) for key, (total, n) in sums.items()], unit
 
 
-def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) -> str:
+def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int, width: int = WIDTH) -> str:
     """Vertical bars of paper counts, oldest left."""
     if not any(c for _, c, _ in points):
         return ""
@@ -148,13 +155,13 @@ def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) ->
     )
     height = 200
     left, right, top_margin, bottom = len(_count(ceiling)) * CHAR + 10, 8, 24, 26
-    plot_w, plot_h = WIDTH - left - right, height - top_margin - bottom
-    svg = _Svg(kind, title, desc, height, points)
+    plot_w, plot_h = width - left - right, height - top_margin - bottom
+    svg = _Svg(kind, title, desc, height, points, width)
     svg.text(0, 12, f"{noun}s per {unit}".capitalize(), "chart-axis-title")
     for tick in range(0, ceiling + 1, step):
         y = top_margin + plot_h - tick / ceiling * plot_h
         if tick:
-            svg.line(left, y, WIDTH - right, y, "chart-grid", ".15")
+            svg.line(left, y, width - right, y, "chart-grid", ".15")
         svg.text(left - 6, y + FONT * 0.35, _count(tick), anchor="end")
     slot = plot_w / len(bins)
     bar_w = min(slot - (min(slot * 0.2, 4) if slot > 3 else 0), 48)  # a few digests: bars, not slabs
@@ -167,7 +174,7 @@ def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) ->
             tip += f" in {_plural(digests, 'digest')}"
         svg.bar((left + (i + 0.5) * slot - bar_w / 2, top_margin + plot_h - h, max(bar_w, 0.5), h), tip, url)
     baseline = top_margin + plot_h
-    svg.line(left, baseline, WIDTH - right, baseline, "chart-axis", ".5")
+    svg.line(left, baseline, width - right, baseline, "chart-axis", ".5")
     # At most one date label per ~12 characters of width: the first, the last, and evenly between.
     labels = min(len(bins), max(int(plot_w // (CHAR * 12)), 2))
     shown = sorted({round(i * (len(bins) - 1) / (labels - 1)) for i in range(labels)}) if labels > 1 else [0]
@@ -175,48 +182,53 @@ def _time_bars(kind: str, title: str, points: Sequence[Point], max_bars: int) ->
         x, anchor = left + (i + 0.5) * slot, "middle"
         if x - CHAR * 5 < left - 4:  # a centred date would stick out: align it with the plot's edge
             x, anchor = max(x - bar_w / 2, 0), "start"
-        elif x + CHAR * 5 > WIDTH:
-            x, anchor = min(x + bar_w / 2, WIDTH), "end"
+        elif x + CHAR * 5 > width:
+            x, anchor = min(x + bar_w / 2, width), "end"
         svg.text(x, baseline + FONT + 4, bins[i][0], anchor=anchor)
     return svg.markup()
 
 
-def papers_per_digest(counts: Sequence[tuple[str, int, str]], *, max_bars: int = MAX_BARS) -> str:
+def papers_per_digest(
+    counts: Sequence[tuple[str, int, str]], *, max_bars: int = MAX_BARS, width: int = WIDTH
+) -> str:
     """Bars of papers per digest. counts: (ISO date, paper count, URL of the digest page), oldest first."""
-    return _time_bars("digests", "Papers per digest", [(d, c, u) for d, c, u in counts], max_bars)
+    return _time_bars("digests", "Papers per digest", [(d, c, u) for d, c, u in counts], max_bars, width)
 
 
-def tag_timeline(name: str, counts: Sequence[tuple[str, int]], *, max_bars: int = MAX_BARS) -> str:
+def tag_timeline(
+    name: str, counts: Sequence[tuple[str, int]], *, max_bars: int = MAX_BARS, width: int = WIDTH
+) -> str:
     """One tag's papers per digest over time. counts: (ISO date, count) for every digest date, oldest first.
 
     A date with no paper of the tag draws no bar but keeps its place on the time axis.
     """
     points: list[Point] = [(d, c, None) for d, c in counts]
-    return _time_bars("timeline", f"Papers tagged {name} per digest", points, max_bars)
+    return _time_bars("timeline", f"Papers tagged {name} per digest", points, max_bars, width)
 
 
 # -- horizontal bars -----------------------------------------------------------------------------------------
 
 
-def _label_width(names: Sequence[str]) -> float:
-    return min(max(len(n) for n in names) * CHAR + 8, WIDTH * 0.38)
+def _label_width(names: Sequence[str], width: int = WIDTH) -> float:
+    # A narrow canvas gives labels a larger share: names are cut sooner, and bars still have room.
+    return min(max(len(n) for n in names) * CHAR + 8, width * (0.38 if width >= WIDTH else 0.5))
 
 
-def tag_sizes(counts: Sequence[tuple[str, int, str]]) -> str:
+def tag_sizes(counts: Sequence[tuple[str, int, str]], *, width: int = WIDTH) -> str:
     """Horizontal bars of papers per tag. counts: (tag display name, paper count, URL of the tag page)."""
     rows = [(n, c, u) for n, c, u in counts if c > 0]
     if not rows:
         return ""
     row_h, top_margin = 22, 6
-    label_w = _label_width([n for n, _, _ in rows])
+    label_w = _label_width([n for n, _, _ in rows], width)
     value_w = len(_count(max(c for _, c, _ in rows))) * CHAR + 8
-    plot_w = WIDTH - label_w - value_w
+    plot_w = width - label_w - value_w
     top = max(c for _, c, _ in rows)
     height = top_margin + row_h * len(rows) + 4
     listed = ", ".join(f"{n} {_count(c)}" for n, c, _ in rows[:12])
     more = f", and {len(rows) - 12} more" if len(rows) > 12 else ""
     desc = f"Papers per tag, {_plural(len(rows), 'tag')}: {listed}{more}."
-    svg = _Svg("tags", "Papers per tag", desc, height, rows)
+    svg = _Svg("tags", "Papers per tag", desc, height, rows, width)
     for i, (name, count, url) in enumerate(rows):
         y = top_margin + i * row_h
         w = max(count / top * plot_w, 1)
@@ -232,13 +244,15 @@ def rising_tags(
     *,
     recent_digests: int | None = None,
     earlier_digests: int | None = None,
+    width: int = WIDTH,
 ) -> str:
     """Tags rising in the latest digests.
 
     rows: (tag name, recent count, earlier count, URL), most rising first (see `rising_tag_rows`). With
     `recent_digests` and `earlier_digests` (how many digests each count covers) the bars compare papers per
     digest: a solid bar for the latest digests over a faint one for the digests before. Without them, the bar
-    is the recent count and the earlier count is given in words.
+    is the recent count and the earlier count is given in words. On a canvas narrower than WIDTH each name
+    stands above its bars (beside them, names and figures would leave the bars no room).
     """
     rows = [(n, r, e, u) for n, r, e, u in rows if r > 0]
     if not rows:
@@ -254,38 +268,49 @@ def rising_tags(
             return f"{now:.1f} per digest, was {before:.1f}"
         return f"{_count(rows[i][1])} recent, {_count(rows[i][2])} before"
 
-    row_h, top_margin = 30, 24
-    label_w = _label_width([n for n, _, _, _ in rows])
+    stacked = width < WIDTH
+    label_h = FONT + 5 if stacked else 0  # the name's line above the bars
+    row_h = 30 + label_h
+    label_w = 0.0 if stacked else _label_width([n for n, _, _, _ in rows], width)
     value_w = max(len(value_text(i)) for i in range(len(rows))) * CHAR + 8
-    plot_w = max(WIDTH - label_w - value_w, WIDTH * 0.2)
+    plot_w = max(width - label_w - value_w, width * 0.2)
     top = max(max(now, before or 0.0) for now, before in figures)
-    height = top_margin + row_h * len(rows) + 4
     window = f"the latest {_plural(recent_digests, 'digest')}" if recent_digests else "the latest digests"
+    before_legend = "The digests before (papers per digest)"
+    # The legend: its two keys side by side, or one above the other when they do not fit.
+    legend_x = 17 + len(window) * CHAR + 16
+    two_lines = rates and legend_x + 17 + len(before_legend) * CHAR > width
+    top_margin = 42 if two_lines else 24
+    height = top_margin + row_h * len(rows) + 4
     listed = "; ".join(f"{name}: {value_text(i)}" for i, (name, _, _, _) in enumerate(rows))
     desc = f"Tags rising in {window}, most rising first. {listed}."
-    svg = _Svg("rising", f"Rising tags in {window}", desc, height, (rows, recent_digests, earlier_digests))
+    data = (rows, recent_digests, earlier_digests)
+    svg = _Svg("rising", f"Rising tags in {window}", desc, height, data, width)
     svg.bar((0, 4, 12, 10), f"Bars: {window}", None)
     svg.text(17, 13, window.capitalize(), "chart-axis-title")
     if rates:
-        x = 17 + len(window) * CHAR + 16
-        svg.bar((x, 4, 12, 10), "Faint bars: the digests before", None, cls="chart-bar-before")
-        svg.text(x + 17, 13, "The digests before (papers per digest)", "chart-axis-title")
+        x, y = (0, 22) if two_lines else (legend_x, 4)
+        svg.bar((x, y, 12, 10), "Faint bars: the digests before", None, cls="chart-bar-before")
+        svg.text(x + 17, y + 9, before_legend, "chart-axis-title")
     for i, (name, _, _, url) in enumerate(rows):
         y = top_margin + i * row_h
         now, before = figures[i]
         w = max(now / top * plot_w, 1)
-        mid = y + row_h / 2 + FONT * 0.35
-        svg.text(label_w - 8, mid, _truncate(name, label_w - 8), anchor="end")
+        if stacked:
+            svg.text(0, y + FONT, _truncate(name, width))
+            y += label_h
+        mid = y + 15 + FONT * 0.35
+        if not stacked:
+            svg.text(label_w - 8, mid, _truncate(name, label_w - 8), anchor="end")
         end = w
         if before is not None:
             faint = max(before / top * plot_w, 1)
-            svg.bar(
-                (label_w, y + 3, faint, row_h - 6), f"{name}: {value_text(i)}", None, cls="chart-bar-before"
-            )
+            svg.bar((label_w, y + 3, faint, 24), f"{name}: {value_text(i)}", None, cls="chart-bar-before")
             end = max(w, faint)
-        svg.bar((label_w, y + 8, w, row_h - 16), f"{name}: {value_text(i)}", url)
+        svg.bar((label_w, y + 8, w, 14), f"{name}: {value_text(i)}", url)
         svg.text(label_w + end + 5, mid, value_text(i), "chart-value")
-    svg.line(label_w, top_margin, label_w, height - 4, "chart-axis", ".5")
+    if not stacked:
+        svg.line(label_w, top_margin, label_w, height - 4, "chart-axis", ".5")
     return svg.markup()
 
 

@@ -14,10 +14,10 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sitegen import __version__
-from sitegen.urls import Urls
+from sitegen.urls import READING, Urls
 
 if TYPE_CHECKING:
-    from sitegen.build.views import PaperView, TagView
+    from sitegen.build.views import PaperView, StatusView, TagView
 
 EPOCH = date(1970, 1, 1)
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, per sitemaps.org
@@ -105,6 +105,18 @@ def tag_feed_info(tag: TagView, site_title: str, author: str, language: str) -> 
         language=language,
         self_path=tag.feed_path,
         page_path=tag.path,
+    )
+
+
+def status_feed_info(status: StatusView, site_title: str, author: str, language: str) -> FeedInfo:
+    """The feed of one section of the reading queue (the papers marked unread, reading or read)."""
+    return FeedInfo(
+        title=f"{status.label} · {site_title}",
+        subtitle=f"Papers of the reading queue marked {status.status}, newest digest first.",
+        author=author,
+        language=language,
+        self_path=status.feed_path,
+        page_path=READING,
     )
 
 

@@ -72,7 +72,12 @@ def digest_path(day: date) -> str:
     return f"digests/{day.isoformat()}/"
 
 
-HOME, TAGS, DIGESTS, SEARCH = "", "tags/", "digests/", "search/"
+def status_feed_path(status: str) -> str:
+    """The Atom feed of the papers a curator gave `status` (unread, reading, read)."""
+    return f"{READING}{status}.xml"
+
+
+HOME, TAGS, DIGESTS, SEARCH, READING = "", "tags/", "digests/", "search/", "reading/"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
 
 

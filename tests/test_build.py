@@ -160,6 +160,10 @@ def test_every_page_kind_is_written(site):
         "digests/2026-03-13/index.html",
         "digests/2026-03-14/index.html",
         "search/index.html",
+        "reading/index.html",
+        "reading/unread.xml",
+        "reading/reading.xml",
+        "reading/read.xml",
         "feed.xml",
         "sitemap.xml",
         "robots.txt",
@@ -175,12 +179,13 @@ def test_every_page_kind_is_written(site):
         "tag": 3,
         "digests": 1,
         "digest": 2,
+        "reading": 1,
         "search": 1,
         "404": 1,
-        "feed": 3,
+        "feed": 6,
     }
     summary = result.summary()
-    assert summary.startswith("built 5 papers, 3 tag pages, 2 digests, 3 feeds, 5 other pages; 0 warnings;")
+    assert summary.startswith("built 5 papers, 3 tag pages, 2 digests, 6 feeds, 6 other pages; 0 warnings;")
     assert summary.endswith(" s")
 
 
@@ -237,8 +242,12 @@ def test_search_hooks_only_on_paper_pages(site):
         doc = Page(file.read_text(encoding="utf-8"))
         is_paper = file.parent.parent.name == "papers"
         assert bool(doc.with_attr("data-pagefind-body")) == is_paper, file
-        # A search box on every page: a GET form to search/ with a field named q.
+        # A search box on every page: a GET form to search/ with a field named q; the search page has one
+        # box, its own (static/search.js).
         forms = [a for t, a in doc.elements if t == "form" and a.get("action") == "/search/"]
+        if file.parent.name == "search":
+            assert forms == [] and "search" in doc.ids, file
+            continue
         assert forms and all((a.get("method") or "get").lower() == "get" for a in forms), file
         assert any(t == "input" and a.get("name") == "q" for t, a in doc.elements), file
     doc = page(out, "papers/gamma/index.html")

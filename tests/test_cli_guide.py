@@ -426,7 +426,8 @@ def test_the_build_ends_with_pages_by_kind_files_written_and_removed_and_time(si
         "Files written",
         "Files removed",
     ]
-    assert (table["Papers"], table["Tag pages"], table["Digest pages"], table["Feeds"]) == (2, 2, 2, 3)
+    # Feeds: the site's, one per tag and one per reading status.
+    assert (table["Papers"], table["Tag pages"], table["Digest pages"], table["Feeds"]) == (2, 2, 2, 6)
     html = len(list((root / "public").rglob("*.html")))
     assert table["Papers"] + table["Tag pages"] + table["Digest pages"] + table["Other pages"] == html
     assert table["Files written"] == len([p for p in (root / "public").rglob("*") if p.is_file()]) - 1

@@ -8,6 +8,7 @@ and of a cold build of a copy of the site must be the same bytes (see test_incre
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,33 @@ OWN_TEMPLATES = {
     "templates/partials/paper_item.html": (
         "<li>{{ paper.title }} {{ paper.summary }} · "
         "{{ paper.related|map(attribute='title')|join('; ') }}</li>"
+        # and the theme's own item: status and rating badges, "also in N digests", the tag filter's slugs
+        "{% include 'theme/partials/paper_item.html' %}"
+    ),
+    # The reading queue (the theme's page, which shows items, and its tag groups) with every paper's marks.
+    "templates/reading.html": (
+        "{% extends 'theme/reading.html' %}{% block content %}{{ super() }}<ul class='marks'>"
+        "{% for s in site.queue %}{% for p in s.papers %}<li>{{ s.label }} {{ p.title }} {{ p.rating or '' }}"
+        " {{ p.also_in }}</li>{% endfor %}{% endfor %}</ul>{% endblock %}"
     ),
 }
+
+# Papers of the corpus the curator has marked from the start (the edits change and add marks).
+MARKED = {
+    "p1": "status: reading\nrating: 4",
+    "p2": "status: unread",
+    "p3": "status: read",
+    "p7": "status: read",
+}
+
+
+def marked(files: dict[str, str]) -> dict[str, str]:
+    out = dict(files)
+    for slug, fields in MARKED.items():
+        rel = f"content/papers/{slug}.md"
+        out[rel] = out[rel].replace("---\n", f"---\n{fields}\n", 1)
+    return out
+
 
 EDITS = [
     "abstract",
@@ -81,7 +107,7 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
             lambda t: (
                 t.replace("\n---\n", f"\nstatus: {status}\n---\n", 1)
                 if "status:" not in t
-                else t.replace("status: ", f"status: {status}\nx-old: ", 1)
+                else re.sub(r"^status: .*$", f"status: {status}", t, count=1, flags=re.M)
             ),
         )
     elif kind == "rating":
@@ -149,7 +175,7 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
 @given(edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 100)), min_size=1, max_size=5))
 def test_incremental_builds_equal_cold_builds_after_random_edits(tmp_path_factory, edits):
     tmp = tmp_path_factory.mktemp("prop")
-    sites = Sites(tmp, {**corpus(14, seed=5), **OWN_TEMPLATES})
+    sites = Sites(tmp, {**marked(corpus(14, seed=5)), **OWN_TEMPLATES})
     sites.check()
     for step, (kind, pick) in enumerate(edits):
         changed = apply(sites, kind, pick, step)

@@ -281,7 +281,7 @@ class Builder:
         # their way), then the feeds.
         pages = plan_pages(index, config)
         counts = counts_by_kind(pages)
-        counts["feed"] = 1 + len(index.tags)
+        counts["feed"] = 1 + len(index.tags) + len(index.queue)
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         make = functools.partial(self._make, env, versions, stamp, staging, report, clock)
 
@@ -579,6 +579,9 @@ class Builder:
         for tag in index.tags:
             tag_info = feeds.tag_feed_info(tag, config.title, config.author, config.language)
             all_feeds.append((tag_info, tag, "papers"))
+        for status in index.queue:
+            status_info = feeds.status_feed_info(status, config.title, config.author, config.language)
+            all_feeds.append((status_info, status, "papers"))
         paths: set[str] = set()
         for feed_info, source, attribute in all_feeds:
 
@@ -773,6 +776,7 @@ def _objects(index: SiteView) -> Callable[[str], Tracked | None]:
             known.update((view.dep, view) for view in index.papers)
             known.update((tag.dep, tag) for tag in index.tags)
             known.update((digest.dep, digest) for digest in index.digests)
+            known.update((status.dep, status) for status in index.queue)
         return known.get(dep)
 
     return find

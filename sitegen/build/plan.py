@@ -202,6 +202,23 @@ def plan_pages(site: SiteView, config: Any) -> list[PlannedPage]:
         add(_digest_page(digest))
     add(
         PlannedPage(
+            "reading",
+            urls.READING,
+            "reading.html",
+            {
+                "page": PageMeta(
+                    urls.READING,
+                    "reading",
+                    "Reading queue",
+                    f"The papers of {title} marked unread, reading or read, by status and by tag.",
+                )
+            },
+            items=[paper for status in site.queue for paper in status.papers],
+            lastmod=latest,
+        )
+    )
+    add(
+        PlannedPage(
             "search",
             urls.SEARCH,
             "search.html",

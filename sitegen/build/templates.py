@@ -208,6 +208,7 @@ _SECTIONS = {
     "tags": ("tags", True),
     "tag": ("tags", False),
     "search": ("search", True),
+    "reading": ("reading", True),
 }
 
 

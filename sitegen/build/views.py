@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sitegen import bibtex, charts, urls
 from sitegen.incremental.deps import CONSTANT, Fragment, Tracked, text_digest
 from sitegen.markdown import MarkdownRenderer, excerpt
-from sitegen.model import Site, Tag, split_body
+from sitegen.model import STATUSES, Site, Tag, split_body
 from sitegen.urls import Link, Urls, classify_link
 
 # C0 control characters other than tab and newlines: invalid in HTML and XML, and never meant in a title.
@@ -38,7 +38,7 @@ _PAPER_FACETS = (
     dict.fromkeys(
         (
             "slug", "title", "path", "draft", "digests", "first", "latest", "tags", "links", "code_links",
-            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links",
+            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links", "also_in", "tag_slugs",
         ),
         "m",
     )
@@ -183,6 +183,16 @@ class PaperView(Tracked):
         return self.paper.arxiv
 
     @property
+    def also_in(self) -> int:
+        """In how many digests besides one (the one a list shows: its date, or the digest page's own)."""
+        return max(len(self.digests) - 1, 0)
+
+    @property
+    def tag_slugs(self) -> str:
+        """The slugs of the paper's tags, space-separated (what a list's tag filter matches)."""
+        return " ".join(self.paper.tags)
+
+    @property
     def bibtex(self) -> str:
         return bibtex.bibtex_entry(self.paper, url=self.shared.link.absolute(self.path))
 
@@ -239,6 +249,7 @@ class TagView(Tracked):
         "count": "c",
         "papers": "p",
         "chart": "g",
+        "chart_narrow": "g",
     }
 
     slug: str
@@ -248,6 +259,7 @@ class TagView(Tracked):
     #: The tag's papers per digest date, oldest date first, every digest of the site included.
     timeline: list[tuple[str, int]] = field(default_factory=list)
     _chart: Markup | None = None
+    _chart_narrow: Markup | None = None
 
     @property
     def dep(self) -> str:
@@ -283,6 +295,13 @@ class TagView(Tracked):
             self._chart = Markup(charts.tag_timeline(self.name, self.timeline))
         return self._chart
 
+    @property
+    def chart_narrow(self) -> Markup:
+        """The same chart drawn for a phone's width."""
+        if self._chart_narrow is None:
+            self._chart_narrow = Markup(charts.tag_timeline(self.name, self.timeline, width=charts.NARROW))
+        return self._chart_narrow
+
 
 @dataclass(slots=True, eq=False)
 class DigestView(Tracked):
@@ -294,6 +313,7 @@ class DigestView(Tracked):
         "papers": "p",
         "newer": "n",
         "older": "n",
+        "tag_counts": "t",
     }
 
     date: date
@@ -315,6 +335,8 @@ class DigestView(Tracked):
             return "\x1f".join(p.slug for p in self.papers)
         if facet == "n":
             return f"{self.newer.date if self.newer else ''}|{self.older.date if self.older else ''}"
+        if facet == "t":
+            return "\x1f".join(f"{tag.slug}:{n}" for tag, n in self.tag_counts)
         raise KeyError(facet)
 
     @property
@@ -322,8 +344,69 @@ class DigestView(Tracked):
         return urls.digest_path(self.date)
 
     @property
+    def tag_counts(self) -> list[tuple[TagView, int]]:
+        """The tags of the digest's papers with how many of them carry each, most papers first (the digest
+        page's tag filter; the names are read from each tag's view)."""
+        counts = Counter(tag.slug for paper in self.papers for tag in paper.tags)
+        tags = {tag.slug: tag for paper in self.papers for tag in paper.tags}
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], tags[item[0]].name.casefold(), item[0]))
+        return [(tags[slug], n) for slug, n in ranked]
+
+    @property
     def count(self) -> int:
         return len(self.papers)
+
+
+@dataclass(slots=True, eq=False)
+class StatusView(Tracked):
+    """The papers a curator gave one status, newest digest first: a section of the reading queue and its
+    feed. What a status is called and where it lives follow from the status alone."""
+
+    FACETS: ClassVar[dict[str, str]] = {
+        "status": CONSTANT,
+        "label": CONSTANT,
+        "anchor": CONSTANT,
+        "feed_path": CONSTANT,
+        "papers": "p",
+        "count": "p",
+    }
+
+    status: str
+    papers: list[PaperView]
+
+    @property
+    def dep(self) -> str:
+        return "s:" + self.status
+
+    def version(self, facet: str) -> str:
+        if facet == "p":
+            return "\x1f".join(p.slug for p in self.papers)
+        raise KeyError(facet)
+
+    @property
+    def label(self) -> str:
+        return self.status.capitalize()
+
+    @property
+    def anchor(self) -> str:
+        """The id of its section on the reading page."""
+        return self.status
+
+    @property
+    def feed_path(self) -> str:
+        return urls.status_feed_path(self.status)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTag:
+    """A tag and the papers of the reading queue that carry it (plain: SiteView's facet "Q" covers it)."""
+
+    tag: TagView
+    papers: list[PaperView]
 
 
 @dataclass(slots=True, eq=False)
@@ -331,7 +414,9 @@ class SiteView(Tracked):
     """The site as a whole: every list and count, and the site-wide charts.
 
     papers: every paper by title. recent: newest digest first, in each digest's own order, then undated
-    papers by title. tags: tags with at least one paper, by name. digests: newest first.
+    papers by title. tags: tags with at least one paper, by name. digests: newest first. queue: the reading
+    queue, one StatusView per status (always all of them, in STATUSES order); queue_tags: the tags of the
+    papers in it, most papers first, each with those papers.
     """
 
     FACETS: ClassVar[dict[str, str]] = {
@@ -347,6 +432,12 @@ class SiteView(Tracked):
         "rising_chart": "1",
         "tags_chart": "2",
         "digests_chart": "3",
+        # (each chart's phone variant: the same data, so the same facet)
+        "rising_chart_narrow": "1",
+        "tags_chart_narrow": "2",
+        "digests_chart_narrow": "3",
+        "queue": CONSTANT,  # (always the same StatusViews; what a page reads of each is recorded)
+        "queue_tags": "Q",
     }
 
     papers: list[PaperView]
@@ -356,6 +447,8 @@ class SiteView(Tracked):
     by_slug: dict[str, PaperView]
     link: Urls
     _charts: dict[str, Markup] = field(default_factory=dict)
+    _queue: list[StatusView] | None = None
+    _queue_tags: list[QueueTag] | None = None
 
     @property
     def dep(self) -> str:
@@ -375,8 +468,36 @@ class SiteView(Tracked):
         if facet == "D":
             return "\x1f".join(d.date.isoformat() for d in self.digests)
         if facet in ("1", "2", "3"):
-            return text_digest(self._chart(facet))
+            return text_digest(self._chart(facet) + self._chart(facet + "n"))
+        if facet == "Q":
+            return text_digest(
+                repr([(group.tag.slug, [p.slug for p in group.papers]) for group in self.queue_tags])
+            )
         raise KeyError(facet)
+
+    @property
+    def queue(self) -> list[StatusView]:
+        if self._queue is None:
+            by_status: dict[str, list[PaperView]] = {status: [] for status in STATUSES}
+            for view in self.recent:
+                if view.status in by_status:
+                    by_status[view.status].append(view)
+            self._queue = [StatusView(status, papers) for status, papers in by_status.items()]
+        return self._queue
+
+    @property
+    def queue_tags(self) -> list[QueueTag]:
+        if self._queue_tags is None:
+            members: dict[str, list[PaperView]] = {}
+            tags: dict[str, TagView] = {}
+            for status in self.queue:
+                for view in status.papers:
+                    for tag in view.tags:
+                        tags[tag.slug] = tag
+                        members.setdefault(tag.slug, []).append(view)
+            order = sorted(members, key=lambda slug: (-len(members[slug]), tags[slug].name.casefold(), slug))
+            self._queue_tags = [QueueTag(tags[slug], members[slug]) for slug in order]
+        return self._queue_tags
 
     @property
     def paper_count(self) -> int:
@@ -410,6 +531,18 @@ class SiteView(Tracked):
     def digests_chart(self) -> Markup:
         return self._chart("3")
 
+    @property
+    def rising_chart_narrow(self) -> Markup:
+        return self._chart("1n")
+
+    @property
+    def tags_chart_narrow(self) -> Markup:
+        return self._chart("2n")
+
+    @property
+    def digests_chart_narrow(self) -> Markup:
+        return self._chart("3n")
+
     def _chart(self, which: str) -> Markup:
         drawn = self._charts.get(which)
         if drawn is None:
@@ -417,14 +550,19 @@ class SiteView(Tracked):
         return drawn
 
     def _draw(self, which: str) -> str:
+        """Chart "1" (rising tags), "2" (tag sizes) or "3" (papers per digest); with an "n", for a phone."""
         path = self.link.path
+        width = charts.NARROW if which.endswith("n") else charts.WIDTH
+        which = which[0]
         oldest_first = list(reversed(self.digests))
         if which == "3":
             return charts.papers_per_digest(
-                [(d.date.isoformat(), d.count, path(d.path)) for d in oldest_first]
+                [(d.date.isoformat(), d.count, path(d.path)) for d in oldest_first], width=width
             )
         if which == "2":
-            return charts.tag_sizes([(t.name, t.count, path(t.path)) for t in self.tags_by_count])
+            return charts.tag_sizes(
+                [(t.name, t.count, path(t.path)) for t in self.tags_by_count], width=width
+            )
         dates = [d.date.isoformat() for d in oldest_first]
         by_slug = {t.slug: t for t in self.tags}
         tag_dates = {t.slug: [day for day, n in t.timeline for _ in range(n)] for t in self.tags}
@@ -434,7 +572,9 @@ class SiteView(Tracked):
             if slug in by_slug
         ]
         window = charts.rising_window(len(dates))
-        return charts.rising_tags(rows, recent_digests=window, earlier_digests=len(dates) - window)
+        return charts.rising_tags(
+            rows, recent_digests=window, earlier_digests=len(dates) - window, width=width
+        )
 
 
 _SMALL_WORDS = frozenset(
