@@ -96,11 +96,17 @@
     return m ? MONTHS[parseInt(m[2], 10) - 1] + " " + parseInt(m[3], 10) + ", " + m[1] : iso;
   }
 
-  // The UI lists every meta field but title, image and url under a result, as "Key: value", in order.
+  // The UI lists every meta field but title, image and url under a result, as "Key: value", in order (as
+  // text: the values need no escaping). The curator's marks come first, from the paper's filters.
   function processResult(result) {
     var meta = { title: result.meta.title || result.url };
+    var filters = result.filters || {};
+    var status = (filters.status || [])[0];
+    var rating = parseInt((filters.rating || [])[0], 10);
+    if (status) meta.status = status;
+    if (rating >= 1 && rating <= 5) meta.rating = rating + " of 5";
     if (result.meta.date) meta.digest = humanDate(result.meta.date);
-    var tags = (result.filters && result.filters.tag) || [];
+    var tags = filters.tag || [];
     if (tags.length) meta.tags = tags.join(", ");
     result.meta = meta;
     return result;
