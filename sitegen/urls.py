@@ -73,6 +73,10 @@ def digest_path(day: date) -> str:
 
 
 HOME, TAGS, DIGESTS, SEARCH = "", "tags/", "digests/", "search/"
+READING = "reading/"  # the reading queue: the papers that have a status
+# The exports of a list's papers, beside its page (tags/x/papers.bib, digests/2026-03-13/papers.json,
+# reading/papers.bib); partials/export_links.html links to them.
+EXPORT_BIB, EXPORT_JSON = "papers.bib", "papers.json"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
 
 

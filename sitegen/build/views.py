@@ -38,7 +38,7 @@ _PAPER_FACETS = (
     dict.fromkeys(
         (
             "slug", "title", "path", "draft", "digests", "first", "latest", "tags", "links", "code_links",
-            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links",
+            "status", "rating", "arxiv", "bibtex", "citation", "find_links", "arxiv_links",
         ),
         "m",
     )
@@ -183,8 +183,13 @@ class PaperView(Tracked):
         return self.paper.arxiv
 
     @property
+    def citation(self) -> bibtex.Citation:
+        """What an entry citing the paper says (its BibTeX entry and CSL-JSON item show it)."""
+        return bibtex.citation(self.paper, url=self.shared.link.absolute(self.path))
+
+    @property
     def bibtex(self) -> str:
-        return bibtex.bibtex_entry(self.paper, url=self.shared.link.absolute(self.path))
+        return bibtex.citation_entry(self.citation)
 
     @property
     def find_links(self) -> list[tuple[str, str]]:
@@ -331,7 +336,8 @@ class SiteView(Tracked):
     """The site as a whole: every list and count, and the site-wide charts.
 
     papers: every paper by title. recent: newest digest first, in each digest's own order, then undated
-    papers by title. tags: tags with at least one paper, by name. digests: newest first.
+    papers by title. tags: tags with at least one paper, by name. digests: newest first. queue: the reading
+    queue, the papers that have a status, by title.
     """
 
     FACETS: ClassVar[dict[str, str]] = {
@@ -344,6 +350,7 @@ class SiteView(Tracked):
         "digests": "D",
         "digest_count": "D",
         "latest": "D",
+        "queue": "Q",
         "rising_chart": "1",
         "tags_chart": "2",
         "digests_chart": "3",
@@ -374,9 +381,15 @@ class SiteView(Tracked):
             return "\x1f".join(f"{t.slug}:{t.count}" for t in self.tags_by_count)
         if facet == "D":
             return "\x1f".join(d.date.isoformat() for d in self.digests)
+        if facet == "Q":
+            return text_digest("\x1f".join(p.slug for p in self.queue))
         if facet in ("1", "2", "3"):
             return text_digest(self._chart(facet))
         raise KeyError(facet)
+
+    @property
+    def queue(self) -> list[PaperView]:
+        return [p for p in self.papers if p.paper.status]
 
     @property
     def paper_count(self) -> int:
