@@ -450,3 +450,28 @@ def test_the_search_page_exports_the_results_it_shows_as_bibtex(browser, searcha
             "@misc{KEY,", page_bibtex(searchable.out, href)
         )
     assert errors == []
+
+
+def test_a_static_file_in_an_exports_place_is_left_out_and_check_says_so_as_build_does(site):
+    root = site(
+        {
+            "content/papers/a.md": paper("a", digests="[2026-03-13]", tags="[x]"),
+            "static/tags/x/papers.json": "[]",
+            "static/tags/x/notes.json": "{}",
+        }
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "sitegen", "check", "--root", str(root)], capture_output=True, text=True
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "sitegen", "build", "--root", str(root), "--no-search", "--base-url", BASE],
+        capture_output=True,
+        text=True,
+    )
+    warning = (
+        f"{root}/static/tags/x/papers.json: warning: static file ignored: sitegen writes tags/x/papers.json"
+    )
+    assert warning in checked.stderr.splitlines()
+    assert built.stderr == checked.stderr
+    assert len(read_csl(root / "public/tags/x/papers.json")) == 1
+    assert (root / "public/tags/x/notes.json").read_text() == "{}"
