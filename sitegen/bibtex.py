@@ -308,7 +308,13 @@ def citation_entry(cited: Citation, key: str | None = None) -> str:
     return "\n".join([*lines, "}"])
 
 
-def bibtex_file(citations: Sequence[Citation]) -> str:
-    """A .bib file of several papers, in order, with keys unique within the file (see unique_keys)."""
-    keys = unique_keys(c.key for c in citations)
-    return "".join(citation_entry(cited, key) + "\n\n" for cited, key in zip(citations, keys, strict=True))
+def bibtex_file(entries: Sequence[tuple[Citation, str]]) -> str:
+    """A .bib file of several papers, in order, with keys unique within the file (see unique_keys). Each
+    paper comes as its citation and the entry citation_entry made of it (made once, shown on its page too):
+    only an entry whose key the file changes is made again."""
+    keys = unique_keys(cited.key for cited, _ in entries)
+    parts = []
+    for (cited, entry), key in zip(entries, keys, strict=True):
+        parts.append(entry if key == cited.key else citation_entry(cited, key))
+        parts.append("\n\n")
+    return "".join(parts)

@@ -46,7 +46,7 @@ def plan_exports(site: SiteView) -> list[Export]:
 
 
 def _bibtex(papers: list[Any]) -> bytes:
-    return bibtex.bibtex_file([p.citation for p in papers]).encode("utf-8")
+    return bibtex.bibtex_file([(p.citation, p.bibtex) for p in papers]).encode("utf-8")
 
 
 def _csl_json(papers: list[Any]) -> bytes:

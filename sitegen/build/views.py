@@ -86,6 +86,7 @@ class PaperView(Tracked):
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
     _item: Fragment | None = None
+    _cited: tuple[bibtex.Citation, str] | None = None  # the citation and its BibTeX entry, made on first use
     _dep: str = ""
 
     @property
@@ -185,11 +186,18 @@ class PaperView(Tracked):
     @property
     def citation(self) -> bibtex.Citation:
         """What an entry citing the paper says (its BibTeX entry and CSL-JSON item show it)."""
-        return bibtex.citation(self.paper, url=self.shared.link.absolute(self.path))
+        return self._citation()[0]
 
     @property
     def bibtex(self) -> str:
-        return bibtex.citation_entry(self.citation)
+        return self._citation()[1]
+
+    def _citation(self) -> tuple[bibtex.Citation, str]:
+        # Made once per build: the paper's page and every export that lists it show the same entry.
+        if self._cited is None:
+            cited = bibtex.citation(self.paper, url=self.shared.link.absolute(self.path))
+            self._cited = cited, bibtex.citation_entry(cited)
+        return self._cited
 
     @property
     def find_links(self) -> list[tuple[str, str]]:
@@ -508,7 +516,7 @@ def refresh(view: PaperView, paper: Any, site: SiteView) -> bool:
         return False
     fresh = paper_view(paper, view.shared)
     view.paper, view.title, view.digests = fresh.paper, fresh.title, fresh.digests
-    view.texts, view._links, view._item = None, None, None
+    view.texts, view._links, view._item, view._cited = None, None, None, None
     view.tags = [tags[slug] for slug in paper.tags]
     return True
 
