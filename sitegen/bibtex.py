@@ -12,7 +12,11 @@ no author field: the digests name no authors, and an invented one would be worse
 - The year and month come from the arXiv id (when the paper appeared) or else from the first digest that
   listed it.
 - The key is the first significant title word, the year and the next significant word:
-  `selftuning2019networks`.
+  `selftuning2019networks`. Within one file of several entries (the exports of a tag, a digest, the reading
+  queue) a key already taken gets a letter: `deep2026learning`, `deep2026learningb`.
+
+What is cited (key, title, date, arXiv id, URL) is worked out once, as a `Citation`, which the CSL-JSON
+writer (sitegen.csljson) shows too, so that a paper has the same key and facts in both formats.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sitegen.model import Paper
@@ -196,7 +201,8 @@ def arxiv_date(arxiv: str) -> tuple[int, int] | None:
     return (1900 + yy if yy >= 91 else 2000 + yy), mm
 
 
-def _published(paper: Paper) -> tuple[int, int] | None:
+def publication_month(paper: Paper) -> tuple[int, int] | None:
+    """(year, month) the paper appeared: from its arXiv id, or else the first digest that listed it."""
     if paper.arxiv and (found := arxiv_date(paper.arxiv)):
         return found
     first: date | None = min(paper.digests) if paper.digests else None
@@ -209,9 +215,68 @@ def citation_key(paper: Paper) -> str:
     words = [w for w in folded.translate(_NOT_IN_KEYS).split() if w not in _KEY_SKIP] or [
         re.sub(r"[^a-z0-9]", "", paper.slug) or "paper"
     ]
-    published = _published(paper)
+    published = publication_month(paper)
     year = str(published[0]) if published else ""
     return words[0][:30] + year + (words[1][:20] if len(words) > 1 else "")
+
+
+def unique_keys(keys: Iterable[str]) -> list[str]:
+    """The keys of one file's entries in order, each repeat given the first letter (b, c, ..., then aa, ab,
+    ...) that makes it a key no other entry of the file has; a file with a key twice loses an entry in most
+    tools (BibTeX keeps the first, bibtexparser reports a duplicate)."""
+    keys = list(keys)
+    taken = set(keys)
+    seen: set[str] = set()
+    out = []
+    for key in keys:
+        if key in seen:
+            n = 1
+            while (candidate := key + _letters(n)) in taken:
+                n += 1
+            key = candidate
+            taken.add(key)
+        seen.add(key)
+        out.append(key)
+    return out
+
+
+def _letters(n: int) -> str:
+    """1 -> "b", 25 -> "z", 26 -> "aa": a spreadsheet column name counted from 0 = "a" (a key without a
+    letter is the first of its kind, so "a" is never added)."""
+    letters = ""
+    while True:
+        n, rest = divmod(n, 26)
+        letters = chr(ord("a") + rest) + letters
+        if n == 0:
+            return letters
+        n -= 1
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """What an entry for a paper says, in any format: key, title, when it appeared, its arXiv id (no version)
+    and the URL to cite (arXiv's page when there is an id, else the one given)."""
+
+    key: str
+    title: str
+    year: int | None
+    month: int | None
+    arxiv: str | None
+    url: str | None
+
+
+def citation(paper: Paper, *, url: str | None = None) -> Citation:
+    """The citation of `paper`; `url` (the paper's page on this site, say) is used when it has no arXiv id."""
+    published = publication_month(paper)
+    arxiv = re.sub(r"v\d+$", "", paper.arxiv) if paper.arxiv else None
+    return Citation(
+        key=citation_key(paper),
+        title=paper.title,
+        year=published[0] if published else None,
+        month=published[1] if published else None,
+        arxiv=arxiv,
+        url=f"https://arxiv.org/abs/{paper.arxiv}" if paper.arxiv else url,
+    )
 
 
 def _url_field(url: str) -> str:
@@ -220,22 +285,36 @@ def _url_field(url: str) -> str:
 
 
 def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
-    """A BibTeX @misc/@article entry for the paper (arXiv eprint fields when paper.arxiv is set), escaped.
+    """A BibTeX @misc entry for the paper (arXiv eprint fields when paper.arxiv is set), escaped.
 
     `url` (the paper's page on this site, say) is used when the paper has no arXiv id.
     """
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_title(paper.title) + "}")]
-    published = _published(paper)
-    if published:
-        fields += [("year", f"{{{published[0]}}}"), ("month", MONTHS[published[1] - 1])]
-    if paper.arxiv:
-        eprint = re.sub(r"v\d+$", "", paper.arxiv)
-        fields += [("eprint", f"{{{eprint}}}"), ("archivePrefix", "{arXiv}")]
-        url = f"https://arxiv.org/abs/{paper.arxiv}"
-    if url:
-        fields.append(("url", "{" + _url_field(url) + "}"))
+    return citation_entry(citation(paper, url=url))
+
+
+def citation_entry(cited: Citation, key: str | None = None) -> str:
+    """The BibTeX entry of a citation, under `key` if given (see bibtex_file)."""
+    fields: list[tuple[str, str]] = [("title", "{" + bibtex_title(cited.title) + "}")]
+    if cited.year is not None and cited.month is not None:
+        fields += [("year", f"{{{cited.year}}}"), ("month", MONTHS[cited.month - 1])]
+    if cited.arxiv:
+        fields += [("eprint", f"{{{cited.arxiv}}}"), ("archivePrefix", "{arXiv}")]
+    if cited.url:
+        fields.append(("url", "{" + _url_field(cited.url) + "}"))
     width = max(len(name) for name, _ in fields)
-    lines = [f"@misc{{{citation_key(paper)},"]
+    lines = [f"@misc{{{key or cited.key},"]
     lines += [f"  {name.ljust(width)} = {value}," for name, value in fields]
     lines[-1] = lines[-1].removesuffix(",")
     return "\n".join([*lines, "}"])
+
+
+def bibtex_file(entries: Sequence[tuple[Citation, str]]) -> str:
+    """A .bib file of several papers, in order, with keys unique within the file (see unique_keys). Each
+    paper comes as its citation and the entry citation_entry made of it (made once, shown on its page too):
+    only an entry whose key the file changes is made again."""
+    keys = unique_keys(cited.key for cited, _ in entries)
+    parts = []
+    for (cited, entry), key in zip(entries, keys, strict=True):
+        parts.append(entry if key == cited.key else citation_entry(cited, key))
+        parts.append("\n\n")
+    return "".join(parts)

@@ -106,15 +106,21 @@ class _Svg:
         )
 
     def markup(self) -> str:
+        # A chart whose bars are links cannot be role="img" (an image has no interactive parts, and assistive
+        # technologies reach links even out of the tab order): it is a group named by its title and
+        # description, with its drawing hidden from them, so that they read the same text alternative.
+        body = "".join(self.parts)
+        linked = any(part.startswith("<a ") for part in self.parts)
+        role = "group" if linked else "img"
         head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{self.kind}" role="img"'
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg chart-{self.kind}" role="{role}"'
             f' aria-labelledby="{self.id}-title {self.id}-desc"'
             f' viewBox="0 0 {self.width} {_num(self.height)}"'
             f' width="100%" fill="currentColor" font-size="{FONT}">'
             f'<title id="{self.id}-title">{_esc(self.title)}</title>'
             f'<desc id="{self.id}-desc">{_esc(self.desc)}</desc>'
         )
-        return head + "".join(self.parts) + "</svg>"
+        return head + (f'<g aria-hidden="true">{body}</g>' if linked else body) + "</svg>"
 
 
 # -- bars over time ------------------------------------------------------------------------------------------

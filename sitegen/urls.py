@@ -78,6 +78,9 @@ def status_feed_path(status: str) -> str:
 
 
 HOME, TAGS, DIGESTS, SEARCH, READING = "", "tags/", "digests/", "search/", "reading/"
+# The exports of a list's papers, beside its page (tags/x/papers.bib, digests/2026-03-13/papers.json,
+# reading/papers.bib); partials/export_links.html links to them.
+EXPORT_BIB, EXPORT_JSON = "papers.bib", "papers.json"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import Environment
 
 from sitegen import feeds, urls
+from sitegen.build.exports import plan_exports
 from sitegen.build.plan import plan_pages
 from sitegen.build.templates import compile_templates, theme_dir
 from sitegen.build.views import Shared, build_index
@@ -60,12 +61,12 @@ def check_static_collisions(site: Site, report: Report) -> None:
 
 
 #: How the name of every file generated_files lists ends.
-_MADE_SUFFIXES = (".html", ".xml", urls.ROBOTS)
+_MADE_SUFFIXES = (".html", ".xml", urls.ROBOTS, urls.EXPORT_BIB, urls.EXPORT_JSON)
 
 
 def generated_files(site: Site) -> set[str]:
     """The files, relative to the output folder, that a build without --drafts makes besides the static
-    ones: every page, the feeds, the sitemap and robots.txt."""
+    ones: every page, the feeds, the exports, the sitemap and robots.txt."""
     config = site.config
     link = urls.Urls(config.base_url)
     markdown = MarkdownRenderer(allow_html=config.allow_html, link=link.content_link, heading_base=3)
@@ -73,6 +74,7 @@ def generated_files(site: Site) -> set[str]:
     pages = plan_pages(index, config)
     made = {urls.output_file(page.path) for page in pages}
     made |= {urls.FEED, urls.SITEMAP, urls.ROBOTS} | {tag.feed_path for tag in index.tags}
+    made |= {export.path for export in plan_exports(index)}
     # A sitemap too large for one file is an index of numbered parts (see feeds.sitemaps).
     parts = -(-sum(1 for page in pages if page.in_sitemap) // feeds.SITEMAP_LIMIT)
     if parts > 1:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sitegen import feeds, output, parallel, urls
+from sitegen.build.exports import plan_exports
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import prepare_papers, render_pages
 from sitegen.build.templates import (
@@ -278,7 +279,7 @@ class Builder:
             return failed()
 
         # Plan every page; render those whose inputs changed (lists first: related papers may still be on
-        # their way), then the feeds.
+        # their way), then the feeds and exports.
         pages = plan_pages(index, config)
         counts = counts_by_kind(pages)
         counts["feed"] = 1 + len(index.tags) + len(index.queue)
@@ -299,6 +300,9 @@ class Builder:
             make([p for p in pages if p.kind == "paper"], done, len(pages))
             generated = {urls.output_file(page.path) for page in pages}
             generated |= self._feeds(index, config, link, pages, staging, versions, stamp)
+            for export in plan_exports(index):
+                stage_derived(staging, versions, stamp, export.path, export.own, export.make)
+                generated.add(export.path)
             for artifact in _without_collisions(static.artifacts, generated, report):
                 staging.add(artifact)
             clock.lap("render")

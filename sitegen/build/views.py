@@ -38,7 +38,8 @@ _PAPER_FACETS = (
     dict.fromkeys(
         (
             "slug", "title", "path", "draft", "digests", "first", "latest", "tags", "links", "code_links",
-            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links", "also_in", "tag_slugs",
+            "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links", "citation",
+            "also_in", "tag_slugs",
         ),
         "m",
     )
@@ -86,6 +87,7 @@ class PaperView(Tracked):
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
     _item: Fragment | None = None
+    _cited: tuple[bibtex.Citation, str] | None = None  # the citation and its BibTeX entry, made on first use
     _dep: str = ""
 
     @property
@@ -193,8 +195,20 @@ class PaperView(Tracked):
         return " ".join(self.paper.tags)
 
     @property
+    def citation(self) -> bibtex.Citation:
+        """What an entry citing the paper says (its BibTeX entry and CSL-JSON item show it)."""
+        return self._citation()[0]
+
+    @property
     def bibtex(self) -> str:
-        return bibtex.bibtex_entry(self.paper, url=self.shared.link.absolute(self.path))
+        return self._citation()[1]
+
+    def _citation(self) -> tuple[bibtex.Citation, str]:
+        # Made once per build: the paper's page and every export that lists it show the same entry.
+        if self._cited is None:
+            cited = bibtex.citation(self.paper, url=self.shared.link.absolute(self.path))
+            self._cited = cited, bibtex.citation_entry(cited)
+        return self._cited
 
     @property
     def find_links(self) -> list[tuple[str, str]]:
@@ -416,7 +430,8 @@ class SiteView(Tracked):
     papers: every paper by title. recent: newest digest first, in each digest's own order, then undated
     papers by title. tags: tags with at least one paper, by name. digests: newest first. queue: the reading
     queue, one StatusView per status (always all of them, in STATUSES order); queue_tags: the tags of the
-    papers in it, most papers first, each with those papers.
+    papers in it, most papers first, each with those papers; queue_papers: the papers
+    that have a status, by title (what the reading exports list).
     """
 
     FACETS: ClassVar[dict[str, str]] = {
@@ -429,6 +444,7 @@ class SiteView(Tracked):
         "digests": "D",
         "digest_count": "D",
         "latest": "D",
+        "queue_papers": "K",
         "rising_chart": "1",
         "tags_chart": "2",
         "digests_chart": "3",
@@ -467,6 +483,8 @@ class SiteView(Tracked):
             return "\x1f".join(f"{t.slug}:{t.count}" for t in self.tags_by_count)
         if facet == "D":
             return "\x1f".join(d.date.isoformat() for d in self.digests)
+        if facet == "K":
+            return text_digest("\x1f".join(p.slug for p in self.queue_papers))
         if facet in ("1", "2", "3"):
             return text_digest(self._chart(facet) + self._chart(facet + "n"))
         if facet == "Q":
@@ -498,6 +516,10 @@ class SiteView(Tracked):
             order = sorted(members, key=lambda slug: (-len(members[slug]), tags[slug].name.casefold(), slug))
             self._queue_tags = [QueueTag(tags[slug], members[slug]) for slug in order]
         return self._queue_tags
+
+    @property
+    def queue_papers(self) -> list[PaperView]:
+        return [p for p in self.papers if p.paper.status]
 
     @property
     def paper_count(self) -> int:
@@ -635,7 +657,7 @@ def refresh(view: PaperView, paper: Any, site: SiteView) -> bool:
         return False
     fresh = paper_view(paper, view.shared)
     view.paper, view.title, view.digests = fresh.paper, fresh.title, fresh.digests
-    view.texts, view._links, view._item = None, None, None
+    view.texts, view._links, view._item, view._cited = None, None, None, None
     view.tags = [tags[slug] for slug in paper.tags]
     return True
 
