@@ -211,8 +211,9 @@ def test_the_reading_queue_exports_the_papers_with_a_status_by_title(sample):
 
 
 @needs_sample
-def test_tag_and_digest_pages_link_to_their_exports(sample):
-    for page in [sample.out / "tags/llm/index.html", *sample.out.glob("digests/*/index.html")]:
+def test_tag_digest_and_reading_pages_link_to_their_exports(sample):
+    pages = [sample.out / "tags/llm/index.html", *sample.out.glob("digests/*/index.html")]
+    for page in [*pages, sample.out / "reading/index.html"]:
         text = page.read_text(encoding="utf-8")
         folder = page.parent.relative_to(sample.out).as_posix()
         for name in ("papers.bib", "papers.json"):

@@ -7,6 +7,10 @@
 // Pagefind's files are loaded from here rather than linked from the HTML: a site built with --no-search then
 // has no dangling links (link checkers stay quiet) and the page says that search is not part of the build.
 //
+// "Export shown results as BibTeX" makes a .bib file of the results on the screen, in their order: each
+// paper's entry is the "Cite" block of its page (written by sitegen.bibtex, the same text the page shows),
+// fetched when the button is pressed, so the index carries nothing more and no extra file is built per paper.
+//
 // The UI inserts filter values and excerpts as HTML, so it does not get the bundle's pagefind.js but
 // escaped/pagefind.js beside it (sitegen/pagefind_escaped.js), which escapes what the UI shows: a tag named
 // <img src=x onerror=...> is shown as that text. The UI's checkboxes then carry escaped values; the address
@@ -180,8 +184,91 @@
       .then(function () { mount(false); });
   }
 
+  // --- export of the results shown as BibTeX ---
+
+  var ENTRY_KEY = /^(@[A-Za-z]+\{)([^,\s]+),/;
+  var exportButton = document.getElementById("search-export");
+  var exportStatus = document.getElementById("search-export-status");
+  var exported = null; // the object URL of the last file made (released when the next one is made)
+
+  // 1 -> "b", 25 -> "z", 26 -> "aa": the letters sitegen.bibtex.unique_keys gives a repeated key.
+  function keyLetters(n) {
+    var letters = "";
+    for (;;) {
+      letters = String.fromCharCode(97 + (n % 26)) + letters;
+      n = Math.floor(n / 26);
+      if (n === 0) return letters;
+      n -= 1;
+    }
+  }
+
+  // The entries with keys unique within the file, as sitegen.bibtex.unique_keys makes them: a key met again
+  // gets the first letter that makes a key no other entry has (tools drop an entry whose key repeats).
+  function uniqueKeys(entries) {
+    var keyOf = function (entry) { var m = ENTRY_KEY.exec(entry); return m ? m[2] : null; };
+    var taken = {};
+    entries.forEach(function (entry) { var key = keyOf(entry); if (key) taken[key] = true; });
+    var seen = {};
+    return entries.map(function (entry) {
+      var key = keyOf(entry);
+      if (key === null) return entry;
+      if (seen[key]) {
+        var n = 1;
+        while (taken[key + keyLetters(n)]) n += 1;
+        var renamed = key + keyLetters(n);
+        taken[renamed] = true;
+        entry = entry.replace(ENTRY_KEY, function (_, head) { return head + renamed + ","; });
+        key = renamed;
+      }
+      seen[key] = true;
+      return entry;
+    });
+  }
+
+  // The BibTeX entry a paper page shows in its #bibtex block.
+  function entryOf(href) {
+    return window.fetch(href).then(function (response) {
+      if (!response.ok) throw new Error(href + ": " + response.status);
+      return response.text();
+    }).then(function (text) {
+      var block = new DOMParser().parseFromString(text, "text/html").getElementById("bibtex");
+      if (!block) throw new Error(href + ": no BibTeX on the page");
+      return block.textContent.trim();
+    });
+  }
+
+  function download(text, name) {
+    if (exported) URL.revokeObjectURL(exported);
+    exported = URL.createObjectURL(new Blob([text], { type: "application/x-bibtex" }));
+    var link = document.createElement("a");
+    link.href = exported;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  function exportShown() {
+    var links = root.querySelectorAll(".pagefind-ui__result-link");
+    var hrefs = Array.prototype.map.call(links, function (link) { return link.href; });
+    if (!hrefs.length) {
+      exportStatus.textContent = "No results to export.";
+      return;
+    }
+    exportButton.disabled = true;
+    exportStatus.textContent = "Exporting " + hrefs.length + (hrefs.length === 1 ? " entry…" : " entries…");
+    Promise.all(hrefs.map(entryOf)).then(function (entries) {
+      download(uniqueKeys(entries).join("\n\n") + "\n", "search-results.bib");
+      exportStatus.textContent = "Exported " + entries.length + (entries.length === 1 ? " entry." : " entries.");
+    }, function (error) {
+      exportStatus.textContent = "Export failed: " + error.message;
+    }).then(function () { exportButton.disabled = false; });
+  }
+
   function start() {
     mount(!state.term);
+    if (exportButton && exportStatus) exportButton.addEventListener("click", exportShown);
     if (state.term) document.title = state.term + " · " + pageTitle;
     if (tools && sortSelect) {
       sortSelect.value = state.sort;
