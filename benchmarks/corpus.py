@@ -2,9 +2,9 @@
 
     python benchmarks/corpus.py N OUTDIR [--seed S] [--seeds DIR]
 
-Writes OUTDIR/content/papers/<slug>.md (through sitegen.frontmatter.dump, so in the contract's layout),
-OUTDIR/content/taxonomy.yaml (25 tags with match rules), OUTDIR/content/digests/<YYYY-MM-DD>.yaml (one
-order record per digest of ~100 papers, consecutive days) and a small OUTDIR/sitegen.yaml.
+Writes OUTDIR/content/papers/<slug>.md (through sitegen.content.frontmatter.dump, so in the contract's
+layout), OUTDIR/content/taxonomy.yaml (25 tags with match rules), OUTDIR/content/digests/<YYYY-MM-DD>.yaml
+(one order record per digest of ~100 papers, consecutive days) and a small OUTDIR/sitegen.yaml.
 
 Text comes from a word-level Markov chain trained on the real scraped digests in content/digests, so the
 vocabulary, sentence length and word frequencies are those of real abstracts. Each paper also gets an
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from sitegen.frontmatter import dump  # noqa: E402
+from sitegen.content.frontmatter import dump  # noqa: E402
 
 DEFAULT_SEEDS = REPO / "content" / "digests"
 FIRST_DAY = date(2023, 1, 2)

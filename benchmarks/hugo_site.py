@@ -30,9 +30,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sitegen.config import load_config  # noqa: E402
+from sitegen.content.frontmatter import dump  # noqa: E402
+from sitegen.content.model import load_site  # noqa: E402
 from sitegen.errors import Report  # noqa: E402
-from sitegen.frontmatter import dump  # noqa: E402
-from sitegen.model import load_site  # noqa: E402
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "hugo"
 

@@ -33,7 +33,7 @@ if str(HERE.parent) not in sys.path:
 from measure import measure  # noqa: E402
 from pagefind_scale import PAPER_GLOB, write_site  # noqa: E402
 
-from sitegen.search import find_pagefind  # noqa: E402
+from sitegen.build.search import find_pagefind  # noqa: E402
 
 VARIANTS = ("cli", "api-directory", "api-file-sequential", "api-file-gather")
 

@@ -30,7 +30,7 @@ if str(HERE.parent) not in sys.path:
 import corpus  # noqa: E402
 from measure import Measurement, measure, repeat  # noqa: E402
 
-from sitegen.search import find_pagefind  # noqa: E402
+from sitegen.build.search import find_pagefind  # noqa: E402
 
 PAPER_GLOB = "papers/*/index.html"
 TAG_NAMES = {slug: name for slug, name, _desc, _match in corpus.TAGS}
@@ -176,7 +176,7 @@ def run_pagefind(
     """Pagefind over `site`: the binary itself, or (shard_pages > 0) sitegen's sharded index_site."""
     if shard_pages:
         code = (
-            "import sys; from pathlib import Path; from sitegen.search import index_site; "
+            "import sys; from pathlib import Path; from sitegen.build.search import index_site; "
             "r = index_site(Path(sys.argv[1]), glob=sys.argv[2], shard_pages=int(sys.argv[3]), "
             "jobs=int(sys.argv[4]), force_language='en'); print(r.summary())"
         )

@@ -25,9 +25,9 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from sitegen.config import load_config  # noqa: E402
+from sitegen.content.model import load_site  # noqa: E402
+from sitegen.content.related import RelatedIndex, related_papers  # noqa: E402
 from sitegen.errors import Report  # noqa: E402
-from sitegen.model import load_site  # noqa: E402
-from sitegen.related import RelatedIndex, related_papers  # noqa: E402
 
 
 def timed(label: str, action):

@@ -11,7 +11,7 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
 
 each for both kinds of site (--sites): "theme", the corpus on the built-in theme, and "own", the same corpus
 with its own copy of the theme's templates, one line added to paper.html (as most users' sites are);
-  search       the search index step alone (sitegen.search.index_site over the cold build's output)
+  search       the search index step alone (sitegen.build.search.index_site over the cold build's output)
   full         (--with-search) a cold `sitegen build` with search, as a user runs it
   hugo         Hugo building the equivalent site (benchmarks/hugo_site.py): `hugo --quiet --gc` into a fresh
                folder with a fresh cache folder
@@ -53,7 +53,7 @@ import corpus  # noqa: E402
 import hugo_site  # noqa: E402
 from measure import Measurement, measure, median_run, repeat  # noqa: E402
 
-from sitegen.frontmatter import split  # noqa: E402
+from sitegen.content.frontmatter import split  # noqa: E402
 
 HUGO = shutil.which("hugo") or "/usr/bin/hugo"
 MANIFEST = ".sitegen-manifest.json"  # sitegen's own record of what it wrote; not part of the site
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
                 index = [
                     sys.executable,
                     "-c",
-                    "import sys; from pathlib import Path; from sitegen.search import index_site; "
+                    "import sys; from pathlib import Path; from sitegen.build.search import index_site; "
                     "r = index_site(Path(sys.argv[1])); print(r.summary())",
                     out,
                 ]

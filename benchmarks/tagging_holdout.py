@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitegen.clean import clean_abstract, clean_title
-from sitegen.digest import read_digest
-from sitegen.slugs import title_key
-from sitegen.tagging import borrow_tags, tag_papers
-from sitegen.taxonomy import assign_tags, load_taxonomy
+from sitegen.content.slugs import title_key
+from sitegen.content.taxonomy import assign_tags, load_taxonomy
+from sitegen.importer.digest import read_digest
+from sitegen.importer.tagging import borrow_tags, tag_papers
+from sitegen.text.clean import clean_abstract, clean_title
 
 
 def digest_papers(root: Path) -> dict[str, list[tuple[str, str, str]]]:

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from sitegen import __version__
 from sitegen.config import CONFIG_NAME, load_config, setting_position, site_path
+from sitegen.content.model import load_site, parse_iso_date
 from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
-from sitegen.model import load_site, parse_iso_date
-from sitegen.tagcheck import check_tags
+from sitegen.importer.tagcheck import check_tags
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
@@ -189,7 +189,7 @@ def _problems(report: Report) -> str:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from sitegen.newsite import new_site
+    from sitegen.content.newsite import new_site
 
     new_site(args.folder)
     where = display_path(args.folder)
@@ -203,7 +203,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """What a build validates, without rendering: the content (load_site), the site's templates and static
     files (check_site_files), and static files that pages would replace (check_static_collisions)."""
     from sitegen.build.templates import make_environment
-    from sitegen.validate import check_site_files, check_static_collisions
+    from sitegen.build.validate import check_site_files, check_static_collisions
 
     _check_site(args.root)
     config = load_config(args.root)
@@ -219,7 +219,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from sitegen.importer import import_files
+    from sitegen.importer.run import import_files
 
     _check_root(args.root)  # (an import into an empty folder starts a site: content/ is made)
     result = import_files(args.root, args.files, day=args.date, year=args.year, today=date.today())
@@ -229,7 +229,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
-    from sitegen.retag import retag
+    from sitegen.importer.retag import retag
 
     result = retag(args.root, apply=args.apply, adopt=args.adopt)
     _print_diagnostics(result.diagnostics)
@@ -240,7 +240,7 @@ def cmd_retag(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from sitegen.repair import repair
+    from sitegen.importer.repair import repair
 
     result = repair(args.root, apply=args.apply)
     _print_diagnostics(result.diagnostics)
@@ -337,7 +337,7 @@ def _progress_printer():
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sitegen.serve import serve
+    from sitegen.serve.session import serve
 
     _check_site(args.root)
 

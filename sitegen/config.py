@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
+from sitegen.content.frontmatter import FrontMatterError, decode, parse_yaml
 from sitegen.errors import Diagnostic, SitegenError, did_you_mean, shown
-from sitegen.frontmatter import FrontMatterError, decode, parse_yaml
-from sitegen.sources import cannot_read, read_bytes
+from sitegen.store.sources import cannot_read, read_bytes
 
 CONFIG_NAME = "sitegen.yaml"
 

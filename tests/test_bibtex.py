@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from sitegen.bibtex import arxiv_date, bibtex_entry, bibtex_title, citation_key, latex_escape
-from sitegen.frontmatter import decode, parse
-from sitegen.model import Paper
+from sitegen.build.bibtex import arxiv_date, bibtex_entry, bibtex_title, citation_key, latex_escape
+from sitegen.content.frontmatter import decode, parse
+from sitegen.content.model import Paper
 
 
 def make(title: str, digests: tuple[date, ...] = (date(2026, 3, 13),), arxiv: str | None = None) -> Paper:

@@ -254,7 +254,7 @@ def test_search_hooks_only_on_paper_pages(site):
     assert [a.get("data-pagefind-meta") for t, a in doc.with_attr("data-pagefind-meta") if t == "h1"] == [
         "title"
     ]
-    # The tag filter's value is written in the attribute (see sitegen.search.filter_value).
+    # The tag filter's value is written in the attribute (see sitegen.build.search.filter_value).
     tags = [a for t, a in doc.with_attr("data-pagefind-filter", "tag:Large Language Models")]
     assert len(tags) == 1
     digests = [a["datetime"] for t, a in doc.with_attr("data-pagefind-filter", "digest[datetime]")]
@@ -718,8 +718,8 @@ def test_write_site_helper_roundtrip(tmp_path):
     # The mini-site itself is valid content: `sitegen check` has nothing to say about it.
     root = write_site(tmp_path, mini_site())
     from sitegen.config import load_config
+    from sitegen.content.model import load_site
     from sitegen.errors import Report
-    from sitegen.model import load_site
 
     report = Report()
     load_site(root, load_config(root), report)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import paper, wait_for, write_site
 
-from sitegen import parallel
 from sitegen.build import BuildOptions, build_site
+from sitegen.store import parallel
 
 
 def test_map_chunks_keeps_order():

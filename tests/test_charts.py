@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from sitegen import charts
+from sitegen.build import charts
 
 NS = "{http://www.w3.org/2000/svg}"
 NASTY = 'Graphs <script>alert("x")</script> & "Friends"'

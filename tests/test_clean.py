@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from sitegen.clean import clean_abstract, clean_title, escape_markdown, find_urls, residue, trim_url
-from sitegen.digest import read_digest
+from sitegen.importer.digest import read_digest
+from sitegen.text.clean import clean_abstract, clean_title, escape_markdown, find_urls, residue, trim_url
 
 # (scraped text, expected plain text): every one of these forms occurs in the seed digests
 REPAIRS = [

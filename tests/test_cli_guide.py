@@ -149,7 +149,7 @@ def test_a_new_site_checks_builds_and_takes_an_import(tmp_path):
         "sitegen.yaml",
     ]
     assert (root / "content/taxonomy.yaml").read_bytes() == (
-        REPO / "sitegen/default_taxonomy.yaml"
+        REPO / "sitegen/content/default_taxonomy.yaml"
     ).read_bytes()
     readme = (root / "README.md").read_text()
     for step in ("sitegen import", "sitegen check", "sitegen serve", "sitegen build", "base_url", "public/"):

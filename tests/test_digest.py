@@ -19,7 +19,7 @@ from conftest import SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sitegen.digest import (
+from sitegen.importer.digest import (
     DigestError,
     decode_digest,
     parse_date_text,

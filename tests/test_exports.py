@@ -26,9 +26,9 @@ from conftest import REPO, paper, static_server, write_site
 from test_bibtex import DECODER, fold
 from test_incremental import Sites, corpus
 
-from sitegen.bibtex import citation_key, unique_keys
-from sitegen.model import Paper
-from sitegen.output import load_manifest
+from sitegen.build.bibtex import citation_key, unique_keys
+from sitegen.build.output import load_manifest
+from sitegen.content.model import Paper
 
 BASE = "https://example.org/review/"
 PAPER_LINK = re.compile(r'href="/review/papers/([^/"]+)/"')

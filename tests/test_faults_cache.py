@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, write_site
 
-from sitegen.output import MANIFEST
+from sitegen.build.output import MANIFEST
 
 CACHE = ".sitegen-cache"
 #: Papers of the repository's sample taken into the mini site: the first few of each digest, and the one whose
@@ -239,7 +239,7 @@ def test_every_compiled_template_with_a_changed_byte(tmp_path, cold):
 WRITER = """
 import sys
 from pathlib import Path
-from sitegen.cache import write_file
+from sitegen.store.cache import write_file
 
 def parts():
     yield b"x" * 1000
@@ -304,7 +304,9 @@ def test_the_code_fingerprint_covers_every_module_of_every_subpackage(tmp_path):
 
     def fingerprint() -> str:
         # The copy's cache.py, loaded from its own file: it hashes the package folder it sits in.
-        spec = importlib.util.spec_from_file_location("copied_cache", tmp_path / "sitegen" / "cache.py")
+        spec = importlib.util.spec_from_file_location(
+            "copied_cache", tmp_path / "sitegen" / "store" / "cache.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module.code_fingerprint()

@@ -21,10 +21,10 @@ from conftest import REPO, build_table, paper, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sitegen.content.frontmatter import dump, parse
+from sitegen.content.model import is_web_link, load_paper, parse_record
 from sitegen.errors import Report
-from sitegen.frontmatter import dump, parse
-from sitegen.importer import LEFTOVER_AGE, import_digests, record_text
-from sitegen.model import is_web_link, load_paper, parse_record
+from sitegen.importer.run import LEFTOVER_AGE, import_digests, record_text
 
 TODAY = date(2026, 3, 20)
 DAY = "2026-03-13"

@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import pytest
 from conftest import static_server, write_site
 
-from sitegen.search import index_site
+from sitegen.build.search import index_site
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

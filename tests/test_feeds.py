@@ -10,8 +10,8 @@ import feedparser
 from conftest import paper
 from test_build import build, mini_site, read
 
-from sitegen.feeds import SITEMAP_LIMIT, sitemaps
-from sitegen.urls import Urls
+from sitegen.build.feeds import SITEMAP_LIMIT, sitemaps
+from sitegen.text.urls import Urls
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.frontmatter import FrontMatterError, dump, parse, quote
+from sitegen.content.frontmatter import FrontMatterError, dump, parse, quote
 
 
 def test_dump_layout_matches_the_contract():

@@ -7,7 +7,7 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.frontmatter import FrontMatterError, _parse_document, _parse_simple, parse, split
+from sitegen.content.frontmatter import FrontMatterError, _parse_document, _parse_simple, parse, split
 
 # Words that YAML reads as something other than a string, or that are not plain scalars at all, and words
 # that are: the fast path must tell them apart exactly as the resolver does.

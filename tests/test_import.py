@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEEDS, paper, write_site
 
-import sitegen.importer as importer
-from sitegen.clean import residue
+import sitegen.importer.run as importer
+from sitegen.content.frontmatter import FrontMatterError, add_list_item, decode, insert_field, parse
+from sitegen.content.model import load_digests, load_paper
+from sitegen.content.taxonomy import default_taxonomy
 from sitegen.errors import Report, SitegenError, display_path
-from sitegen.frontmatter import FrontMatterError, add_list_item, decode, insert_field, parse
-from sitegen.importer import import_digests, write_if_changed
-from sitegen.model import load_digests, load_paper
-from sitegen.stamps import abstract_stamp
-from sitegen.taxonomy import default_taxonomy
+from sitegen.importer.run import import_digests, write_if_changed
+from sitegen.importer.stamps import abstract_stamp
+from sitegen.text.clean import residue
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digests"
 TAXONOMY = REPO / "content" / "taxonomy.yaml"

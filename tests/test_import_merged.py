@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import paper, write_site
 
-from sitegen.frontmatter import decode, parse
-from sitegen.stamps import abstract_stamp
+from sitegen.content.frontmatter import decode, parse
+from sitegen.importer.stamps import abstract_stamp
 
 TAXONOMY = "tags:\n  - slug: sprockets\n    name: Sprockets\n    match: [sprocket*]\n"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from sitegen.content.frontmatter import decode, parse
 from sitegen.errors import display_path
-from sitegen.frontmatter import decode, parse
 
 SOURCES = Path(__file__).parent / "fixtures" / "sources"
 HF = SOURCES / "daily_papers_2026-03-15.json"
@@ -151,7 +151,8 @@ def test_mixed_formats_make_one_page_per_paper(mixed):
         "content/digests/2026-03-15.yaml",
         "content/digests/2026-03-16.yaml",
         "content/digests/digest_mar16.txt",
-        "content/digests/digest_mar16.txt.repairs.md",  # the digest's repair report (sitegen.repairlog)
+        # the digest's repair report (sitegen.importer.repairlog)
+        "content/digests/digest_mar16.txt.repairs.md",
     }
     assert changed == {page(s) for s in (SELF_TUNING, GEM, MATCHING, S4, TRIPLET)}
     assert result.out == (
@@ -443,7 +444,8 @@ def test_unknown_fields_and_odd_values_are_ignored(run, sample, tmp_path):
         "tags": [],
         "links": [],
         "authors": ["Bo Li"],
-        "auto_tags": [],  # what the importer gave (sitegen.stamps); no auto_abstract: not a digest's text
+        # what the importer gave (sitegen.importer.stamps); no auto_abstract: not a digest's text
+        "auto_tags": [],
     }
 
 
@@ -468,7 +470,7 @@ def _large_hf(path: Path, listings: int) -> None:
 def test_a_large_json_file_is_read_item_by_item(tmp_path):
     import tracemalloc
 
-    from sitegen.readers import Dating, read_file
+    from sitegen.importer.readers import Dating, read_file
 
     path = tmp_path / "large.json"
     _large_hf(path, 3000)
@@ -487,7 +489,7 @@ def test_a_large_json_file_is_read_item_by_item(tmp_path):
 def test_a_large_atom_feed_is_parsed_chunk_by_chunk(tmp_path):
     import tracemalloc
 
-    from sitegen.readers import Dating, read_file
+    from sitegen.importer.readers import Dating, read_file
 
     path = tmp_path / "large.atom"
     padding = "y" * 4000

@@ -20,8 +20,8 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions
-from sitegen.cache import CACHE_DIR
-from sitegen.output import MANIFEST
+from sitegen.build.output import MANIFEST
+from sitegen.store.cache import CACHE_DIR
 
 TAXONOMY = """\
 tags:
@@ -360,7 +360,7 @@ def test_a_failed_rebuild_leaves_the_folder_as_it_was(tmp_path):
 def test_library_versions_are_what_importlib_metadata_reports():
     import importlib.metadata
 
-    from sitegen.cache import LIBRARIES, library_versions
+    from sitegen.store.cache import LIBRARIES, library_versions
 
     expected = ""
     for name in LIBRARIES:

@@ -10,9 +10,9 @@ from conftest import REPO, paper, write_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.frontmatter import decode, parse
-from sitegen.markdown import MarkdownRenderer
-from sitegen.urls import KNOWN_HOSTS, bare_link_allowed
+from sitegen.content.frontmatter import decode, parse
+from sitegen.text.markdown import MarkdownRenderer
+from sitegen.text.urls import KNOWN_HOSTS, bare_link_allowed
 
 DIGEST = """Mar 13
 

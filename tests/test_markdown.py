@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 
-from sitegen.markdown import MarkdownRenderer, excerpt, plain_text
-from sitegen.mathml import math_plugin
-from sitegen.urls import Urls, bare_link_allowed
+from sitegen.text.markdown import MarkdownRenderer, excerpt, plain_text
+from sitegen.text.mathml import math_plugin
+from sitegen.text.urls import Urls, bare_link_allowed
 
 
 class _AllowedLinks:

@@ -6,7 +6,7 @@ from conftest import SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.markdown import MarkdownRenderer, _is_plain_paragraph, plain_text
+from sitegen.text.markdown import MarkdownRenderer, _is_plain_paragraph, plain_text
 
 # Letters and the characters that matter to CommonMark, whitespace of every kind, and pieces of links.
 ALPHABET = st.sampled_from(

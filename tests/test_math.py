@@ -11,8 +11,8 @@ from conftest import REPO, paper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.markdown import MarkdownRenderer
-from sitegen.mathml import math_text, to_mathml
+from sitegen.text.markdown import MarkdownRenderer
+from sitegen.text.mathml import math_text, to_mathml
 
 
 def _page(root, slug: str) -> str:

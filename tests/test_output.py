@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from sitegen.output import (
+from sitegen.build.output import (
     MANIFEST,
     STAGING_PREFIX,
     Artifact,
@@ -15,17 +15,17 @@ from sitegen.output import (
     Staging,
     _write_manifest,
     collect_static,
-    digest,
     load_manifest,
     load_manifest_notes,
     read_manifest,
     touched,
     write_output,
 )
+from sitegen.store.files import fingerprint
 
 
 def gen(path: str, data: bytes) -> Artifact:
-    return Artifact(path, digest(data), data=data)
+    return Artifact(path, fingerprint(data), data=data)
 
 
 def stat(path: Path) -> tuple[int, int]:
@@ -144,8 +144,8 @@ def test_static_files_site_before_theme_and_css_fingerprinted(tmp_path):
     files = collect_static([site, theme], SourceHashes())
     css = files.assets["style.css"]
     assert css.startswith("assets/style.") and css.endswith(".css")
-    assert css == f"assets/style.{digest(b'site css')[:10]}.css"
-    assert files.assets["site.js"] == f"assets/site.{digest(b'theme js')[:10]}.js"
+    assert css == f"assets/style.{fingerprint(b'site css')[:10]}.css"
+    assert files.assets["site.js"] == f"assets/site.{fingerprint(b'theme js')[:10]}.js"
     assert files.assets["img/fig.png"] == "img/fig.png"
     assert files.assets["favicon.svg"] == "favicon.svg"
     assert ".DS_Store" not in files.assets
@@ -281,7 +281,7 @@ def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
     """Rows of kept files are written as they were read (their read-key numbers kept); new keys go at the end
     of the table, and a table mostly of keys no file reads any more is made anew. Each manifest reads back
     as the records it was written from."""
-    from sitegen.output import Record, _write_manifest, load_manifest
+    from sitegen.build.output import Record, _write_manifest, load_manifest
 
     first = {
         f"p{i}/index.html": Record(f"d{i}", i, 1000 + i, f"k{i}", ("T:base.html", f"p:{i}#m", "site#N"))

@@ -1,5 +1,5 @@
-"""The parser-free path for simple paragraphs (sitegen.paragraph) gives exactly markdown-it's HTML, and is
-taken for the paragraphs it is meant for."""
+"""The parser-free path for simple paragraphs (sitegen.text.paragraph) gives exactly markdown-it's HTML, and
+is taken for the paragraphs it is meant for."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from conftest import REPO, SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.markdown import MarkdownRenderer
-from sitegen.model import split_body
-from sitegen.paragraph import simple_paragraph
+from sitegen.content.model import split_body
+from sitegen.text.markdown import MarkdownRenderer
+from sitegen.text.paragraph import simple_paragraph
 
 
 def reference(text: str, allow_html: bool = False) -> str:
@@ -173,7 +173,7 @@ def test_the_character_classes_are_markdown_its():
 
     from markdown_it.common.utils import MD_ASCII_PUNCT, isMdAsciiPunct, isPunctChar, isWhiteSpace
 
-    from sitegen.paragraph import _ASCII_PUNCT, is_punctuation, is_whitespace
+    from sitegen.text.paragraph import _ASCII_PUNCT, is_punctuation, is_whitespace
 
     assert {chr(code) for code in MD_ASCII_PUNCT} == _ASCII_PUNCT
     for code in range(sys.maxunicode + 1):
@@ -187,7 +187,7 @@ def test_the_link_rules_are_markdown_its():
 
     from markdown_it.common import normalize_url
 
-    from sitegen import markdown
+    from sitegen.text import markdown
 
     autolink = importlib.import_module(
         "markdown_it.rules_inline.autolink"
@@ -219,7 +219,7 @@ URL = st.lists(
 def test_urls_are_normalized_as_markdown_it_does(url):
     from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 
-    from sitegen.markdown import _normalized
+    from sitegen.text.markdown import _normalized
 
     assert _normalized(url) == (normalizeLink(url), normalizeLinkText(url))
 
@@ -230,7 +230,7 @@ def test_a_paragraph_with_bare_links_is_rendered_without_importing_the_parser():
 
     code = (
         "import sys\n"
-        "from sitegen.markdown import MarkdownRenderer\n"
+        "from sitegen.text.markdown import MarkdownRenderer\n"
         "html = MarkdownRenderer().render('Code: https://github.com/x/y_z and `x_y`, a_b, images.In.')\n"
         "assert '<a href=\"https://github.com/x/y_z\">' in html, html\n"
         "print('markdown_it' in sys.modules)\n"

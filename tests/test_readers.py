@@ -13,14 +13,14 @@ from conftest import paper
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sitegen.content.frontmatter import _parse_document, _parse_simple
+from sitegen.content.model import LoadCache, load_paper
 from sitegen.errors import Report
-from sitegen.frontmatter import _parse_document, _parse_simple
-from sitegen.model import LoadCache, load_paper
-from sitegen.readers.bib import bib_text
-from sitegen.readers.detect import detect
-from sitegen.readers.entry import ReaderError
-from sitegen.readers.jsonstream import JsonItems, utf8_text
-from sitegen.readers.text import arxiv_id, doi, find_arxiv, iso_day, markdown_abstract
+from sitegen.importer.readers.bib import bib_text
+from sitegen.importer.readers.detect import detect
+from sitegen.importer.readers.entry import ReaderError
+from sitegen.importer.readers.jsonstream import JsonItems, utf8_text
+from sitegen.importer.readers.text import arxiv_id, doi, find_arxiv, iso_day, markdown_abstract
 
 # --- detection ----------------------------------------------------------------------------------------------
 

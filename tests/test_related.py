@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from sitegen.model import Paper
-from sitegen.related import (
+from sitegen.content.model import Paper
+from sitegen.content.related import (
     SCALE,
     RelatedIndex,
     RelatedOptions,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, paper, write_site
 
-from sitegen.clean import clean_abstract, clean_title
-from sitegen.frontmatter import decode, parse
-from sitegen.stamps import abstract_stamp
+from sitegen.content.frontmatter import decode, parse
+from sitegen.importer.stamps import abstract_stamp
+from sitegen.text.clean import clean_abstract, clean_title
 
 REMNANTS = [
     ("FID on ImageNet 64times 64 and 64times64 images", "FID on ImageNet 64×64 and 64×64 images"),

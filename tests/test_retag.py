@@ -7,7 +7,7 @@ import shutil
 
 from conftest import REPO, paper
 
-from sitegen.frontmatter import decode, parse
+from sitegen.content.frontmatter import decode, parse
 
 TAXONOMY = """tags:
   - slug: widgets

@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO, paper, static_server, write_site
 
 from sitegen.build import BuildOptions, build_site
-from sitegen.search import index_site
+from sitegen.build.search import index_site
 
 pytestmark = [
     pytest.mark.browser,
@@ -282,7 +282,7 @@ def test_shards_are_searched_as_one_index(page, sites):
     checkbox.check()
     expect(page.locator(".pagefind-ui__message")).to_have_text(f"{len(expected)} results for {WORD}")
     assert sorted(href for _, href in all_results(page, len(expected))) == expected
-    # Sorted by date, the shards' results come out in one order (sitegen.search deals pages by date).
+    # Sorted by date, the shards' results come out in one order (sitegen.build.search deals pages by date).
     count = search(page, sites.sharded, "reasoning", sort="newest")
     newest = sort_dates(page, sites.sharded)
     assert newest == sorted(newest, reverse=True)

@@ -1,4 +1,5 @@
-"""The search index step: the real Pagefind binary over hand-written output pages (sitegen/search.py)."""
+"""The search index step: the real Pagefind binary over hand-written output pages
+(sitegen/build/search.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import paper, write_site
 
+from sitegen.build.search import PAPER_GLOB, find_pagefind, index_site, plan_shards, read_sort_values
 from sitegen.errors import SitegenError
-from sitegen.search import PAPER_GLOB, find_pagefind, index_site, plan_shards, read_sort_values
 
 pagefind_bin = pytest.importorskip("pagefind_bin")
 
@@ -159,7 +160,7 @@ def test_large_sites_are_indexed_in_shards_listed_in_shards_json(tmp_path):
 
 
 def test_shards_are_gathered_in_memory_or_on_disk_alike(tmp_path, monkeypatch):
-    import sitegen.search as search
+    import sitegen.build.search as search
 
     def leftovers() -> set[str]:
         shm = Path("/dev/shm")
@@ -179,7 +180,7 @@ def test_shards_are_gathered_in_memory_or_on_disk_alike(tmp_path, monkeypatch):
 
 
 def test_gather_falls_back_to_the_disk_when_memory_fails(tmp_path):
-    from sitegen.search import _gather
+    from sitegen.build.search import _gather
 
     out = write_output(tmp_path / "public")
     pages = ["papers/alpha/index.html", "papers/beta/index.html"]

@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import paper, write_site
 
-from sitegen.serve import Preview
+from sitegen.serve.session import Preview
 
 pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from sitegen.livereload import LiveReload
-from sitegen.serve import serve
-from sitegen.server import OutputLock, SiteServer, content_type, resolve, url_segments
+from sitegen.serve.http import OutputLock, SiteServer, content_type, resolve, url_segments
+from sitegen.serve.livereload import LiveReload
+from sitegen.serve.session import serve
 
 PAGE = b"<!doctype html><html><head><title>t</title></head><body><h1>Hello</h1></body></html>"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sitegen.livereload import LiveReload, inject, is_asset, page_files, snippet
+from sitegen.serve.livereload import LiveReload, inject, is_asset, page_files, snippet
 
 
 def test_a_page_reloads_only_for_its_own_file_assets_or_errors():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, paper, write_site
 
-from sitegen.serve import Preview, site_builder
+from sitegen.serve.session import Preview, site_builder
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.model import SLUG_RE
-from sitegen.slugs import MAX_LENGTH, short_hash, slugify, title_key, transliterate, unique_slug
+from sitegen.content.model import SLUG_RE
+from sitegen.content.slugs import MAX_LENGTH, short_hash, slugify, title_key, transliterate, unique_slug
 
 SLUGS = [
     (

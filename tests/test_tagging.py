@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO, paper
 
-from sitegen.clean import clean_abstract, clean_title
-from sitegen.digest import read_digest
-from sitegen.frontmatter import decode, parse
-from sitegen.slugs import title_key
-from sitegen.tagging import FallbackOptions, borrow_tags, tag_papers
-from sitegen.taxonomy import assign_tags, load_taxonomy, parse_taxonomy
+from sitegen.content.frontmatter import decode, parse
+from sitegen.content.slugs import title_key
+from sitegen.content.taxonomy import assign_tags, load_taxonomy, parse_taxonomy
+from sitegen.importer.digest import read_digest
+from sitegen.importer.tagging import FallbackOptions, borrow_tags, tag_papers
+from sitegen.text.clean import clean_abstract, clean_title
 
 SHIPPED = [REPO / "content" / "taxonomy.yaml", REPO / "sitegen" / "default_taxonomy.yaml"]
 

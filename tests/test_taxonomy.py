@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SEEDS
 
-from sitegen.clean import clean_abstract, clean_title
-from sitegen.digest import read_digest
-from sitegen.slugs import title_key
-from sitegen.taxonomy import (
+from sitegen.content.slugs import title_key
+from sitegen.content.taxonomy import (
     TagRule,
     Taxonomy,
     assign_tags,
@@ -23,6 +21,8 @@ from sitegen.taxonomy import (
     matcher,
     parse_taxonomy,
 )
+from sitegen.importer.digest import read_digest
+from sitegen.text.clean import clean_abstract, clean_title
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitegen.urls import find_paper_links, query_value
+from sitegen.text.urls import find_paper_links, query_value
 
 
 def test_query_value_is_quote_plus_for_every_ascii_character():

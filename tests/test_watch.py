@@ -18,7 +18,7 @@ from watchdog.events import (
 )
 
 from sitegen.config import SiteConfig
-from sitegen.watch import (
+from sitegen.serve.watch import (
     CONFIG,
     CONTENT,
     STATIC,

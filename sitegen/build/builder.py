@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -25,8 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sitegen import feeds, output, parallel, urls
+from sitegen.build import feeds, output
+from sitegen.build.deps import (
+    TrackingEnvironment,
+    Versions,
+    context_key,
+    recording,
+    settle,
+    text_fingerprint,
+)
 from sitegen.build.exports import plan_exports
+from sitegen.build.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import prepare_papers, render_pages
 from sitegen.build.templates import (
@@ -35,30 +43,25 @@ from sitegen.build.templates import (
     make_environment,
     set_globals,
     template_version,
-    templates_digest,
+    templates_fingerprint,
     theme_dir,
 )
+from sitegen.build.validate import check_site_files
 from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index, refresh
-from sitegen.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
+from sitegen.content.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
 from sitegen.errors import Diagnostic, Report, SitegenError, plural
-from sitegen.incremental.deps import (
-    TrackingEnvironment,
-    Versions,
-    context_key,
-    recording,
-    settle,
-    text_digest,
-)
-from sitegen.markdown import MarkdownRenderer
-from sitegen.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
-from sitegen.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
-from sitegen.sources import open_regular
-from sitegen.urls import Urls
-from sitegen.validate import check_site_files
+from sitegen.store import parallel
+from sitegen.store.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of
+from sitegen.store.files import fingerprint, hasher
+from sitegen.store.sources import open_regular
+from sitegen.text import urls
+from sitegen.text.markdown import MarkdownRenderer
+from sitegen.text.urls import Urls
 
 if TYPE_CHECKING:
-    from sitegen import related, search
+    from sitegen.build import search
+    from sitegen.content import related
 
 Progress = Callable[[str, int, int], None]
 
@@ -155,7 +158,7 @@ class Builder:
         self.write_guard = write_guard
         self._env: TrackingEnvironment | None = None
         self._env_folder: Path | None = None
-        self._env_digest = ""
+        self._env_fingerprint = ""
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
         self._hashes = SourceHashes()
@@ -190,9 +193,10 @@ class Builder:
         finally:
             for job in jobs:
                 job.wait()
-        # (sitegen.search and sitegen.related are imported where used: a small rebuild may need neither)
+        # (sitegen.build.search and sitegen.content.related are imported where used: a small rebuild may need
+        # neither)
         if self.options.search and not result.failed:
-            from sitegen import search
+            from sitegen.build import search
 
             # The search step is part of the build: if it fails, so does the build, and the files it wrote
             # are taken back (the commit is held until then; the old index stays unless a new one is made).
@@ -210,7 +214,7 @@ class Builder:
             clock.lap("search")
             result.seconds, result.timings = clock.total, clock.laps
         elif not result.failed and _papers_changed(result):
-            from sitegen import search
+            from sitegen.build import search
 
             # Without the search step an older index would still find pages that changed or are gone.
             result.search_removed = search.remove_index(out)
@@ -485,7 +489,7 @@ class Builder:
     def _related_papers(self, papers: list[Paper], config: SiteConfig) -> dict[str, list[str]]:
         """Related papers from an index kept across rebuilds and, between runs, in ROOT/.sitegen-cache:
         after a small edit only what the edit reaches is recomputed."""
-        from sitegen import related
+        from sitegen.content import related
 
         options = related.RelatedOptions(k=config.related_count)
         if self._related is None or self._related.options != options:
@@ -538,20 +542,20 @@ class Builder:
         """The Jinja environment, kept while the template folder stays the same; its compiled templates are
         dropped when any template file changed (compared by content, not by time)."""
         folder = site_path(self.root, config.templates_dir).resolve()
-        digest_ = templates_digest(folder, theme_dir("templates"))
+        digest_ = templates_fingerprint(folder, theme_dir("templates"))
         if self._env is None or self._env_folder != folder:
             self._env = make_environment(folder, compiled=self._cache)
             self._env_folder = folder
-        elif self._env_digest != digest_:
+        elif self._env_fingerprint != digest_:
             self._env.cache.clear()
-        self._env_digest = digest_
+        self._env_fingerprint = digest_
         return self._env
 
     def _site_stamp(self, config: SiteConfig, assets: dict[str, str]) -> str:
         """A short hash of what every page may show besides what it reads of the content and templates:
         sitegen's code, settings, options and the static assets' addresses."""
         what = (code_fingerprint(), repr(config), self.options.drafts, tuple(sorted(assets.items())))
-        return text_digest(repr(what))
+        return text_fingerprint(repr(what))
 
     def _common_context(self, config: SiteConfig, helpers: Helpers, index: SiteView) -> dict[str, Any]:
         return {
@@ -643,18 +647,18 @@ class Builder:
 
         def vouch(files: list[tuple[int, str, int]]) -> str:
             """A hash of the names and bytes of `files`."""
-            h = hashlib.blake2b(digest_size=16)
+            h = hasher()
             for number, rel, _mtime in sorted(files):
                 path = os.path.join(folders[number], rel) if rel else str(folders[number])
                 if path not in digests:
-                    digests[path] = _file_digest(path)
+                    digests[path] = _file_fingerprint(path)
                 h.update(f"{number}:{rel}:{digests[path]}\n".encode("utf-8", "surrogateescape"))
             return h.hexdigest()
 
         options = (self.options.base_url, self.options.drafts, self.options.strict)
         what = (files, code_fingerprint(), repr(config), options, os.path.abspath(self.root))
         vouched = (since_then, vouch(then)) if racy_then and len(then) <= MAX_RACY else None
-        return _Inputs(text_digest(repr(what)), (since_now, vouch(now)), vouched, identities)
+        return _Inputs(text_fingerprint(repr(what)), (since_now, vouch(now)), vouched, identities)
 
 
 # More files than this changed within RACY_NS of a build (an import, a checkout): they are not hashed for the
@@ -690,12 +694,12 @@ def _racy_note(noted: dict[str, Any]) -> tuple[int, str] | None:
     return None
 
 
-def _file_digest(path: str) -> str:
+def _file_fingerprint(path: str) -> str:
     """A hash of a file's bytes; "" if it cannot be read (it then matches no earlier hash)."""
     try:
         # (Not a FIFO or a device, whose reading may never end: the build reports them when it reads them.)
         with open_regular(path) as (fd, _st), open(fd, "rb", closefd=False) as file:
-            return output.digest(file.read())
+            return fingerprint(file.read())
     except OSError:
         return ""
 

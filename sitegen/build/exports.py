@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sitegen import bibtex, csljson, urls
+from sitegen.build import bibtex, csljson
+from sitegen.build.deps import recording
 from sitegen.build.views import SiteView
-from sitegen.incremental.deps import recording
+from sitegen.text import urls
 
 
 @dataclass(frozen=True, slots=True)

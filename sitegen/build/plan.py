@@ -2,7 +2,7 @@
 
 A page's context holds tracked views (what a template reads of them is recorded while it renders) and plain
 values (a page's title, its place in a pagination), which are part of its key (see
-sitegen.incremental.deps.context_key). No page kind has a key written by hand.
+sitegen.build.deps.context_key). No page kind has a key written by hand.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from sitegen import urls
+from sitegen.build.deps import CONSTANT, Tracked
 from sitegen.build.views import DigestView, PaperView, SiteView, TagView
-from sitegen.incremental.deps import CONSTANT, Tracked
+from sitegen.text import urls
 
 HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
 HOME_PER_DIGEST = 4  # and for each earlier one

@@ -1,23 +1,23 @@
 """Render planned pages to bytes, recording what each read, on every core for a large build.
 
-A page is rendered with the environment's read set open: its key (see sitegen.incremental.deps) is then
+A page is rendered with the environment's read set open: its key (see sitegen.build.deps) is then
 worked out from what it read, and its bytes staged with both. Large builds share the pages among forked
-processes (sitegen.parallel): the Markdown and list items of the papers they show are made first, once, and
-inherited by the processes that render the pages.
+processes (sitegen.store.parallel): the Markdown and list items of the papers they show are made first, once,
+and inherited by the processes that render the pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sitegen import parallel
+from sitegen.build.deps import TrackingEnvironment, Versions, context_key, settle
+from sitegen.build.output import Staged, Staging
 from sitegen.build.plan import PlannedPage
 from sitegen.build.templates import message, template_position
 from sitegen.build.views import PaperTexts, PaperView
 from sitegen.errors import Diagnostic, Report
-from sitegen.incremental.deps import TrackingEnvironment, Versions, context_key, settle
-from sitegen.output import Staged, Staging
-from sitegen.urls import output_file
+from sitegen.store import parallel
+from sitegen.text.urls import output_file
 
 Progress = Callable[[str, int, int], None]
 

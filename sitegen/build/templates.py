@@ -8,7 +8,6 @@ traceback, and is reported once per template and message, not once per page.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import posixpath
 import stat
@@ -35,13 +34,14 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from sitegen import __version__
+from sitegen.build.deps import Fragment, Reads, TrackingEnvironment, text_fingerprint
 from sitegen.build.plan import human_date
+from sitegen.build.search import filter_value
 from sitegen.build.views import ITEM_TEMPLATE, PaperView
-from sitegen.cache import CacheFolder
 from sitegen.errors import Report
-from sitegen.incremental.deps import Fragment, Reads, TrackingEnvironment, text_digest
-from sitegen.search import filter_value
-from sitegen.sources import NotUTF8, cannot_read, decode_utf8, read_bytes, read_source, refusal
+from sitegen.store.cache import CacheFolder
+from sitegen.store.files import hasher
+from sitegen.store.sources import NotUTF8, cannot_read, decode_utf8, read_bytes, read_source, refusal
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,8 +65,8 @@ class TemplateFileError(TemplateError):
 
 
 class TemplateFiles(FileSystemLoader):
-    """Jinja's FileSystemLoader, reading through sitegen.sources (regular files of a bounded size only) and
-    reporting a file that is not UTF-8 with its path and position instead of a bare UnicodeDecodeError.
+    """Jinja's FileSystemLoader, reading through sitegen.store.sources (regular files of a bounded size only)
+    and reporting a file that is not UTF-8 with its path and position instead of a bare UnicodeDecodeError.
 
     A name found in a folder but not readable as a template there (a folder, a FIFO, a broken link) is an
     error rather than a reason to look in the next folder: the site meant to override the theme's template."""
@@ -182,7 +182,7 @@ def template_version(env: jinja2.Environment, name: str) -> str:
         source = env.loader.get_source(env, name)[0] if env.loader else ""
     except TemplateError:  # (not found, or not readable: a build that uses it reports why)
         return "missing"
-    return text_digest(source)
+    return text_fingerprint(source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +297,11 @@ def safe(html: str) -> Markup:
     return Markup(html)
 
 
-def templates_digest(site: Path, theme: Path) -> str:
+def templates_fingerprint(site: Path, theme: Path) -> str:
     """A hash of every file of the site's and the theme's template folders (names and bytes): when it
     changes, the compiled templates are dropped. Read at each build: a handful of small files, and unlike
     modification times a content hash cannot miss an edit."""
-    h = hashlib.blake2b(digest_size=16)
+    h = hasher()
     for number, folder in enumerate((site, theme)):
         if not folder.is_dir():
             continue

@@ -1,4 +1,4 @@
-"""What templates see: papers, tags, digests and the site, as tracked views (see sitegen.incremental.deps).
+"""What templates see: papers, tags, digests and the site, as tracked views (see sitegen.build.deps).
 
 Every index a page needs is computed here once per build (papers by tag and by digest, sort orders), so
 templates only loop and print. What is costly (Markdown, a paper's list item, a chart) is made on first use.
@@ -20,11 +20,12 @@ from typing import Any, ClassVar
 
 from markupsafe import Markup
 
-from sitegen import bibtex, charts, urls
-from sitegen.incremental.deps import CONSTANT, Fragment, Tracked, text_digest
-from sitegen.markdown import MarkdownRenderer, excerpt
-from sitegen.model import STATUSES, Site, Tag, split_body
-from sitegen.urls import Link, Urls, classify_link
+from sitegen.build import bibtex, charts
+from sitegen.build.deps import CONSTANT, Fragment, Tracked, text_fingerprint
+from sitegen.content.model import STATUSES, Site, Tag, split_body
+from sitegen.text import urls
+from sitegen.text.markdown import MarkdownRenderer, excerpt
+from sitegen.text.urls import Link, Urls, classify_link
 
 # C0 control characters other than tab and newlines: invalid in HTML and XML, and never meant in a title.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -75,7 +76,7 @@ class PaperView(Tracked):
 
     FACETS: ClassVar[dict[str, str]] = _PAPER_FACETS
 
-    paper: Any  # sitegen.model.Paper
+    paper: Any  # sitegen.content.model.Paper
     slug: str
     title: str
     path: str
@@ -98,7 +99,7 @@ class PaperView(Tracked):
         if facet == "m":
             return self.paper.front_fingerprint or _front_matter(self.paper)
         if facet == "x":
-            return self.paper.fingerprint or text_digest(_front_matter(self.paper) + self.paper.body)
+            return self.paper.fingerprint or text_fingerprint(_front_matter(self.paper) + self.paper.body)
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
@@ -472,11 +473,11 @@ class SiteView(Tracked):
 
     def version(self, facet: str) -> str:
         if facet == "P":
-            return text_digest("\x1f".join(p.slug for p in self.papers))
+            return text_fingerprint("\x1f".join(p.slug for p in self.papers))
         if facet == "N":
             return str(len(self.papers))
         if facet == "R":
-            return text_digest("\x1f".join(p.slug for p in self.recent))
+            return text_fingerprint("\x1f".join(p.slug for p in self.recent))
         if facet == "T":
             return "\x1f".join(t.slug for t in self.tags)
         if facet == "C":
@@ -484,11 +485,11 @@ class SiteView(Tracked):
         if facet == "D":
             return "\x1f".join(d.date.isoformat() for d in self.digests)
         if facet == "K":
-            return text_digest("\x1f".join(p.slug for p in self.queue_papers))
+            return text_fingerprint("\x1f".join(p.slug for p in self.queue_papers))
         if facet in ("1", "2", "3"):
-            return text_digest(self._chart(facet) + self._chart(facet + "n"))
+            return text_fingerprint(self._chart(facet) + self._chart(facet + "n"))
         if facet == "Q":
-            return text_digest(
+            return text_fingerprint(
                 repr([(group.tag.slug, [p.slug for p in group.papers]) for group in self.queue_tags])
             )
         raise KeyError(facet)

@@ -1,0 +1,321 @@
+"""ROOT/.sitegen-cache: what one build leaves for the next, so that unchanged inputs are not worked on again.
+
+Everything here only saves time, and nothing read from it is used before it is checked. Every file of the
+folder has one format: MAGIC, then segments, each its data's checksum (blake2b, see
+sitegen.store.files.fingerprint) and length before the data (see `segment`, `read_segment`). A file damaged
+anywhere (a flipped bit, a cut) reads as missing, so that what it held is made again and written over it:
+marshal data and compiled templates are decoded only after their checksum matched, as decoding damaged ones
+can give wrong values or crash the process. A file of CacheFolder also names the format, the Python version
+and a fingerprint of sitegen's own code in its first segment: a file written by other code reads as missing
+too. Files are written atomically (temporary file, then rename), so a crash leaves the old cache or none, and
+the temporary files of killed writers are removed later (see `CacheFolder.sweep`). The folder may be deleted
+at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import marshal
+import os
+import re
+import secrets
+import sys
+import time
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sitegen.store.files import fingerprint, hasher
+
+CACHE_DIR = ".sitegen-cache"
+FORMAT = 2
+MAGIC = b"sitegen-cache 2\n"
+#: Bytes before a segment's data: the hex digest of the data (32 ASCII characters) and its length (8).
+SEGMENT_HEAD = 40
+_TEMP = ".tmp"
+#: A temporary file this old is left over whatever its name says: no cache file takes this long to write.
+STALE_TEMP_SECONDS = 3600
+#: Large caches are kept in this many files by key, so that after a small edit only a few are written again.
+SHARDS = 64
+
+
+def shard_of(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % SHARDS
+
+
+#: Libraries whose version may change what a build makes.
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "linkify-it-py", "pyyaml")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of sitegen's own modules, Python's version and the versions of the libraries that shape the
+    output: a cache made by other code is not used (computed once per run)."""
+    h = hasher()
+    h.update(sys.version.encode())
+    h.update(library_versions().encode())
+    package = Path(__file__).resolve().parent.parent
+    # Every module of every subpackage, and the files the package writes as they are (the search page's API).
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.js")]):
+        h.update(path.relative_to(package).as_posix().encode())
+        with contextlib.suppress(OSError):
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def scan(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file below `folder` (or `folder` itself, if it is a file): relative name and stat, by name."""
+    return _walk(os.fspath(folder), "", set())
+
+
+def files_stamp(
+    scans: Iterable[list[tuple[str, os.stat_result]]], recent_ns: int
+) -> tuple[str, list[tuple[int, str, int]]]:
+    """A hash of the name and identity (times, size, inode) of the files of `scans` (see scan()), and the
+    files (scan number, name, mtime) modified at or after `recent_ns`."""
+    h = hasher()
+    recent: list[tuple[int, str, int]] = []
+    for number, files in enumerate(scans):
+        # One update with every line: ten thousand small updates took twice as long.
+        lines = [
+            f"{number}:{rel}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}:{st.st_ino}\n"
+            for rel, st in files
+        ]
+        h.update("".join(lines).encode("utf-8", "surrogateescape"))
+        recent.extend((number, rel, st.st_mtime_ns) for rel, st in files if st.st_mtime_ns >= recent_ns)
+    return h.hexdigest(), recent
+
+
+def _walk(top: str, prefix: str, seen: set[tuple[int, int]]) -> list[tuple[str, os.stat_result]]:
+    """The files below `top`; `seen`: the folders (device, inode) already walked. Linked folders are
+    followed, each real folder once: links that lead back up (`content/a -> .`) would never end the walk."""
+    try:
+        if not prefix:
+            if not os.path.isdir(top):
+                return [("", os.stat(top))] if os.path.exists(top) else []
+            st = os.stat(top)
+            seen.add((st.st_dev, st.st_ino))
+        with os.scandir(top) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return []
+    found: list[tuple[str, os.stat_result]] = []
+    for entry in entries:
+        rel = prefix + entry.name
+        try:
+            if entry.is_dir():
+                st = entry.stat()
+                # The folder itself too: an empty one, perhaps named like a file (`x.md`), is an input that
+                # a build reports, so it must change the stamp.
+                found.append((rel + "/", st))
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    found += _walk(entry.path, rel + "/", seen)
+            else:
+                found.append((rel, entry.stat()))
+        except OSError:
+            continue
+    return found
+
+
+def _stamp(name: str, key: Any) -> bytes:
+    return marshal.dumps((FORMAT, name, sys.version_info[:2], code_fingerprint(), key))
+
+
+def library_versions() -> str:
+    """`name=version;` of each of LIBRARIES as installed ('?' for one that is not), read from the names of
+    their metadata folders on sys.path: what importlib.metadata reads, without the ~20 ms its import costs."""
+    wanted = {_project_key(name): name for name in LIBRARIES}
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith((".dist-info", ".egg-info")):
+                project, _, version = entry.rpartition(".")[0].partition("-")
+                found.setdefault(_project_key(project), version)
+    return "".join(f"{name}={found.get(key, '?')};" for key, name in wanted.items())
+
+
+def _project_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+class Damaged(ValueError):
+    """A cache file that is cut short or does not match its checksums."""
+
+
+def segment(data: bytes | memoryview) -> list[bytes | memoryview]:
+    """A segment of a cache file, in two parts (so that large data is written without being copied): its
+    checksum and length, then the data."""
+    return [fingerprint(data).encode("ascii") + len(data).to_bytes(8, "big"), data]  # type: ignore[arg-type]
+
+
+def read_segment(view: memoryview, pos: int) -> tuple[memoryview, int]:
+    """The data of the segment at `pos` of a cache file's bytes, checked, and where the next one starts.
+    Raises Damaged."""
+    end = pos + SEGMENT_HEAD
+    if end > len(view):
+        raise Damaged("a segment is cut short")
+    size = int.from_bytes(view[end - 8 : end], "big")
+    data = view[end : end + size]
+    if len(data) != size or fingerprint(data).encode("ascii") != view[pos : end - 8]:  # type: ignore[arg-type]
+        raise Damaged("a segment does not match its checksum")
+    return data, end + size
+
+
+def read_segments(view: memoryview, pos: int = 0) -> list[memoryview]:
+    """The data of every segment from `pos` to the end, checked. Raises Damaged."""
+    out = []
+    while pos < len(view):
+        data, pos = read_segment(view, pos)
+        out.append(data)
+    return out
+
+
+def write_file(path: Path, parts: Iterable[bytes | memoryview]) -> None:
+    """Write a cache file atomically: a temporary file beside it that names this process (see
+    CacheFolder.sweep), then a rename. `parts` are written one after the other, never joined. Raises
+    OSError."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP}")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+class CacheFolder:
+    """Named cache files below a site's root. `key` is any marshal-able value the content depends on (the
+    settings it was made with, say): a file saved under another key reads as missing."""
+
+    def __init__(self, root: Path):
+        self.folder = root / CACHE_DIR
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.cache"
+
+    def read(self, name: str, key: Any = None) -> memoryview | None:
+        """The bytes stored under `name` and `key`, checked; None when missing, damaged or foreign."""
+        try:
+            data = self.path(name).read_bytes()
+        except OSError:
+            return None
+        head = _head(name, key)
+        if not data.startswith(head):  # the stamp segment's checksum is part of what is compared
+            return None
+        try:
+            body, end = read_segment(memoryview(data), len(head))
+        except Damaged:
+            return None
+        return body if end == len(data) else None
+
+    def write(self, name: str, data: bytes | memoryview, key: Any = None) -> bool:
+        """Store bytes under `name` and `key`; False (and nothing changed) when the folder is not writable:
+        a site folder that cannot be written to still builds, only slower."""
+        try:
+            write_file(self.path(name), [_head(name, key), *segment(data)])
+        except OSError:
+            return False
+        return True
+
+    def load(self, name: str, key: Any = None) -> Any | None:
+        body = self.read(name, key)
+        if body is None:
+            return None
+        try:
+            return marshal.loads(body)
+        except (EOFError, ValueError, TypeError):  # checked, so only a file this code did not write
+            return None
+
+    def save(self, name: str, value: Any, key: Any = None) -> bool:
+        """Write the file (see write); False also when the value cannot be stored."""
+        try:
+            body = marshal.dumps(value)
+        except ValueError:
+            return False
+        return self.write(name, body, key)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Remove the temporary files that writers killed in the middle of a write left behind: those named
+        after a process that no longer runs, and any older than STALE_TEMP_SECONDS. Returns how many.
+        (Removing the file of a writer still at work, whose process number is reused or lives on another
+        machine, only makes that writer's save fail: a cache write never depends on its temporary file
+        staying.)"""
+        now = time.time() if now is None else now
+        removed = 0
+        try:
+            with os.scandir(self.folder) as listing:
+                temps = [e for e in listing if e.name.endswith(_TEMP)]
+        except OSError:
+            return 0
+        for entry in temps:
+            with contextlib.suppress(OSError):
+                if entry.is_file(follow_symlinks=False) and (
+                    not _writer_alive(entry.name) or entry.stat().st_mtime < now - STALE_TEMP_SECONDS
+                ):
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
+
+    def load_sharded(self, name: str, key: Any = None) -> dict[str, Any]:
+        """All entries of a cache kept in shards (see save_sharded); a shard that is missing or unusable
+        only means that its entries are not cached."""
+        entries: dict[str, Any] = {}
+        for number in range(SHARDS):
+            part = self.load(f"{name}-{number:02d}", key)
+            if isinstance(part, dict):
+                entries.update(part)
+        return entries
+
+    def save_sharded(
+        self, name: str, entries: dict[str, Any], shards: Iterable[int] | None = None, key: Any = None
+    ) -> bool:
+        """Write the given shards (None: all) of a cache, each holding the entries of `entries` whose key
+        falls in it: `entries` must hold every entry of those shards."""
+        groups: dict[int, dict[str, Any]] = {n: {} for n in (range(SHARDS) if shards is None else shards)}
+        for entry_key, value in entries.items():
+            group = groups.get(shard_of(entry_key))
+            if group is not None:
+                group[entry_key] = value
+        saved = True
+        for number, group in sorted(groups.items()):
+            saved = self.save(f"{name}-{number:02d}", group, key) and saved
+        return saved
+
+
+def _head(name: str, key: Any) -> bytes:
+    """MAGIC and the stamp segment a file of CacheFolder starts with."""
+    return b"".join([MAGIC, *segment(_stamp(name, key))])
+
+
+def _writer_alive(temp_name: str) -> bool:
+    """Whether the process a temporary file is named after (see write_file) still runs; True when the name
+    names none (the age alone then decides)."""
+    parts = temp_name.rsplit(".", 3)
+    if len(parts) != 4 or not parts[1].isdigit() or os.name != "posix":
+        return True
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # another user's process, say
+    return True
