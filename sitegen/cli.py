@@ -1,6 +1,9 @@
 """Command line: the only place that prints or exits.
 
 Exit status: 0 success; 1 the content has errors; 2 a usage error or an input refused as a whole.
+
+Size: the argument parser and one short function per command, with the printing of results: the one place that
+prints or exits stays one file.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from test_bibtex import DECODER, fold
 from test_incremental import Sites, corpus
 
 from sitegen.build.bibtex import citation_key, unique_keys
-from sitegen.build.output import load_manifest
+from sitegen.build.manifest import load_manifest
 from sitegen.content.model import Paper
 
 BASE = "https://example.org/review/"

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, write_site
 
-from sitegen.build.output import MANIFEST
+from sitegen.build.manifest import MANIFEST
 
 CACHE = ".sitegen-cache"
 #: Papers of the repository's sample taken into the mini site: the first few of each digest, and the one whose

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import build_table, paper, write_site
 
-from sitegen.build.output import MANIFEST, STAGING_PREFIX
+from sitegen.build.manifest import MANIFEST
+from sitegen.build.output import STAGING_PREFIX
 
 
 def snapshot(folder: Path) -> dict[str, tuple[object, ...]]:

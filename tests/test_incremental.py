@@ -20,7 +20,7 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions
-from sitegen.build.output import MANIFEST
+from sitegen.build.manifest import MANIFEST
 from sitegen.store.cache import CACHE_DIR
 
 TAXONOMY = """\

@@ -6,18 +6,20 @@ import json
 import os
 from pathlib import Path
 
-from sitegen.build.output import (
+from sitegen.build.manifest import (
     MANIFEST,
-    STAGING_PREFIX,
-    Artifact,
     Record,
-    SourceHashes,
-    Staging,
     _write_manifest,
-    collect_static,
     load_manifest,
     load_manifest_notes,
     read_manifest,
+)
+from sitegen.build.output import (
+    STAGING_PREFIX,
+    Artifact,
+    SourceHashes,
+    Staging,
+    collect_static,
     touched,
     write_output,
 )
@@ -281,7 +283,7 @@ def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
     """Rows of kept files are written as they were read (their read-key numbers kept); new keys go at the end
     of the table, and a table mostly of keys no file reads any more is made anew. Each manifest reads back
     as the records it was written from."""
-    from sitegen.build.output import Record, _write_manifest, load_manifest
+    from sitegen.build.manifest import Record, _write_manifest, load_manifest
 
     first = {
         f"p{i}/index.html": Record(f"d{i}", i, 1000 + i, f"k{i}", ("T:base.html", f"p:{i}#m", "site#N"))

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.content.frontmatter import _parse_document, _parse_simple
-from sitegen.content.model import LoadCache, load_paper
+from sitegen.content.loadcache import LoadCache
+from sitegen.content.model import load_paper
 from sitegen.errors import Report
 from sitegen.importer.readers.bib import bib_text
 from sitegen.importer.readers.detect import detect

@@ -102,8 +102,7 @@ def test_an_unrelated_edit_leaves_the_page_alone(session):
     # A second stream with the page's own parameters: once it hears of the rebuild, so has the page's.
     page.evaluate(
         """() => new Promise(resolve => {
-            const token = document.querySelector('script[data-sitegen-livereload]').textContent
-                .match(/var since = "([^"]+)"/)[1];
+            const token = document.querySelector('script[data-sitegen-livereload]').dataset.since;
             const url = '/__sitegen/events?since=' + encodeURIComponent(token) +
                 '&file=papers%2Falpha%2Findex.html&path=%2Fpapers%2Falpha%2F';
             window.__probe = new EventSource(url);

@@ -106,7 +106,7 @@ class EventStream:
 
 
 def token_of(page: str) -> str:
-    return re.search(r'var since = "([^"]+)"', page).group(1)
+    return re.search(r'data-since="([^"]+)"', page).group(1)
 
 
 def test_edit_rebuilds_the_page_and_reloads_only_pages_showing_it(preview):

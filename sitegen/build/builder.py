@@ -9,6 +9,9 @@ content, the Jinja environment with its compiled templates, rendered Markdown an
 hashes of static files, the output manifest). A one-shot build is one Builder and one build(); it finds what
 an earlier run left in ROOT/.sitegen-cache (loaded content, related papers) and, in the output folder's
 manifest, the key each file was made from, so that a build with nothing changed renders and writes nothing.
+
+Size: the build's recipe (Builder._build) and the few steps only it calls (the dependency check of each page,
+feeds and exports, the held state of `serve`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from sitegen.build.deps import (
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.output import Artifact, Record, SourceHashes, Staging, collect_static, load_manifest
+from sitegen.build.manifest import Record, load_manifest
+from sitegen.build.output import Artifact, SourceHashes, Staging, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import prepare_papers, render_pages
 from sitegen.build.templates import (
@@ -49,7 +53,8 @@ from sitegen.build.templates import (
 from sitegen.build.validate import check_site_files
 from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index, refresh
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
-from sitegen.content.model import RACY_NS, Identity, LoadCache, Paper, Site, identity, load_paper, load_site
+from sitegen.content.loadcache import RACY_NS, Identity, LoadCache, identity
+from sitegen.content.model import Paper, Site, load_paper, load_site
 from sitegen.errors import Diagnostic, Report, SitegenError, plural
 from sitegen.store import parallel
 from sitegen.store.cache import CACHE_DIR, CacheFolder, code_fingerprint, files_stamp, scan, shard_of

@@ -5,14 +5,15 @@ sitegen records what it wrote in a manifest inside the output folder. Files it d
 by hand, or the `pagefind/` bundle of the search step) are left alone; files of an earlier build that are no
 longer produced are removed. A file whose bytes did not change is not touched, so its mtime and inode stay,
 which keeps rsync-style deploys and browser caches cheap.
+
+Size: staging and the all-or-nothing commit with its undo log: the rollback has to see every change the commit
+makes, and the static-file collection that feeds it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
-import json
 import os
 import re
 import secrets
@@ -21,45 +22,18 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
+from sitegen.build.manifest import MANIFEST, Record, _write_manifest
 from sitegen.store.files import about, atomic_write, fingerprint, write_new
 
-MANIFEST = ".sitegen-manifest.json"
 FINGERPRINTED = (".css", ".js")
 ASSETS_DIR = "assets"
 PROTECTED_DIRS = ("pagefind",)  # written by the search step, never pruned
 _IGNORED = (".DS_Store", "Thumbs.db")
 
 Progress = Callable[[str, int, int], None]
-
-
-class Record(NamedTuple):
-    """What the manifest remembers of a written file: content hash, size and mtime after writing, and the key
-    of the inputs it was made from ("" when unknown: the file is then made again and compared). A named tuple:
-    a build reads and writes one for each of its ten thousand files."""
-
-    fingerprint: str
-    size: int
-    mtime_ns: int
-    key: str = ""
-    #: What the file was made from (see sitegen.build.deps): the keys its key hashes the versions of.
-    reads: tuple[str, ...] = ()
-    #: The record's row as the manifest it was read from has it, and that manifest's table of read keys (the
-    #: next manifest, when it keeps that table, writes the row as it was: most files of a build are kept).
-    row: str = ""
-    table: list[str] | None = None
-
-    def __eq__(self, other: object) -> bool:  # (row and table are how it was stored, not what it says)
-        return isinstance(other, tuple) and self[:5] == other[:5]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash(self[:5])
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,137 +95,6 @@ def collect_static(folders: Iterable[Path], hashes: SourceHashes) -> StaticFiles
         files.assets[rel] = out
         files.artifacts.append(Artifact(path=out, fingerprint=value, source=path))
     return files
-
-
-def read_manifest(out: Path) -> dict[str, Record]:
-    return load_manifest(out)[0]
-
-
-def load_manifest_notes(out: Path) -> dict[str, Any]:
-    """What the last build noted about itself (see load_manifest), from the manifest's first line alone: a
-    build needs it before it has read the records of ten thousand files."""
-    try:
-        with open(out / MANIFEST, encoding="utf-8") as file:
-            head = json.loads(file.readline().rstrip().removesuffix(",") + "}")
-        build = head.get("build")
-        return build if isinstance(build, dict) else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
-    """The records of the files sitegen wrote into `out`, and what the build that wrote them noted about
-    itself (see Staging.commit); empty when there is no usable manifest. A manifest with any row that sitegen
-    would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes."""
-    try:
-        text = (out / MANIFEST).read_text(encoding="utf-8")
-        data = json.loads(text)
-        records = _records(data["files"], data.get("reads", []), text)
-        build = data.get("build")
-        return records, build if isinstance(build, dict) else {}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}, {}
-
-
-def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[str, Record]:
-    """The manifest's rows as records; ValueError for a row that is not `[fingerprint, size, mtime, key(,
-    reads)]` of the right types, or a path that no file can have. A row's read keys are numbers into the
-    manifest's table of names. `text`: the manifest, whose lines give each record its row as written."""
-    if type(names) is not list or not all(type(n) is str for n in names):
-        raise ValueError("the manifest's table of reads is not a list of names")
-    records = {}
-    lines = _row_lines(text, files)
-    for (path, row), line in zip(files.items(), lines or itertools.repeat(""), strict=False):
-        if type(row) is not list or len(row) not in (4, 5):
-            raise ValueError(f"bad manifest row for {path!r}")
-        fingerprint_, size, mtime_ns, key = row[:4]
-        indices = row[4] if len(row) == 5 else []
-        if not (
-            type(fingerprint_) is str
-            and type(key) is str
-            and isinstance(size, int | float)
-            and isinstance(mtime_ns, int | float)
-            and type(indices) is list
-            and "\0" not in path
-        ):
-            raise ValueError(f"bad manifest row for {path!r}")
-        if not path.isascii():
-            os.fsencode(path)  # (UnicodeEncodeError, a ValueError, for a lone surrogate)
-        try:  # (map: the rows hold hundreds of thousands of numbers in all)
-            reads = tuple(map(names.__getitem__, indices))
-        except (IndexError, TypeError):  # not a number, or not one of the table's
-            raise ValueError(f"bad manifest row for {path!r}") from None
-        if indices and min(indices) < 0:
-            raise ValueError(f"bad manifest row for {path!r}")
-        records[path] = Record(fingerprint_, size, mtime_ns, key, reads, line, names if line else None)
-    return records
-
-
-def _row_lines(text: str, files: dict[str, Any]) -> list[str] | None:
-    """The lines of the manifest `text` that hold the rows of `files`, in order, each as _manifest_row
-    writes it; None unless the text is laid out as _write_manifest lays it out."""
-    lines = text.split("\n")
-    try:
-        start = lines.index('"files":{') + 1
-    except ValueError:
-        return None
-    rows = [line.removesuffix(",") for line in lines[start : start + len(files)]]
-    if len(rows) != len(files) or not all(
-        row.startswith(_json_string(path) + ":[") for row, path in zip(rows, files, strict=True)
-    ):
-        return None
-    return rows
-
-
-def _write_manifest(
-    out: Path, records: dict[str, Record], build: dict[str, Any] | None = None
-) -> dict[str, Record]:
-    """JSON with one file per line, easy to read and to diff. Each row's read keys are numbers into one
-    table of names at the end (a key is read by many pages). Returns the records, each with its row as
-    written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it is)."""
-    head = {
-        "generator": "sitegen",
-        "comment": "files written by sitegen; the next build removes those it no longer produces",
-    }
-    if build:
-        head["build"] = build
-    text = json.dumps(head, separators=(",", ":"))
-    table, base = _table(records)
-    numbers = {name: number for number, name in enumerate(table)}
-    rows = [_manifest_row(path, record, numbers, base) for path, record in sorted(records.items())]
-    names = json.dumps(table, separators=(",", ":"))
-    data = text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
-    atomic_write(out / MANIFEST, data.encode("utf-8"))
-    return {
-        path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
-        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
-    }
-
-
-def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
-    """The table of read keys for a manifest of `records`: the table they were read with, new keys added at
-    its end, so that the rows of kept files are written as they were; a new table, sorted, when the old one
-    would be more than half keys no file reads any more. Also the table kept, if one was."""
-    used = set().union(*[record.reads for record in records.values()])
-    base = next((record.table for record in records.values() if record.table is not None), None)
-    if base is not None:
-        known = set(base)
-        if 2 * len(known & used) > len(base):
-            return base + sorted(used - known), base
-    return sorted(used), None
-
-
-def _manifest_row(path: str, record: Record, numbers: dict[str, int], kept: list[str] | None) -> str:
-    """`"path":[fingerprint,size,mtime,key,[read key numbers]]` as json.dumps writes it (compact, ASCII), a
-    third of its time; the row as it was read when its table is `kept` (the start of the new one)."""
-    fingerprint_, size, mtime_ns, key, reads, row, read_with = record
-    if row and read_with is not None and read_with is kept:
-        return row
-    if type(size) is int and type(mtime_ns) is int and type(fingerprint_) is str and type(key) is str:
-        read_numbers = ",".join(map(str, map(numbers.__getitem__, reads)))
-        head = f"{_json_string(path)}:[{_json_string(fingerprint_)},{size},{mtime_ns},{_json_string(key)}"
-        return f"{head},[{read_numbers}]]"
-    return json.dumps({path: record[:4]}, separators=(",", ":"))[1:-1]  # a record read from an odd manifest
 
 
 def _unchanged(

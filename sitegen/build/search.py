@@ -22,6 +22,9 @@ Text in the index reaches the search page through Pagefind's UI, which inserts f
 HTML. Every bundle therefore gets `escaped/pagefind.js` (sitegen/build/pagefind_escaped.js), the API the
 search page gives the UI, which escapes all it inserts: a tag named `<img src=x onerror=...>` is shown as
 that text. `filter_value` writes filter values so that each one is found, and shown, as it was written.
+
+Size: the Pagefind runs, the sharding of large sites and the escaped API bundle: one step of the build, with
+its own failure handling.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ Each view declares, in FACETS, which facet each attribute a template may read be
 gives a short string that changes whenever a facet may show something else. The rule that keeps
 incremental builds right: an attribute's value depends only on the sources its facet's version covers (and
 on what the site-wide stamp covers: code, settings, options, assets).
+
+Size: one tracked view class per kind of object the templates see, each with its facets and versions beside
+the attributes they cover: the rule that keeps incremental builds exact is checked by reading them side by
+side.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Positions reported here are lines and columns of the Markdown file itself (1-based), never of the YAML block,
 so that an editor can jump straight to them.
+
+Size: the one owner of the front-matter format: the fast reader of the simple form sitegen writes and the
+writer must read back exactly as the YAML parser does, so they live beside each other.
 """
 
 from __future__ import annotations

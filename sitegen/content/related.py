@@ -29,6 +29,9 @@ The baseline that arxiv-sanity uses, in pure Python with sparse vectors and an i
 `RelatedIndex` keeps the counts, vectors and ranked lists of the last computation and redoes only what a
 change reaches (see `RelatedIndex.update`); it saves to and loads from a cache file. `related_papers()` is the
 one-shot entry point.
+
+Size: the text analysis, the incremental index and its stored form: an index's update and what it stores
+change together (the cache's layout is checked against the index on load).
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ abstract from a digest, so that `sitegen retag` and `sitegen repair` can later t
 
 A site without content/taxonomy.yaml gets sitegen's default taxonomy written there by its first import, so
 that papers are tagged and the curator has a file to edit.
+
+Size: the import run in its three stages (read and check everything, plan, write) over every source kind; each
+stage is a function, and they share the page and record types defined here.
 """
 
 from __future__ import annotations

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import html
-import json
 import secrets
 import threading
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from importlib import resources
 
 EVENTS_PATH = "/__sitegen/events"
 
@@ -161,27 +161,8 @@ def page_files(url_path: str) -> set[str]:
     return {rel, f"{rel}/index.html"}
 
 
-_CLIENT = """(function () {
-  var since = %(token)s, file = %(file)s, source = null, timer = null;
-  function stop() {
-    clearTimeout(timer);
-    if (source) { source.close(); source = null; }
-  }
-  function start() {
-    if (source || document.visibilityState === "hidden") return;
-    source = new EventSource(%(endpoint)s + "?since=" + encodeURIComponent(since) +
-      "&file=" + encodeURIComponent(file) + "&path=" + encodeURIComponent(location.pathname));
-    source.addEventListener("reload", function () { stop(); location.reload(); });
-    source.addEventListener("generation", function (event) { since = event.data; });
-    source.onerror = function () { stop(); timer = setTimeout(start, 1000); };
-  }
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden") stop(); else start();
-  });
-  window.addEventListener("pagehide", stop);
-  window.addEventListener("pageshow", start);
-  start();
-})();"""
+#: The client (sitegen/serve/livereload.js), read once; its settings go in data attributes.
+_CLIENT = resources.files("sitegen.serve").joinpath("livereload.js").read_text(encoding="utf-8")
 
 _OVERLAY_STYLE = (
     "position:fixed;inset:0;z-index:2147483647;overflow:auto;margin:0;padding:2rem;"
@@ -213,10 +194,12 @@ def snippet(token: str | None, file: str, errors: tuple[str, ...]) -> bytes:
     """What goes before </body> of a served page: the error overlay, and the reload client when watching."""
     parts = [overlay(errors)] if errors else []
     if token is not None:
-        values = {"token": json.dumps(token), "file": json.dumps(file), "endpoint": json.dumps(EVENTS_PATH)}
-        # json.dumps leaves '</' alone; escape it so a file name cannot end the script element.
-        script = (_CLIENT % values).replace("</", "<\\/")
-        parts.append(f"<script data-sitegen-livereload>{script}</script>")
+        # The values are attributes (escaped as such): no file name can end the script element early.
+        settings = {"since": token, "file": file, "endpoint": EVENTS_PATH}
+        attributes = "".join(
+            f' data-{name}="{html.escape(value, quote=True)}"' for name, value in settings.items()
+        )
+        parts.append(f"<script data-sitegen-livereload{attributes}>{_CLIENT}</script>")
     return "".join(parts).encode("utf-8")
 
 

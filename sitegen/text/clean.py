@@ -8,6 +8,9 @@ guessed at. The original digests are kept in the repository, so a repair can alw
 source.
 
 clean_title() gives plain text; clean_abstract() gives Markdown (URLs as autolinks) and the cleaned URLs.
+
+Size: one repair per kind of scrape damage, each short and tested alone, applied in an order that matters; the
+order is easier to see in one file.
 """
 
 from __future__ import annotations

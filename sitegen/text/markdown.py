@@ -5,6 +5,9 @@ URLs turned into links. A bare link needs a scheme, a "www." or a known code or 
 Raw HTML in content is shown as text unless the site sets `allow_html: true`: abstracts come from scraped
 pages, and a stray `<script>` in one must never run. One parser serves a whole build (and every rebuild of
 `serve`), and results are cached by source text, so an unchanged abstract is never parsed twice.
+
+Size: the renderer and its fast paths (paragraphs without the parser, links without it, plain text) share one
+cache and one set of options; apart, they would hand them around.
 """
 
 from __future__ import annotations
