@@ -426,7 +426,10 @@ def test_the_search_page_exports_the_results_it_shows_as_bibtex(browser, searcha
         page.goto(searchable.origin + "/search/?q=sparrows")
         links = page.locator(".pagefind-ui__result-link")
         sync_api.expect(page.locator(".pagefind-ui__message")).to_have_text(re.compile("^13 results"))
-        sync_api.expect(links.first).to_be_visible()
+        # One page of results (the search page's page size), every one of them drawn: the export takes
+        # those, not every match.
+        page_size = int(page.locator("[data-page-size]").get_attribute("data-page-size") or 10)
+        sync_api.expect(links).to_have_count(page_size)
         shown = [(link.inner_text(), link.get_attribute("href")) for link in links.all()]
         assert 1 < len(shown) < 13  # one page of results: the export takes those, not every match
         with page.expect_download() as caught:
