@@ -1,7 +1,8 @@
 """BibTeX entries for paper pages: what a reader pastes into a .bib file to cite the paper.
 
-An `@misc` entry, like arXiv's own export: title, year and month, the arXiv eprint fields and a URL. There is
-no author field: the digests name no authors, and an invented one would be worse than none.
+An `@misc` entry, like arXiv's own export: authors, title, year and month, the arXiv eprint fields, the DOI
+and a URL, each only when it is known: a field the page cannot vouch for (a year guessed from a digest date,
+a URL of this computer) would be worse than none.
 
 - The title is escaped for LaTeX (& % $ # _ { } ~ ^ \\) with braces that always balance: BibTeX counts `\\{`
   as a brace, so a brace without its partner in the title is written as a command, `\\textbraceleft{}`.
@@ -9,9 +10,10 @@ no author field: the digests name no authors, and an invented one would be worse
   ligatures; any other non-ASCII character is kept as UTF-8, which biber and LaTeX since 2018 read as is.
   Words with a capital past their first letter (BERT, LLaMA, ImageNet, 3D, Self-Tuning) are braced so that a
   bibliography style that lowercases titles keeps them.
-- The year and month come from the arXiv id (when the paper appeared) or else from the first digest that
-  listed it.
-- The key is the first significant title word, the year and the next significant word:
+- Authors are escaped as titles are and joined by " and "; a name holding the word "and" is braced whole.
+- The year and month come from the arXiv id (when the paper appeared), else from `published`; without
+  either there is no year, and a note gives the day the first digest listed the paper.
+- The key is the first significant title word, the year (when known) and the next significant word:
   `selftuning2019networks`.
 """
 
@@ -21,9 +23,9 @@ import functools
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
 
 from sitegen.model import Paper
+from sitegen.urls import is_local
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -60,7 +62,9 @@ for _code in range(0x3B1, 0x3CA):
     _name = unicodedata.name(chr(_code)).split()[-1].lower()  # "GREEK SMALL LETTER ALPHA" -> "alpha"
     _name = "lambda" if _name == "lamda" else _name  # Unicode's spelling
     _LETTERS[chr(_code)] = "o" if _name == "omicron" else f"{{$\\{_name}$}}"
-_LETTERS["ς"] = r"{$\varsigma$}"
+# LaTeX's \epsilon and \phi are the lunate and loop forms (ϵ, ϕ); the usual letters are \varepsilon, \varphi.
+_LETTERS.update({"ς": r"{$\varsigma$}", "ε": r"{$\varepsilon$}", "φ": r"{$\varphi$}"})
+_LETTERS.update({"ϵ": r"{$\epsilon$}", "ϕ": r"{$\phi$}", "ϑ": r"{$\vartheta$}"})
 for _name in _GREEK_CAPITALS:
     _LETTERS[unicodedata.lookup(f"GREEK CAPITAL LETTER {_name.upper().replace('LAMBDA', 'LAMDA')}")] = (
         f"{{$\\{_name}$}}"
@@ -83,6 +87,8 @@ _NOT_IN_KEYS = dict.fromkeys(
     c for c in range(128) if not (chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" or chr(c).isspace())
 )
 _NEW_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}(?:v\d+)?")
+# The word "and" between names, as BibTeX splits an author list (any case, outside braces: a name holds none).
+_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
 _OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
 
 
@@ -187,20 +193,25 @@ def _title_word(word: str, lone: tuple[bool, ...] = ()) -> str:
 
 def arxiv_date(arxiv: str) -> tuple[int, int] | None:
     """(year, month) encoded in an arXiv id: 2403.01234 -> (2024, 3); hep-th/9901001 -> (1999, 1)."""
-    match = _NEW_ID.fullmatch(arxiv) or _OLD_ID.fullmatch(arxiv)
+    new = _NEW_ID.fullmatch(arxiv)
+    match = new or _OLD_ID.fullmatch(arxiv)
     if not match:
         return None
     yy, mm = int(match.group(1)), int(match.group(2))
     if not 1 <= mm <= 12:
         return None
-    return (1900 + yy if yy >= 91 else 2000 + yy), mm
+    # New-style ids began in April 2007; old-style ones ran from 1991 to March 2007.
+    return (2000 + yy if new or yy < 91 else 1900 + yy), mm
 
 
 def _published(paper: Paper) -> tuple[int, int] | None:
+    """(year, month) the paper appeared: from its arXiv id, else its `published` date; None if neither is
+    known (the day a digest listed it says nothing of when it was written)."""
     if paper.arxiv and (found := arxiv_date(paper.arxiv)):
         return found
-    first: date | None = min(paper.digests) if paper.digests else None
-    return (first.year, first.month) if first else None
+    if paper.published is not None:
+        return paper.published.year, paper.published.month
+    return None
 
 
 def citation_key(paper: Paper) -> str:
@@ -219,21 +230,55 @@ def _url_field(url: str) -> str:
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
 
 
-def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
-    """A BibTeX @misc/@article entry for the paper (arXiv eprint fields when paper.arxiv is set), escaped.
+def bibtex_names(names: Sequence[str]) -> str:
+    """The value of an `author` field: the names escaped and joined by " and ". A name BibTeX would split or
+    misread (one holding the word "and", or more than two commas) is braced whole, as BibTeX reads a
+    corporate name."""
+    out = []
+    for name in names:
+        escaped = latex_escape(" ".join(name.split()))
+        if _AND.search(escaped) or escaped.count(",") > 2:
+            escaped = "{" + escaped + "}"
+        out.append(escaped)
+    return " and ".join(out)
 
-    `url` (the paper's page on this site, say) is used when the paper has no arXiv id.
+
+def _link(paper: Paper, page: str | None) -> str | None:
+    """The entry's `url`: the arXiv page, the DOI's, or the site's page when reachable from elsewhere."""
+    if paper.arxiv:
+        return f"https://arxiv.org/abs/{paper.arxiv}"
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    return page if page and not is_local(page) else None
+
+
+def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
+    """A BibTeX @misc entry for the paper, escaped, stating only what is known.
+
+    - `author` from the paper's authors.
+    - `year` and `month` from the arXiv id, else from `published`; with neither there is no year (the day a
+      digest listed the paper is no date of publication): a `note` says when the digest listed it.
+    - `eprint` and `archivePrefix` from the arXiv id (without its version), `doi` from the DOI.
+    - `url`: the arXiv abstract page, else the DOI's address, else `url` (the paper's page on this site)
+      unless that names this computer (a site built for localhost).
     """
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_title(paper.title) + "}")]
+    fields: list[tuple[str, str]] = []
+    if paper.authors:
+        fields.append(("author", "{" + bibtex_names(paper.authors) + "}"))
+    fields.append(("title", "{" + bibtex_title(paper.title) + "}"))
     published = _published(paper)
     if published:
         fields += [("year", f"{{{published[0]}}}"), ("month", MONTHS[published[1] - 1])]
     if paper.arxiv:
         eprint = re.sub(r"v\d+$", "", paper.arxiv)
         fields += [("eprint", f"{{{eprint}}}"), ("archivePrefix", "{arXiv}")]
-        url = f"https://arxiv.org/abs/{paper.arxiv}"
-    if url:
-        fields.append(("url", "{" + _url_field(url) + "}"))
+    if paper.doi:
+        fields.append(("doi", "{" + _url_field(paper.doi) + "}"))
+    link = _link(paper, url)
+    if link:
+        fields.append(("url", "{" + _url_field(link) + "}"))
+    if not published and paper.digests:
+        fields.append(("note", f"{{Listed in the digest of {min(paper.digests).isoformat()}}}"))
     width = max(len(name) for name, _ in fields)
     lines = [f"@misc{{{citation_key(paper)},"]
     lines += [f"  {name.ljust(width)} = {value}," for name, value in fields]

@@ -7,6 +7,7 @@ site's root, without a leading slash, ending in `/` for a page (`papers/x/`) or 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +75,19 @@ def digest_path(day: date) -> str:
 
 HOME, TAGS, DIGESTS, SEARCH = "", "tags/", "digests/", "search/"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
+
+
+def is_local(url: str) -> bool:
+    """Whether `url` names this computer (localhost, a loopback or unspecified address): a link to it leads
+    nowhere once the site is deployed."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def output_file(site_path: str) -> str:
