@@ -61,8 +61,22 @@ def paper_path(slug: str) -> str:
     return f"{PAPERS}{slug}/"
 
 
+def listing_path(folder: str, slug: str, page: int = 1) -> str:
+    """Page `page` of a paginated list of papers: tags/<tag>/, authors/<author>/ (then .../page/<n>/)."""
+    return f"{folder}/{slug}/" if page <= 1 else f"{folder}/{slug}/page/{page}/"
+
+
 def tag_path(slug: str, page: int = 1) -> str:
-    return f"tags/{slug}/" if page <= 1 else f"tags/{slug}/page/{page}/"
+    return listing_path("tags", slug, page)
+
+
+def author_path(slug: str, page: int = 1) -> str:
+    return listing_path("authors", slug, page)
+
+
+def author_group_path(group: str) -> str:
+    """The page of the authors whose names start with `group` (see slugs.author_group), on a large site."""
+    return f"authors/letter/{group}/"
 
 
 def tag_feed_path(slug: str) -> str:
@@ -73,7 +87,7 @@ def digest_path(day: date) -> str:
     return f"digests/{day.isoformat()}/"
 
 
-HOME, TAGS, DIGESTS, SEARCH = "", "tags/", "digests/", "search/"
+HOME, TAGS, DIGESTS, SEARCH, AUTHORS = "", "tags/", "digests/", "search/", "authors/"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
 
 

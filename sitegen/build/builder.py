@@ -766,6 +766,7 @@ def _objects(index: SiteView) -> Callable[[str], Tracked | None]:
             known.update((view.dep, view) for view in index.papers)
             known.update((tag.dep, tag) for tag in index.tags)
             known.update((digest.dep, digest) for digest in index.digests)
+            known.update((author.dep, author) for author in index.authors)
         return known.get(dep)
 
     return find

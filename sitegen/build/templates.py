@@ -208,6 +208,9 @@ _SECTIONS = {
     "tags": ("tags", True),
     "tag": ("tags", False),
     "search": ("search", True),
+    "authors": ("authors", True),
+    "authors-letter": ("authors", False),
+    "author": ("authors", False),
 }
 
 
