@@ -44,7 +44,8 @@ _PAPER_FACETS = (
         "m",
     )
     | dict.fromkeys(("abstract_html", "notes_html", "summary", "description", "page_description"), "x")
-    | {"tag_names": "n", "related": "r", "item_html": CONSTANT}  # (a list item records what it reads)
+    | {"tag_names": "n", "related": "r", "why_related": "r"}
+    | {"item_html": CONSTANT}  # (a list item records what it reads)
 )  # fmt: skip
 
 
@@ -85,7 +86,7 @@ class PaperView(Tracked):
     tags: list[TagView] = field(default_factory=list)
     #: The paper's authors in its own order (a name listed twice, twice).
     authors: list[Byline] = field(default_factory=list)
-    _related: list[PaperView] | None = None
+    _related: list[RelatedEntry] | None = None
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
     _item: Fragment | None = None
@@ -103,11 +104,17 @@ class PaperView(Tracked):
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
-            return "\x1f".join(other.slug for other in self.related)
+            return "\x1f".join(f"{e.paper.slug}\x1e{'|'.join(e.terms)}" for e in self.why_related)
         raise KeyError(facet)
 
     @property
     def related(self) -> list[PaperView]:
+        """The related papers, most similar first."""
+        return [entry.paper for entry in self.why_related]
+
+    @property
+    def why_related(self) -> list[RelatedEntry]:
+        """The related papers, each with the terms it shares with this one."""
         if self._related is None:
             attach = self.shared.attach_related
             if attach is not None:
@@ -116,9 +123,9 @@ class PaperView(Tracked):
                 self._related = []
         return self._related
 
-    @related.setter
-    def related(self, papers: list[PaperView]) -> None:
-        self._related = papers
+    @why_related.setter
+    def why_related(self, entries: list[RelatedEntry]) -> None:
+        self._related = entries
 
     @property
     def tag_names(self) -> str:
@@ -286,6 +293,14 @@ class TagView(Tracked):
         if self._chart is None:
             self._chart = Markup(charts.tag_timeline(self.name, self.timeline))
         return self._chart
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedEntry:
+    """A related paper and the terms the two share that weigh most in their similarity ("why related")."""
+
+    paper: PaperView
+    terms: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -686,7 +701,13 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     return digest_views
 
 
-def attach_related(site: SiteView, related: dict[str, list[str]]) -> None:
+def attach_related(site: SiteView, related: dict[str, list[tuple[str, tuple[str, ...]]]]) -> None:
+    """Give every paper its related papers: `related` maps a slug to (slug, shared terms) pairs, most similar
+    first (sitegen.related.RelatedIndex.lists_with_terms); papers the build does not show are left out."""
     shown = site.by_slug.get
     for view in site.papers:
-        view.related = [other for slug in related.get(view.slug, ()) if (other := shown(slug)) is not None]
+        view.why_related = [
+            RelatedEntry(other, terms)
+            for slug, terms in related.get(view.slug, ())
+            if (other := shown(slug)) is not None
+        ]
