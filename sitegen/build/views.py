@@ -673,11 +673,12 @@ def _byline(name: str, author: AuthorView) -> Byline:
     return Byline(_CONTROL.sub("", name), author.path, author)
 
 
-def _author_key(author: AuthorView) -> tuple[int, str, str, str]:
-    """Letters first, then digits, then names with no ASCII form; by name as written, accents aside."""
+def _author_key(author: AuthorView) -> tuple[int, str, str, str, str]:
+    """By group (letters, then digits, then names with no ASCII form), then by name as written, accents
+    aside."""
     group = author.group
     rank = 0 if len(group) == 1 else 1 if group == "0-9" else 2
-    return rank, transliterate(author.name).casefold(), author.name, author.slug
+    return rank, group, transliterate(author.name).casefold(), author.name, author.slug
 
 
 def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
