@@ -163,7 +163,8 @@ def check_export(folder: Path, expected: list[Front]) -> None:
         # date, which goes in a note instead.
         first = min(paper_front.digests)
         assert "issued" not in item and "year" not in entry.fields_dict
-        assert item["note"] == entry.fields_dict["note"].value == f"Listed in the digest of {first.isoformat()}"
+        note = f"Listed in the digest of {first.isoformat()}"
+        assert item["note"] == entry.fields_dict["note"].value == note
         assert ("keyword" in item) is bool(paper_front.tags)
 
 
