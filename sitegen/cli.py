@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import ipaddress
 import os
 import shlex
 import signal
@@ -19,13 +18,13 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
-from urllib.parse import urlsplit
 
 from sitegen import __version__
 from sitegen.config import CONFIG_NAME, load_config, setting_position, site_path
 from sitegen.content.model import load_site, parse_iso_date
 from sitegen.errors import Diagnostic, Report, SitegenError, display_path, plural
 from sitegen.importer.tagcheck import check_tags
+from sitegen.text.urls import is_local
 
 if TYPE_CHECKING:
     from sitegen.build import BuildResult
@@ -274,23 +273,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = builder.build()
     if progress:
         sys.stderr.write("\r\033[K")
-    if args.base_url is None and not result.failed and _is_local(config.base_url):
+    if args.base_url is None and not result.failed and is_local(config.base_url):
         result.report.diagnostics.append(_local_base_url(args.root, config.base_url))
     _print_diagnostics(result.report.diagnostics)
     print(result.summary() if result.failed else _build_summary(result))
     return EXIT_CONTENT if result.failed else EXIT_OK
-
-
-def _is_local(url: str) -> bool:
-    """Whether `url` names this computer (localhost, a loopback or unspecified address)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
 
 
 def _local_base_url(root: Path, base_url: str) -> Diagnostic:

@@ -64,17 +64,22 @@ def test_arxiv_entry():
     assert_balanced(entry)
 
 
-def test_without_arxiv_the_date_comes_from_the_first_digest_and_the_url_from_the_caller():
+def test_without_arxiv_or_published_there_is_no_year_and_the_first_digest_is_a_note():
+    """Issue 19: a digest date is no date of publication; the page's URL is used when the base URL is not
+    this computer's."""
     paper = make("Diffusion Models Beat GANs", digests=(date(2026, 3, 14), date(2025, 11, 2)))
     entry = bibtex_entry(paper, url="https://example.org/review/papers/some-paper/")
     assert fields(entry) == {
         "title": "{Diffusion Models Beat {GANs}}",
-        "year": "{2025}",
-        "month": "nov",
+        "note": "{Listed in the digest of 2025-11-02}",
         "url": "{https://example.org/review/papers/some-paper/}",
     }
-    assert "eprint" not in entry
-    assert fields(bibtex_entry(paper)).keys() == {"title", "year", "month"}
+    assert "eprint" not in entry and entry.startswith("@misc{diffusionmodels,")
+    assert fields(bibtex_entry(paper)).keys() == {"title", "note"}
+    assert fields(bibtex_entry(paper, url="http://localhost:8000/papers/some-paper/")).keys() == {
+        "title",
+        "note",
+    }
 
 
 def test_no_date_at_all():
@@ -139,7 +144,8 @@ def test_case_protection_braces_acronyms_and_inner_capitals_only():
 
 def test_citation_keys():
     assert citation_key(make("The Attention Is All You Need", arxiv="1706.03762")) == "attention2017all"
-    assert citation_key(make("Schrödinger's Cat", digests=(date(2024, 1, 5),))) == "schrodingers2024cat"
+    # A digest date gives no year
+    assert citation_key(make("Schrödinger's Cat", digests=(date(2024, 1, 5),))) == "schrodingerscat"
     assert citation_key(make("On the of", digests=())) == "somepaper"  # nothing significant: the slug
     assert re.fullmatch(r"[a-z0-9]+", citation_key(make("量子 & 💡")))
 
@@ -149,6 +155,7 @@ def test_arxiv_dates():
     assert arxiv_date("0704.0001v3") == (2007, 4)
     assert arxiv_date("hep-th/9901001") == (1999, 1)
     assert arxiv_date("math.AG/0211159") == (2002, 11)
+    assert arxiv_date("9104.01234") == (2091, 4)  # a new-style id is always of this century
     assert arxiv_date("2413.01234") is None
     assert arxiv_date("not-an-id") is None
 

@@ -1,9 +1,11 @@
 """Incremental builds equal cold builds, as a property over random edits of every kind.
 
 The site has templates of its own, written to read widely: a tags index that loops over every paper, a home
-page that shows tag descriptions, a list item that shows related papers. Each example applies a random
-sequence of edits; after each, the output of a new `sitegen build` run, of the live builder `serve` keeps,
-and of a cold build of a copy of the site must be the same bytes (see test_incremental.Sites).
+page that shows tag descriptions and every author, a list item that shows related papers and the terms they
+share. Its papers name authors, some shared, one under two spellings, one with no ASCII form.
+Each example applies a random sequence of edits; after each, the output of a new `sitegen build` run, of
+the live builder `serve` keeps, and of a cold build of a copy of the site must be the same bytes (see
+test_incremental.Sites).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ OWN_TEMPLATES = {
     # Tag descriptions on the home page (the built-in theme shows only names and counts).
     "templates/home.html": (
         "{% extends 'theme/home.html' %}{% block content %}{{ super() }}<dl>{% for t in site.tags %}"
-        "<dt>{{ t.name }}</dt><dd>{{ t.description }}</dd>{% endfor %}</dl>{% endblock %}"
+        "<dt>{{ t.name }}</dt><dd>{{ t.description }}</dd>{% endfor %}</dl>"
+        "<p>{% for a in site.authors %}{{ a.name }}: {{ a.count }}; {% endfor %}</p>{% endblock %}"
     ),
     "templates/partials/paper_item.html": (
         "<li>{{ paper.title }} {{ paper.summary }} · "
-        "{{ paper.related|map(attribute='title')|join('; ') }}</li>"
+        "{{ paper.related|map(attribute='title')|join('; ') }} · "
+        "{% for e in paper.why_related %}{{ e.terms|join('/') }} {% endfor %}"
+        "{{ paper.authors|map(attribute='name')|join(', ') }}</li>"
         # and the theme's own item: status and rating badges, "also in N digests", the tag filter's slugs
         "{% include 'theme/partials/paper_item.html' %}"
     ),
@@ -60,6 +65,40 @@ def marked(files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+# Authors of paper i: names shared among papers, one under two spellings, one with no ASCII form.
+NAMES = ["Ada Lovelace", "José García", "Jose Garcia", "Grace Hopper", "张伟", "Alan Turing", "Emmy Noether"]
+
+
+def with_authors(files: dict[str, str]) -> dict[str, str]:
+    """The corpus with an `authors:` list in most of its papers."""
+    out = dict(files)
+    for rel, text in files.items():
+        if rel.startswith("content/papers/p") and (i := int(rel.removeprefix("content/papers/p")[:-3])) % 5:
+            names = [NAMES[i % len(NAMES)], NAMES[(i * 3 + 1) % len(NAMES)]]
+            authors = "authors: [" + ", ".join(f'"{n}"' for n in names) + "]"
+            out[rel] = text.replace("\n---\n", f"\n{authors}\n---\n", 1)
+    return out
+
+
+def edit_authors(text: str, step: int) -> str:
+    """Add a new author or a known one, change a spelling, or remove the list."""
+    if "authors: [" not in text:
+        return text.replace("\n---\n", '\nauthors: ["Ada Lovelace"]\n---\n', 1)
+    how = step % 4
+    if how == 0:
+        return text.replace("authors: [", f'authors: ["New Author {step}", ', 1)
+    if how == 1:
+        swapped = (
+            text.replace("José García", "\0")
+            .replace("Jose Garcia", "José García")
+            .replace("\0", "Jose Garcia")
+        )
+        return swapped if swapped != text else text.replace("authors: [", 'authors: ["Jose Garcia", ', 1)
+    if how == 2:
+        return text.replace("authors: [", 'authors: ["Emmy Noether", ', 1)
+    return "\n".join(line for line in text.split("\n") if not line.startswith("authors:"))
+
+
 EDITS = [
     "abstract",
     "note",
@@ -75,6 +114,7 @@ EDITS = [
     "record",
     "template",
     "setting",
+    "authors",
 ]
 
 
@@ -154,6 +194,8 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
             "content/digests/2026-03-12.yaml",
             "date: 2026-03-12\npapers: [" + ", ".join(order[step % 3 :] + order[: step % 3]) + "]\n",
         )
+    elif kind == "authors":
+        sites.edit(rel, lambda t: edit_authors(t, step))
     elif kind == "template":
         sites.edit("templates/home.html", lambda t: t.replace("<dl>", f"<dl data-step='{step}'>", 1))
         return None
@@ -175,7 +217,7 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
 @given(edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 100)), min_size=1, max_size=5))
 def test_incremental_builds_equal_cold_builds_after_random_edits(tmp_path_factory, edits):
     tmp = tmp_path_factory.mktemp("prop")
-    sites = Sites(tmp, {**marked(corpus(14, seed=5)), **OWN_TEMPLATES})
+    sites = Sites(tmp, {**with_authors(marked(corpus(14, seed=5))), **OWN_TEMPLATES})
     sites.check()
     for step, (kind, pick) in enumerate(edits):
         changed = apply(sites, kind, pick, step)

@@ -337,6 +337,7 @@ def test_no_page_kind_scrolls_sideways_on_a_phone(sample, browser):
         "tags/llm/page/2/",
         f"papers/{paper_slug}/",
         "reading/",
+        "authors/",
         "search/?q=learning",
         "404.html",
     ]

@@ -1,7 +1,7 @@
 """BibTeX entries for paper pages: what a reader pastes into a .bib file to cite the paper.
 
-An `@misc` entry, like arXiv's own export: title, year and month, the arXiv eprint fields and a URL. There is
-no author field: the digests name no authors, and an invented one would be worse than none.
+An `@misc` entry, like arXiv's own export: authors (when the page has them; a digest names none, and an
+invented one would be worse than none), title, year and month, the arXiv eprint fields, DOI and a URL.
 
 - The title is escaped for LaTeX (& % $ # _ { } ~ ^ \\) with braces that always balance: BibTeX counts `\\{`
   as a brace, so a brace without its partner in the title is written as a command, `\\textbraceleft{}`.
@@ -9,14 +9,18 @@ no author field: the digests name no authors, and an invented one would be worse
   ligatures; any other non-ASCII character is kept as UTF-8, which biber and LaTeX since 2018 read as is.
   Words with a capital past their first letter (BERT, LLaMA, ImageNet, 3D, Self-Tuning) are braced so that a
   bibliography style that lowercases titles keeps them.
-- The year and month come from the arXiv id (when the paper appeared) or else from the first digest that
-  listed it.
-- The key is the first significant title word, the year and the next significant word:
+- Authors are escaped as titles are and joined by " and "; a name holding the word "and" is braced whole.
+- The year and month come from the arXiv id (when the paper appeared), else from `published`; without
+  either there is no year, and a note gives the day the first digest listed the paper.
+- `url` is the arXiv page, else the DOI's, else the paper's page on the site, only when the site's address
+  is not this computer's (a localhost link in a bibliography is useless elsewhere).
+- The key is the first significant title word, the year (when known) and the next significant word:
   `selftuning2019networks`. Within one file of several entries (the exports of a tag, a digest, the reading
   queue) a key already taken gets a letter: `deep2026learning`, `deep2026learningb`.
 
-What is cited (key, title, date, arXiv id, URL) is worked out once, as a `Citation`, which the CSL-JSON
-writer (sitegen.build.csljson) shows too, so that a paper has the same key and facts in both formats.
+What is cited (key, authors, title, date, arXiv id, DOI, URL, note) is worked out once, as a `Citation`,
+which the CSL-JSON writer (sitegen.build.csljson) shows too, so that a paper has the same key and facts in
+both formats.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from sitegen.content.model import Paper
+from sitegen.text.urls import is_local
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -87,6 +91,7 @@ _KEY_SKIP = frozenset(_KEY_SKIP_TEXT.split())
 _NOT_IN_KEYS = dict.fromkeys(
     c for c in range(128) if not (chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789" or chr(c).isspace())
 )
+_AND = re.compile(r"(?i)(?:^|\s)and(?:\s|$)")
 _NEW_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}(?:v\d+)?")
 _OLD_ID = re.compile(r"[a-z-]+(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}(?:v\d+)?")
 
@@ -202,11 +207,13 @@ def arxiv_date(arxiv: str) -> tuple[int, int] | None:
 
 
 def publication_month(paper: Paper) -> tuple[int, int] | None:
-    """(year, month) the paper appeared: from its arXiv id, or else the first digest that listed it."""
+    """(year, month) the paper appeared: from its arXiv id, else its `published` date; None if neither is
+    known (the day a digest listed it says nothing of when it was written)."""
     if paper.arxiv and (found := arxiv_date(paper.arxiv)):
         return found
-    first: date | None = min(paper.digests) if paper.digests else None
-    return (first.year, first.month) if first else None
+    if paper.published is not None:
+        return paper.published.year, paper.published.month
+    return None
 
 
 def citation_key(paper: Paper) -> str:
@@ -255,7 +262,7 @@ def _letters(n: int) -> str:
 @dataclass(frozen=True, slots=True)
 class Citation:
     """What an entry for a paper says, in any format: key, title, when it appeared, its arXiv id (no version)
-    and the URL to cite (arXiv's page when there is an id, else the one given)."""
+    and the URL to cite (see _link), authors and DOI when the page has them."""
 
     key: str
     title: str
@@ -263,25 +270,56 @@ class Citation:
     month: int | None
     arxiv: str | None
     url: str | None
+    authors: tuple[str, ...] = ()
+    doi: str | None = None
+    #: Without a date of publication: when the first digest listed the paper.
+    note: str | None = None
 
 
 def citation(paper: Paper, *, url: str | None = None) -> Citation:
-    """The citation of `paper`; `url` (the paper's page on this site, say) is used when it has no arXiv id."""
+    """The citation of `paper`; `url` (the paper's page on this site) is cited when nothing better is known
+    and it is reachable from elsewhere (see _link)."""
     published = publication_month(paper)
     arxiv = re.sub(r"v\d+$", "", paper.arxiv) if paper.arxiv else None
+    listed = min(paper.digests).isoformat() if paper.digests else None
     return Citation(
         key=citation_key(paper),
         title=paper.title,
         year=published[0] if published else None,
         month=published[1] if published else None,
         arxiv=arxiv,
-        url=f"https://arxiv.org/abs/{paper.arxiv}" if paper.arxiv else url,
+        url=_link(paper, url),
+        authors=tuple(paper.authors),
+        doi=paper.doi,
+        note=f"Listed in the digest of {listed}" if listed and not published else None,
     )
+
+
+def _link(paper: Paper, page: str | None) -> str | None:
+    """The entry's `url`: the arXiv page, the DOI's, or the site's page when reachable from elsewhere."""
+    if paper.arxiv:
+        return f"https://arxiv.org/abs/{paper.arxiv}"
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    return page if page and not is_local(page) else None
 
 
 def _url_field(url: str) -> str:
     """A URL that cannot unbalance the entry: braces, backslashes and spaces percent-encoded."""
     return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D").replace(" ", "%20")
+
+
+def bibtex_names(names: Sequence[str]) -> str:
+    """The value of an `author` field: the names escaped and joined by " and ". A name BibTeX would split or
+    misread (one holding the word "and", or more than two commas) is braced whole, as BibTeX reads a
+    corporate name."""
+    out = []
+    for name in names:
+        escaped = latex_escape(" ".join(name.split()))
+        if _AND.search(escaped) or escaped.count(",") > 2:
+            escaped = "{" + escaped + "}"
+        out.append(escaped)
+    return " and ".join(out)
 
 
 def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
@@ -294,13 +332,20 @@ def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
 
 def citation_entry(cited: Citation, key: str | None = None) -> str:
     """The BibTeX entry of a citation, under `key` if given (see bibtex_file)."""
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_title(cited.title) + "}")]
+    fields: list[tuple[str, str]] = []
+    if cited.authors:
+        fields.append(("author", "{" + bibtex_names(cited.authors) + "}"))
+    fields.append(("title", "{" + bibtex_title(cited.title) + "}"))
     if cited.year is not None and cited.month is not None:
         fields += [("year", f"{{{cited.year}}}"), ("month", MONTHS[cited.month - 1])]
     if cited.arxiv:
         fields += [("eprint", f"{{{cited.arxiv}}}"), ("archivePrefix", "{arXiv}")]
+    if cited.doi:
+        fields.append(("doi", "{" + _url_field(cited.doi) + "}"))
     if cited.url:
         fields.append(("url", "{" + _url_field(cited.url) + "}"))
+    if cited.note:
+        fields.append(("note", "{" + cited.note + "}"))
     width = max(len(name) for name, _ in fields)
     lines = [f"@misc{{{key or cited.key},"]
     lines += [f"  {name.ljust(width)} = {value}," for name, value in fields]

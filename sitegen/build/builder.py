@@ -69,6 +69,8 @@ if TYPE_CHECKING:
     from sitegen.content import related
 
 Progress = Callable[[str, int, int], None]
+# Each paper's related papers, most similar first, with the terms each shares with it ("why related").
+Related = dict[str, list[tuple[str, tuple[str, ...]]]]
 
 # Page kinds in the order the summary names them.
 KIND_LABELS = {
@@ -491,17 +493,19 @@ class Builder:
             self._markdown_key = key
         return self._markdown
 
-    def _related_papers(self, papers: list[Paper], config: SiteConfig) -> dict[str, list[str]]:
-        """Related papers from an index kept across rebuilds and, between runs, in ROOT/.sitegen-cache:
-        after a small edit only what the edit reaches is recomputed."""
+    def _related_papers(self, papers: list[Paper], config: SiteConfig) -> Related:
+        """Related papers, each with the terms it shares ("why related"), from an index kept across rebuilds
+        and, between runs, in ROOT/.sitegen-cache: after a small edit only what the edit reaches is
+        recomputed."""
         from sitegen.content import related
 
         options = related.RelatedOptions(k=config.related_count)
         if self._related is None or self._related.options != options:
             self._related = related.RelatedIndex.load(self._related_cache(), options)
-        return self._related.update(papers)
+        self._related.update(papers)
+        return self._related.lists_with_terms()
 
-    def _related_job(self, site: Site, config: SiteConfig) -> parallel.Job[dict[str, list[str]]]:
+    def _related_job(self, site: Site, config: SiteConfig) -> parallel.Job[Related]:
         """Related papers of the papers the build shows, computed in a forked process when this one may fork
         (a one-shot build): it then saves the updated index itself, while this process goes on with
         everything that does not show related papers."""
@@ -773,7 +777,7 @@ def _papers_changed(result: BuildResult) -> bool:
     return any(path.startswith(urls.PAPERS) for path in (*result.written, *result.removed))
 
 
-def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[dict[str, list[str]]]) -> None:
+def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[Related]) -> None:
     """Attach the related papers, once (they may still be on their way from another process)."""
     shared.attach_related = None
     attach_related(index, related_lists.result())
@@ -790,6 +794,7 @@ def _objects(index: SiteView) -> Callable[[str], Tracked | None]:
             known.update((tag.dep, tag) for tag in index.tags)
             known.update((digest.dep, digest) for digest in index.digests)
             known.update((status.dep, status) for status in index.queue)
+            known.update((author.dep, author) for author in index.authors)
         return known.get(dep)
 
     return find

@@ -18,13 +18,20 @@ from sitegen.build.bibtex import Citation, unique_keys
 def csl_item(cited: Citation, key: str, keywords: str = "") -> dict[str, Any]:
     """One CSL-JSON item; `keywords`: the paper's tag names, comma-separated."""
     item: dict[str, Any] = {"id": key, "type": "article", "title": cited.title}
+    if cited.authors:
+        # As written: no guess at which part is the family name.
+        item["author"] = [{"literal": name} for name in cited.authors]
     if cited.year is not None:
         item["issued"] = {"date-parts": [[cited.year] if cited.month is None else [cited.year, cited.month]]}
     if cited.arxiv:
         item["publisher"] = "arXiv"
         item["number"] = f"arXiv:{cited.arxiv}"
+    if cited.doi:
+        item["DOI"] = cited.doi
     if cited.url:
         item["URL"] = cited.url
+    if cited.note:
+        item["note"] = cited.note
     if keywords:
         item["keyword"] = keywords
     return item

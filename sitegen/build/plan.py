@@ -7,6 +7,7 @@ sitegen.build.deps.context_key). No page kind has a key written by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,11 +15,15 @@ from datetime import date
 from typing import Any, ClassVar
 
 from sitegen.build.deps import CONSTANT, Tracked
-from sitegen.build.views import DigestView, PaperView, SiteView, TagView
+from sitegen.build.views import AuthorView, DigestView, PaperView, SiteView, TagView
 from sitegen.text import urls
 
 HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
 HOME_PER_DIGEST = 4  # and for each earlier one
+# Above this many authors, the authors index lists its groups (initials) and each group has a page: a corpus
+# of ten thousand papers may have tens of thousands of authors, too many for one page.
+AUTHORS_ON_INDEX = 500
+_GROUP_LABELS = {"0-9": "0–9", "other": "Other"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,22 @@ class PaperPageMeta(Tracked):
         return self.paper.draft
 
 
+@dataclass(frozen=True, slots=True)
+class AuthorGroup:
+    """A group of the authors index: the authors whose names start with one letter (or a digit, or with no
+    ASCII form). `path`: the page that lists them; `authors`: empty on a page that only links to it."""
+
+    key: str
+    label: str
+    path: str
+    count: int
+    authors: tuple[AuthorView, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        return "letter-" + self.key
+
+
 @dataclass(slots=True)
 class PlannedPage:
     """One HTML page to render. `items`: papers whose list items the page shows (rendered ahead, shared
@@ -106,13 +127,16 @@ class PlannedPage:
 
 @dataclass(frozen=True, slots=True)
 class Pagination:
+    """Where a page stands in a paginated list: folder/base/, folder/base/page/<n>/."""
+
     page: int
     pages: int
     total: int
     base: str
+    folder: str = "tags"
 
     def path(self, page: int) -> str:
-        return urls.tag_path(self.base, page)
+        return urls.listing_path(self.folder, self.base, page)
 
     @property
     def prev(self) -> str | None:
@@ -185,6 +209,9 @@ def plan_pages(site: SiteView, config: Any) -> list[PlannedPage]:
     per_page = max(int(config.per_page), 1)
     for tag in site.tags:
         pages.extend(_tag_pages(tag, per_page, title))
+    pages.extend(_author_index_pages(site, title, latest))
+    for author in site.authors:
+        pages.extend(_author_pages(author, per_page))
     add(
         PlannedPage(
             "digests",
@@ -272,6 +299,86 @@ def _tag_pages(tag: TagView, per_page: int, site_title: str) -> list[PlannedPage
         }
         lastmod = max((p.latest for p in shown if p.latest and not p.draft), default=None)
         out.append(PlannedPage("tag", path, "tag.html", context, items=shown, lastmod=lastmod))
+    return out
+
+
+def _author_index_pages(site: SiteView, site_title: str, latest: date | None) -> list[PlannedPage]:
+    """authors/: every author by group and name, with paper counts; on a site with more than
+    AUTHORS_ON_INDEX authors, only the groups, each listed on a page of its own (authors/letter/<x>/). The
+    bar of groups that every such page shows names the groups alone, so that a new author changes only the
+    pages that list them."""
+    by_group: dict[str, list[AuthorView]] = {}
+    for author in site.authors:
+        by_group.setdefault(author.group, []).append(author)
+    total = len(site.authors)
+    split = total > AUTHORS_ON_INDEX
+    groups = [
+        AuthorGroup(
+            key,
+            _GROUP_LABELS.get(key, key.upper()),
+            urls.author_group_path(key) if split else urls.AUTHORS,
+            len(members),
+            () if split else tuple(members),
+        )
+        for key, members in by_group.items()
+    ]
+    letters = [(group.label, group.path, group.anchor) for group in groups]
+    description = f"All {total} authors of {site_title}, with their papers."
+    index = PlannedPage(
+        "authors",
+        urls.AUTHORS,
+        "authors.html",
+        {
+            "page": PageMeta(urls.AUTHORS, "authors", "Authors", description),
+            "author_count": total,
+            "groups": groups,
+            "letters": letters,
+        },
+        lastmod=latest,
+    )
+    if not split:
+        return [index]
+    out = [index]
+    for group in groups:
+        members = tuple(by_group[group.key])
+        meta = PageMeta(
+            group.path,
+            "authors-letter",
+            f"Authors: {group.label}",
+            f"The {len(members)} authors of {site_title} listed under {group.label}.",
+        )
+        listed = dataclasses.replace(group, authors=members)
+        # (Not the total: a new author elsewhere would make every group's page again.)
+        context = {"page": meta, "author_count": None, "groups": [listed], "letters": letters}
+        lastmod = max((p.latest for a in members for p in a.papers if p.latest), default=None)
+        out.append(PlannedPage("authors-letter", group.path, "authors.html", context, lastmod=lastmod))
+    return out
+
+
+def _author_pages(author: AuthorView, per_page: int) -> list[PlannedPage]:
+    """authors/<slug>/: the author's papers as list items, paginated as a tag's are."""
+    count = author.count
+    pages_count = max(math.ceil(count / per_page), 1)
+    out = []
+    for number in range(1, pages_count + 1):
+        pagination = Pagination(number, pages_count, count, author.slug, "authors")
+        path = urls.author_path(author.slug, number)
+        start = (number - 1) * per_page
+        shown = author.papers[start : start + per_page]
+        title = author.name if number == 1 else f"{author.name} (page {number} of {pages_count})"
+        papers = "1 paper" if count == 1 else f"{count} papers"
+        meta = PageMeta(
+            path, "author", title, f"{papers} by {author.name}.", prev=pagination.prev, next=pagination.next
+        )
+        context = {
+            "page": meta,
+            "author": author,
+            "papers": shown,
+            "first_index": start + 1,
+            "pagination": pagination,
+        }
+        lastmod = max((p.latest for p in shown if p.latest and not p.draft), default=None)
+        out.append(PlannedPage("author", path, "author.html", context, items=shown, lastmod=lastmod))
     return out
 
 

@@ -1,4 +1,4 @@
-"""Search index: the Pagefind binary run over the written paper pages (filters `tag` and `digest`).
+"""Search index: the Pagefind binary run over the written paper pages (filters `tag`, `author` and `digest`).
 
 The last stage of a build. Pagefind's own Python API answers each call about 100 ms late (its service loop
 sleeps 0.1 s before reading every reply), so adding pages one by one would take minutes; the CLI over the

@@ -209,6 +209,9 @@ _SECTIONS = {
     "tag": ("tags", False),
     "search": ("search", True),
     "reading": ("reading", True),
+    "authors": ("authors", True),
+    "authors-letter": ("authors", False),
+    "author": ("authors", False),
 }
 
 

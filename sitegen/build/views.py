@@ -27,6 +27,7 @@ from markupsafe import Markup
 from sitegen.build import bibtex, charts
 from sitegen.build.deps import CONSTANT, Fragment, Tracked, text_fingerprint
 from sitegen.content.model import STATUSES, Site, Tag, split_body
+from sitegen.content.slugs import author_group, author_slug, transliterate
 from sitegen.text import urls
 from sitegen.text.markdown import MarkdownRenderer, excerpt
 from sitegen.text.urls import Link, Urls, classify_link
@@ -44,12 +45,13 @@ _PAPER_FACETS = (
         (
             "slug", "title", "path", "draft", "digests", "first", "latest", "tags", "links", "code_links",
             "status", "rating", "arxiv", "bibtex", "find_links", "arxiv_links", "citation",
-            "also_in", "tag_slugs",
+            "also_in", "tag_slugs", "authors",
         ),
         "m",
     )
     | dict.fromkeys(("abstract_html", "notes_html", "summary", "description", "page_description"), "x")
-    | {"tag_names": "n", "related": "r", "item_html": CONSTANT}  # (a list item records what it reads)
+    | {"tag_names": "n", "related": "r", "why_related": "r"}
+    | {"item_html": CONSTANT}  # (a list item records what it reads)
 )  # fmt: skip
 
 
@@ -88,7 +90,9 @@ class PaperView(Tracked):
     digests: list[date]
     shared: Shared
     tags: list[TagView] = field(default_factory=list)
-    _related: list[PaperView] | None = None
+    #: The paper's authors in its own order (a name listed twice, twice).
+    authors: list[Byline] = field(default_factory=list)
+    _related: list[RelatedEntry] | None = None
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
     _item: Fragment | None = None
@@ -107,11 +111,17 @@ class PaperView(Tracked):
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
-            return "\x1f".join(other.slug for other in self.related)
+            return "\x1f".join(f"{e.paper.slug}\x1e{'|'.join(e.terms)}" for e in self.why_related)
         raise KeyError(facet)
 
     @property
     def related(self) -> list[PaperView]:
+        """The related papers, most similar first."""
+        return [entry.paper for entry in self.why_related]
+
+    @property
+    def why_related(self) -> list[RelatedEntry]:
+        """The related papers, each with the terms it shares with this one."""
         if self._related is None:
             attach = self.shared.attach_related
             if attach is not None:
@@ -120,9 +130,9 @@ class PaperView(Tracked):
                 self._related = []
         return self._related
 
-    @related.setter
-    def related(self, papers: list[PaperView]) -> None:
-        self._related = papers
+    @why_related.setter
+    def why_related(self, entries: list[RelatedEntry]) -> None:
+        self._related = entries
 
     @property
     def tag_names(self) -> str:
@@ -253,6 +263,7 @@ def _front_matter(paper: Any) -> str:
             paper.title, paper.slug, ",".join(map(str, paper.digests)), ",".join(paper.tags),
             "\x1e".join(paper.links), str(paper.draft), str(paper.status), str(paper.rating),
             str(paper.arxiv), repr(sorted(paper.extra.items(), key=repr)) if paper.extra else "",
+            "\x1e".join(paper.authors), str(paper.published), str(paper.doi),
         )
     )  # fmt: skip
 
@@ -320,6 +331,68 @@ class TagView(Tracked):
         if self._chart_narrow is None:
             self._chart_narrow = Markup(charts.tag_timeline(self.name, self.timeline, width=charts.NARROW))
         return self._chart_narrow
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedEntry:
+    """A related paper and the terms the two share that weigh most in their similarity ("why related")."""
+
+    paper: PaperView
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Byline:
+    """An author as a paper names them: the name as the paper writes it and the page of the author (both from
+    the paper's front matter alone), and the author's view, for what depends on their other papers (the
+    spelling most of them use, `author.name`, which search files them under)."""
+
+    name: str
+    path: str
+    author: AuthorView
+
+
+@dataclass(slots=True, eq=False)
+class AuthorView(Tracked):
+    """An author: every paper the build shows that names them (newest digest first, as tag pages list).
+
+    An author is a slug (slugs.author_slug): names that differ only in case, accents or spacing are one
+    author, shown under the spelling most of their papers use."""
+
+    FACETS: ClassVar[dict[str, str]] = {
+        "slug": "m",
+        "name": "m",
+        "path": "m",
+        "count": "c",
+        "papers": "p",
+    }
+
+    slug: str
+    name: str
+    #: The authors index's group (slugs.author_group): a letter, "0-9" or "other".
+    group: str
+    papers: list[PaperView] = field(default_factory=list)
+
+    @property
+    def dep(self) -> str:
+        return "a:" + self.slug
+
+    def version(self, facet: str) -> str:
+        if facet == "m":
+            return f"{self.slug}\x1f{self.name}"
+        if facet == "c":
+            return str(len(self.papers))
+        if facet == "p":
+            return "\x1f".join(p.slug for p in self.papers)
+        raise KeyError(facet)
+
+    @property
+    def path(self) -> str:
+        return urls.author_path(self.slug)
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
 
 
 @dataclass(slots=True, eq=False)
@@ -459,6 +532,8 @@ class SiteView(Tracked):
         "digests_chart_narrow": "3",
         "queue": CONSTANT,  # (always the same StatusViews; what a page reads of each is recorded)
         "queue_tags": "Q",
+        "authors": "A",
+        "author_count": "U",
     }
 
     papers: list[PaperView]
@@ -467,6 +542,8 @@ class SiteView(Tracked):
     digests: list[DigestView]
     by_slug: dict[str, PaperView]
     link: Urls
+    #: Every author, by group (letters, then "0-9", then "other") and name.
+    authors: list[AuthorView] = field(default_factory=list)
     _charts: dict[str, Markup] = field(default_factory=dict)
     _queue: list[StatusView] | None = None
     _queue_tags: list[QueueTag] | None = None
@@ -496,6 +573,10 @@ class SiteView(Tracked):
             return text_fingerprint(
                 repr([(group.tag.slug, [p.slug for p in group.papers]) for group in self.queue_tags])
             )
+        if facet == "A":
+            return text_fingerprint("\x1f".join(f"{a.slug}\x1e{a.name}\x1e{a.count}" for a in self.authors))
+        if facet == "U":
+            return str(len(self.authors))
         raise KeyError(facet)
 
     @property
@@ -525,6 +606,10 @@ class SiteView(Tracked):
     @property
     def queue_papers(self) -> list[PaperView]:
         return [p for p in self.papers if p.paper.status]
+
+    @property
+    def author_count(self) -> int:
+        return len(self.authors)
 
     @property
     def paper_count(self) -> int:
@@ -658,12 +743,20 @@ def refresh(view: PaperView, paper: Any, site: SiteView) -> bool:
     pages that show it can be made again before the site is indexed again (see Builder.preview). False, and
     the view left as it was, when the paper no longer fits it."""
     tags = {tag.slug: tag for tag in site.tags}
-    if paper.slug != view.slug or paper.draft != view.draft or any(slug not in tags for slug in paper.tags):
+    authors = {author.slug: author for author in site.authors}
+    names = [author_slug(name) for name in paper.authors]
+    if (
+        paper.slug != view.slug
+        or paper.draft != view.draft
+        or any(slug not in tags for slug in paper.tags)
+        or any(slug not in authors for slug in names)
+    ):
         return False
     fresh = paper_view(paper, view.shared)
     view.paper, view.title, view.digests = fresh.paper, fresh.title, fresh.digests
     view.texts, view._links, view._item, view._cited = None, None, None, None
     view.tags = [tags[slug] for slug in paper.tags]
+    view.authors = [_byline(name, authors[slug]) for name, slug in zip(paper.authors, names, strict=True)]
     return True
 
 
@@ -712,7 +805,47 @@ def build_index(site: Site, shared: Shared, drafts: bool) -> SiteView:
         digests=digest_views,
         by_slug=by_slug,
         link=shared.link,
+        authors=_authors(recent),
     )
+
+
+def _authors(recent: list[PaperView]) -> list[AuthorView]:
+    """Every author of the papers shown, each with their papers in `recent`'s order, sorted for the index;
+    sets each paper view's `authors`."""
+    spellings: dict[str, Counter[str]] = {}
+    slug_of: dict[str, str] = {}  # name as written -> slug (many papers share a name)
+    members: dict[str, list[PaperView]] = {}
+    for view in recent:
+        seen: set[str] = set()
+        for name in view.paper.authors:
+            slug = slug_of.get(name)
+            if slug is None:
+                slug = slug_of[name] = author_slug(name)
+            spellings.setdefault(slug, Counter())[name] += 1
+            if slug not in seen:
+                seen.add(slug)
+                members.setdefault(slug, []).append(view)
+    authors: dict[str, AuthorView] = {}
+    for slug, counts in spellings.items():
+        # The spelling most papers use; of equals, one with accents ("José" over "Jose"), then the first.
+        name = min(counts, key=lambda n: (-counts[n], n.isascii(), n))
+        shown = _CONTROL.sub("", name)
+        authors[slug] = AuthorView(slug=slug, name=shown, group=author_group(name), papers=members[slug])
+    for view in recent:
+        view.authors = [_byline(name, authors[slug_of[name]]) for name in view.paper.authors]
+    return sorted(authors.values(), key=_author_key)
+
+
+def _byline(name: str, author: AuthorView) -> Byline:
+    return Byline(_CONTROL.sub("", name), author.path, author)
+
+
+def _author_key(author: AuthorView) -> tuple[int, str, str, str, str]:
+    """By group (letters, then digits, then names with no ASCII form), then by name as written, accents
+    aside."""
+    group = author.group
+    rank = 0 if len(group) == 1 else 1 if group == "0-9" else 2
+    return rank, group, transliterate(author.name).casefold(), author.name, author.slug
 
 
 def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
@@ -736,7 +869,14 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     return digest_views
 
 
-def attach_related(site: SiteView, related: dict[str, list[str]]) -> None:
+def attach_related(site: SiteView, related: dict[str, list[tuple[str, tuple[str, ...]]]]) -> None:
+    """Give every paper its related papers: `related` maps a slug to (slug, shared terms) pairs, most similar
+    first (sitegen.content.related.RelatedIndex.lists_with_terms); papers the build does not show are left
+    out."""
     shown = site.by_slug.get
     for view in site.papers:
-        view.related = [other for slug in related.get(view.slug, ()) if (other := shown(slug)) is not None]
+        view.why_related = [
+            RelatedEntry(other, terms)
+            for slug, terms in related.get(view.slug, ())
+            if (other := shown(slug)) is not None
+        ]

@@ -53,7 +53,7 @@ from sitegen.store.cache import MAGIC, SEGMENT_HEAD, Damaged, read_segment, read
 from sitegen.store.files import fingerprint
 
 # Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
@@ -100,6 +100,8 @@ class RelatedOptions:
     # The floor (see the module docstring): cosine similarity, and terms the two papers must share.
     min_score: float = 0.1
     min_shared: int = 2
+    # Shared terms kept with each related pair ("why related", see RelatedIndex.explained).
+    why_terms: int = 3
 
 
 # -- analysis ------------------------------------------------------------------------------------------
@@ -217,6 +219,8 @@ def content_hash(paper: Paper) -> str:
 Vector = tuple[tuple[str, int], ...]
 # A ranked list: (score, paper number) pairs, best first; numbers index the slugs in sorted order.
 Row = list[tuple[int, int]]
+# The shared terms shown of each pair of a row, in the row's order.
+Why = tuple[tuple[str, ...], ...]
 
 _TF = [0.0] + [1.0 + math.log(n) for n in range(1, 256)]
 
@@ -399,6 +403,9 @@ class RelatedIndex:
         self._hashes: dict[str, str] = {}  # slug -> content hash, at the last update
         self._slugs: list[str] = []  # sorted; a paper's number is its position here
         self._rows: list[Row] = []
+        # Parallel to _rows: the shared terms shown of each pair of the row (see explained), kept up to date
+        # by update, so that a build shows them without reading anything but the cache's header.
+        self._why: list[Why] = []
         # Derived from the analyses; rebuilt on demand after a load.
         self._df: Counter[str] | None = None
         self._idf: dict[str, float] = {}
@@ -433,38 +440,93 @@ class RelatedIndex:
         if hashes.keys() == old_hashes.keys() and self._rows:
             edited = [slug for slug, h in hashes.items() if h != old_hashes[slug]]
             self._ensure_derived()
-            self._apply_edits(edited, old_hashes, hashes)
+            before = list(self._rows)
+            changed = self._apply_edits(edited, old_hashes, hashes)
+            number = {slug: i for i, slug in enumerate(self._slugs)} if edited else {}
+            stale = self._stale_why(before, changed | {number[slug] for slug in edited})
         else:
             self._hashes = hashes
             self._compute_all()
+            stale = None
         self._hashes = hashes
+        self._update_why(by_slug, stale)
         live = set(hashes.values())
         if len(self._analyses) > len(live):  # forget texts no paper has any more
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
         return self._result()
 
+    def explained(self) -> dict[str, list[RelatedPair]]:
+        """What the last `update` returned, with why: each related paper's similarity and its top shared terms
+        (`options.why_terms` of them), as `explain` gives them, without computing anything again."""
+        slugs, k, scale = self._slugs, self.options.k, SCALE * SCALE
+        return {
+            slug: [
+                RelatedPair(slugs[j], round(score / scale, 3), terms)
+                for (score, j), terms in zip(row[:k], why, strict=True)
+            ]
+            for slug, row, why in zip(slugs, self._rows, self._why, strict=True)
+        }
+
+    def lists_with_terms(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """What `explained` gives, as (slug, terms) pairs without the scores: plain tuples, which a forked
+        process sends back an order of magnitude faster than dataclasses."""
+        slugs, k = self._slugs, self.options.k
+        return {
+            slug: [(slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True)]
+            for slug, row, why in zip(slugs, self._rows, self._why, strict=True)
+        }
+
+    def _stale_why(self, before: list[Row], touched: set[int]) -> set[int] | None:
+        """The rows whose terms may have changed: the rows that changed, and those of, or holding, a paper
+        whose text or vector changed (the terms come from both papers' vectors and texts)."""
+        if len(self._why) != len(self._rows):
+            return None
+        return {
+            i
+            for i, row in enumerate(self._rows)
+            if i in touched or row != before[i] or any(j in touched for _, j in row)
+        }
+
+    def _update_why(self, by_slug: dict[str, Paper], stale: set[int] | None) -> None:
+        """Work out the terms of the `stale` rows (None: every row)."""
+        if stale is None:
+            self._why = [()] * len(self._rows)
+            stale = set(range(len(self._rows)))
+        surface = _Surface(self._analyzer)
+        terms = self.options.why_terms
+        for i in sorted(stale):
+            self._why[i] = self._why_of(i, by_slug, surface, terms)
+
+    def _why_of(self, i: int, by_slug: dict[str, Paper], surface: _Surface, terms: int) -> Why:
+        """The top shared terms of each pair of row i, as words of the two papers' texts."""
+        slugs, effective = self._slugs, self._effective
+        mine = dict(effective[i])
+        paper = by_slug.get(slugs[i])
+        out = []
+        for _, j in self._rows[i][: self.options.k]:
+            shared = sorted(
+                ((weight * mine[term], term) for term, weight in effective[j] if term in mine),
+                key=lambda item: (-item[0], item[1]),
+            )
+            out.append(surface.words(paper, by_slug.get(slugs[j]), [term for _, term in shared[:terms]]))
+        return tuple(out)
+
     def explain(self, papers: Sequence[Paper], terms: int = 3) -> dict[str, list[RelatedPair]]:
         """What `update(papers)` returned, with why: each related paper's similarity and the shared terms that
-        weigh most in it, as words of the papers' own text. Call it after `update` with the same papers."""
+        weigh most in it, as words of the papers' own text, worked out afresh (`explained` gives what update
+        kept). Call it after `update` with the same papers."""
         self._read_body()
         self._ensure_derived()
-        slugs, k = self._slugs, self.options.k
-        number = {slug: i for i, slug in enumerate(slugs)}
+        slugs, k, scale = self._slugs, self.options.k, SCALE * SCALE
         by_slug = {paper.slug: paper for paper in papers}
         surface = _Surface(self._analyzer)
         out: dict[str, list[RelatedPair]] = {}
-        for slug, row in zip(slugs, self._rows, strict=True):
-            mine = dict(self._effective[number[slug]])
-            pairs = []
-            for score, j in row[:k]:
-                other = slugs[j]
-                shared = sorted(
-                    ((weight * mine[term], term) for term, weight in self._effective[j] if term in mine),
-                    key=lambda item: (-item[0], item[1]),
-                )
-                words = [surface.word(by_slug.get(slug), by_slug.get(other), t) for _, t in shared[:terms]]
-                pairs.append(RelatedPair(other, round(score / (SCALE * SCALE), 3), tuple(words)))
-            out[slug] = pairs
+        for i, (slug, row) in enumerate(zip(slugs, self._rows, strict=True)):
+            why = self._why_of(i, by_slug, surface, terms)
+            out[slug] = [
+                RelatedPair(slugs[j], round(score / scale, 3), words)
+                for (score, j), words in zip(row[:k], why, strict=True)
+            ]
         return out
 
     def _content_hashes(self, by_slug: dict[str, Paper]) -> dict[str, str]:
@@ -504,6 +566,7 @@ class RelatedIndex:
             "hashes": self._hashes,
             "fingerprints": self._fingerprints,
             "rows": self._rows,
+            "why": self._why,
         }
         body: list[bytes | memoryview]
         if self._body is not None:  # loaded and never needed: write it back as it was read, if undamaged
@@ -564,12 +627,14 @@ class RelatedIndex:
                 or header["python"] != sys.version_info[:2]
                 or header["options"] != astuple(index.options)
                 or len(header["rows"]) != len(header["hashes"])
+                or len(header["why"]) != len(header["rows"])
             ):
                 return index
             index._hashes = header["hashes"]
             index._fingerprints = dict(header["fingerprints"])
             index._slugs = sorted(index._hashes)
             index._rows = header["rows"]
+            index._why = header["why"]
             index._body = memoryview(data)[end:]
         except (OSError, EOFError, ValueError, TypeError, KeyError):
             return cls(options)
@@ -595,7 +660,7 @@ class RelatedIndex:
             start = SEGMENT_HEAD + len(segments[0])
             self._stored = ([blob[start:]], set(analyses))
         if not set(self._hashes.values()) <= analyses.keys():
-            self._hashes, self._slugs, self._rows, self._fingerprints = {}, [], [], {}
+            self._hashes, self._slugs, self._rows, self._fingerprints, self._why = {}, [], [], {}, []
             return
         self._analyses.update(analyses)
         vectors, effective = body.get("vectors"), body.get("effective")
@@ -682,7 +747,7 @@ class RelatedIndex:
         vector = self._effective[i]
         return _eligible(_scores(i, vector, self._postings), vector, self._effective, self.options)
 
-    def _apply_edits(self, edited: list[str], old_hashes: dict[str, str], hashes: dict[str, str]) -> None:
+    def _apply_edits(self, edited: list[str], old_hashes: dict[str, str], hashes: dict[str, str]) -> set[int]:
         """Edits that keep the set of papers: redo only the vectors and rows the edits can reach.
 
         With the number of papers fixed, a paper's vector changes only if its own counts changed or one of its
@@ -733,7 +798,7 @@ class RelatedIndex:
                 self._effective[i] = effective
                 changed.add(i)
         if not changed:
-            return
+            return changed
         depth = self.options.k
         pushes: dict[int, list[tuple[int, int]]] = {}
         for i in sorted(changed):
@@ -754,6 +819,7 @@ class RelatedIndex:
                 if merged != row:
                     self._rows[j] = merged
                     self.stats["merged"] += 1
+        return changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -766,28 +832,66 @@ class RelatedPair:
 
 
 class _Surface:
-    """A term as a word of a paper's text ("lpip" is shown as "lpips"): the first token of the paper's title
-    or abstract that stands for it, lowercase; a single word rather than a compound that holds it."""
+    """A term as a word of the two papers' texts ("lpip" is shown as "lpips"), lowercase: the term itself when
+    either text has it as a word, else a plural that stands for it, else the first token of the title or
+    abstract that stands for it, a single word rather than a compound that holds it.
+
+    Most terms are found in a paper's set of words, made at C speed; only the rare others (parts of
+    compounds) cost a pass over the text."""
 
     def __init__(self, analyzer: Analyzer) -> None:
-        self._analyzer = analyzer
+        self._memo = analyzer._memo
+        self._texts: dict[str, str] = {}
+        self._sets: dict[str, frozenset[bytes]] = {}
         self._words: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        # One string object per word shown, so that the lists of a build share them (and pickle small).
+        self._interned: dict[str, str] = {}
+
+    def _text(self, paper: Paper) -> str:
+        text = self._texts.get(paper.slug)
+        if text is None:
+            text = self._texts[paper.slug] = f"{paper.title} {paper.abstract}"
+        return text
+
+    def _set(self, paper: Paper) -> frozenset[bytes]:
+        found = self._sets.get(paper.slug)
+        if found is None:
+            found = self._sets[paper.slug] = frozenset(_tokens(self._text(paper)))
+        return found
 
     def _of(self, paper: Paper) -> tuple[dict[str, str], dict[str, str]]:
-        """(term -> word, term -> compound holding it) of a paper's text."""
+        """(term -> word, term -> compound holding it) of the paper's hyphenated tokens, in reading order (a
+        word without a hyphen is found by `words` in the paper's set of words)."""
         found = self._words.get(paper.slug)
         if found is None:
             words: dict[str, str] = {}
             compounds: dict[str, str] = {}
-            for token in _tokens(f"{paper.title} {paper.abstract}"):
+            for token in dict.fromkeys([t for t in _tokens(self._text(paper)) if b"-" in t]):
                 text = token.decode("ascii")
-                for term in self._analyzer._memo[token]:
-                    (compounds if "-" in text and "-" not in term else words).setdefault(term, text)
+                for term in self._memo[token]:
+                    (words if "-" in term else compounds).setdefault(term, text)
             found = self._words[paper.slug] = (words, compounds)
         return found
 
-    def word(self, paper: Paper | None, other: Paper | None, term: str) -> str:
-        sources = [self._of(p) for p in (paper, other) if p is not None]
+    def words(self, paper: Paper | None, other: Paper | None, terms: Iterable[str]) -> tuple[str, ...]:
+        both = [p for p in (paper, other) if p is not None]
+        sets = [self._set(p) for p in both]
+        interned = self._interned
+        out = []
+        for term in terms:
+            found = self._find(both, sets, term)
+            out.append(interned.setdefault(found, found))
+        return tuple(out)
+
+    def _find(self, both: list[Paper], sets: list[frozenset[bytes]], term: str) -> str:
+        key = term.encode("ascii")
+        forms = (key, key + b"s", key + b"es", key[:-1] + b"ies" if key.endswith(b"y") else key)
+        memo = self._memo
+        for form in forms:
+            for words in sets:
+                if form in words and term in memo[form]:
+                    return form.decode("ascii")
+        sources = [self._of(p) for p in both]
         for kind in (0, 1):
             for found in sources:
                 if term in found[kind]:

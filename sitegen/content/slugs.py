@@ -102,3 +102,27 @@ def unique_slug(title: str, taken: set[str] | frozenset[str], max_length: int = 
         candidate = f"{stem}-{suffix}-{counter}"
         counter += 1
     return candidate
+
+
+# Path segments below authors/ that pages other than an author's use (authors/letter/<x>/).
+RESERVED_AUTHOR_SLUGS = frozenset({"letter"})
+
+
+def author_slug(name: str) -> str:
+    """The slug of an author's page: slugify(name), so that it depends on the name alone (stable whatever
+    else the site holds) and names that differ only in case, accents or spacing share a page. A name with
+    no ASCII form ("张伟"), or one whose slug is a reserved path segment, gets a suffix made from the name."""
+    base = slugify(name)
+    if base and base not in RESERVED_AUTHOR_SLUGS:
+        return base
+    key = " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return f"{base or 'author'}-{short_hash(key)}"
+
+
+def author_group(name: str) -> str:
+    """The group an author is listed in on the authors index: the first letter of the name's slug, "0-9",
+    or "other" for a name with no ASCII form. (Every name that shares an author's slug shares its group.)"""
+    first = slugify(name)[:1]
+    if not first:
+        return "other"
+    return "0-9" if first.isdigit() else first

@@ -7,6 +7,7 @@ site's root, without a leading slash, ending in `/` for a page (`papers/x/`) or 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -60,8 +61,22 @@ def paper_path(slug: str) -> str:
     return f"{PAPERS}{slug}/"
 
 
+def listing_path(folder: str, slug: str, page: int = 1) -> str:
+    """Page `page` of a paginated list of papers: tags/<tag>/, authors/<author>/ (then .../page/<n>/)."""
+    return f"{folder}/{slug}/" if page <= 1 else f"{folder}/{slug}/page/{page}/"
+
+
 def tag_path(slug: str, page: int = 1) -> str:
-    return f"tags/{slug}/" if page <= 1 else f"tags/{slug}/page/{page}/"
+    return listing_path("tags", slug, page)
+
+
+def author_path(slug: str, page: int = 1) -> str:
+    return listing_path("authors", slug, page)
+
+
+def author_group_path(group: str) -> str:
+    """The page of the authors whose names start with `group` (see slugs.author_group), on a large site."""
+    return f"authors/letter/{group}/"
 
 
 def tag_feed_path(slug: str) -> str:
@@ -77,11 +92,24 @@ def status_feed_path(status: str) -> str:
     return f"{READING}{status}.xml"
 
 
-HOME, TAGS, DIGESTS, SEARCH, READING = "", "tags/", "digests/", "search/", "reading/"
+HOME, TAGS, DIGESTS, SEARCH, READING, AUTHORS = "", "tags/", "digests/", "search/", "reading/", "authors/"
 # The exports of a list's papers, beside its page (tags/x/papers.bib, digests/2026-03-13/papers.json,
 # reading/papers.bib); partials/export_links.html links to them.
 EXPORT_BIB, EXPORT_JSON = "papers.bib", "papers.json"
 FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404.html"
+
+
+def is_local(url: str) -> bool:
+    """Whether `url` names this computer (localhost, a loopback or unspecified address): a link to it leads
+    nowhere once the site is deployed."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def output_file(site_path: str) -> str:
