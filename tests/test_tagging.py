@@ -15,7 +15,7 @@ from sitegen.importer.digest import read_digest
 from sitegen.importer.tagging import FallbackOptions, borrow_tags, tag_papers
 from sitegen.text.clean import clean_abstract, clean_title
 
-SHIPPED = [REPO / "content" / "taxonomy.yaml", REPO / "sitegen" / "default_taxonomy.yaml"]
+SHIPPED = [REPO / "content" / "taxonomy.yaml", REPO / "sitegen" / "content" / "default_taxonomy.yaml"]
 
 
 @pytest.fixture(params=SHIPPED, ids=["sample", "default"])

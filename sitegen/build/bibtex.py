@@ -197,13 +197,15 @@ def _title_word(word: str, lone: tuple[bool, ...] = ()) -> str:
 
 def arxiv_date(arxiv: str) -> tuple[int, int] | None:
     """(year, month) encoded in an arXiv id: 2403.01234 -> (2024, 3); hep-th/9901001 -> (1999, 1)."""
-    match = _NEW_ID.fullmatch(arxiv) or _OLD_ID.fullmatch(arxiv)
+    new = _NEW_ID.fullmatch(arxiv)
+    match = new or _OLD_ID.fullmatch(arxiv)
     if not match:
         return None
     yy, mm = int(match.group(1)), int(match.group(2))
     if not 1 <= mm <= 12:
         return None
-    return (1900 + yy if yy >= 91 else 2000 + yy), mm
+    # New-style ids began in April 2007; old-style ones ran from 1991 to March 2007.
+    return (2000 + yy if new or yy < 91 else 1900 + yy), mm
 
 
 def publication_month(paper: Paper) -> tuple[int, int] | None:

@@ -3,6 +3,9 @@
 A page's context holds tracked views (what a template reads of them is recorded while it renders) and plain
 values (a page's title, its place in a pagination), which are part of its key (see
 sitegen.build.deps.context_key). No page kind has a key written by hand.
+
+Size: one planner per page kind (papers, tags, digests, authors, reading, the indexes), each short; they
+share the page and pagination types defined here.
 """
 
 from __future__ import annotations
