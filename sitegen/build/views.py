@@ -39,7 +39,8 @@ DESCRIPTION_CHARS = 200
 ITEM_TEMPLATE = "partials/paper_item.html"
 
 # Facets of a paper: "m" what comes from its front matter; "x" what also comes from its body (any edit of
-# its file changes it); "n" what also shows its tags' names; "r" its related papers.
+# its file changes it); "n" what also shows its tags' names; "r" its related papers; "w" those and the terms
+# each shares with it.
 _PAPER_FACETS = (
     dict.fromkeys(
         (
@@ -50,7 +51,7 @@ _PAPER_FACETS = (
         "m",
     )
     | dict.fromkeys(("abstract_html", "notes_html", "summary", "description", "page_description"), "x")
-    | {"tag_names": "n", "related": "r", "why_related": "r"}
+    | {"tag_names": "n", "related": "r", "why_related": "w"}
     | {"item_html": CONSTANT}  # (a list item records what it reads)
 )  # fmt: skip
 
@@ -111,6 +112,8 @@ class PaperView(Tracked):
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
+            return "\x1f".join(e.paper.slug for e in self.why_related)
+        if facet == "w":
             return "\x1f".join(f"{e.paper.slug}\x1e{'|'.join(e.terms)}" for e in self.why_related)
         raise KeyError(facet)
 
