@@ -8,7 +8,7 @@
 // has no dangling links (link checkers stay quiet) and the page says that search is not part of the build.
 //
 // "Export shown results as BibTeX" makes a .bib file of the results on the screen, in their order: each
-// paper's entry is the "Cite" block of its page (written by sitegen.bibtex, the same text the page shows),
+// paper's entry is the "Cite" block of its page (written by sitegen.build.bibtex, the same text the page shows),
 // fetched when the button is pressed, so the index carries nothing more and no extra file is built per paper.
 //
 // The UI inserts filter values and excerpts as HTML, so it does not get the bundle's pagefind.js but
@@ -21,7 +21,7 @@
   if (!root) return;
 
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  var ESCAPED_API = "escaped/"; // sitegen.search.ESCAPED_API's folder
+  var ESCAPED_API = "escaped/"; // sitegen.build.search.ESCAPED_API's folder
   var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   var UNESCAPES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
   var SORTS = { newest: "desc", oldest: "asc" };
@@ -191,7 +191,7 @@
   var exportStatus = document.getElementById("search-export-status");
   var exported = null; // the object URL of the last file made (released when the next one is made)
 
-  // 1 -> "b", 25 -> "z", 26 -> "aa": the letters sitegen.bibtex.unique_keys gives a repeated key.
+  // 1 -> "b", 25 -> "z", 26 -> "aa": the letters sitegen.build.bibtex.unique_keys gives a repeated key.
   function keyLetters(n) {
     var letters = "";
     for (;;) {
@@ -202,7 +202,7 @@
     }
   }
 
-  // The entries with keys unique within the file, as sitegen.bibtex.unique_keys makes them: a key met again
+  // The entries with keys unique within the file, as sitegen.build.bibtex.unique_keys makes them: a key met again
   // gets the first letter that makes a key no other entry has (tools drop an entry whose key repeats).
   function uniqueKeys(entries) {
     var keyOf = function (entry) { var m = ENTRY_KEY.exec(entry); return m ? m[2] : null; };

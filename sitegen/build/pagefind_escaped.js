@@ -1,5 +1,5 @@
 // Pagefind's search API as sitegen's search page hands it to Pagefind's UI: every text the UI inserts as HTML
-// comes out of here escaped. sitegen.search writes this file to pagefind/escaped/pagefind.js of every bundle it
+// comes out of here escaped. sitegen.build.search writes this file to pagefind/escaped/pagefind.js of every bundle it
 // builds, and static/search.js gives the UI that folder as its bundlePath, so the UI imports this module where
 // it would import ../pagefind.js (the same instance that search.js loads and merges the shards into).
 //
@@ -12,7 +12,7 @@
 // Three forms of a filter value meet here; for a tag named  a"b<c :
 // - the text itself,  a"b<c : what the page and the address show, and what a search asks for;
 // - its stored form,  a\"b<c : the inside of its JSON string. Pagefind matches a filter against the JSON of
-//   the value asked for without unescaping it, so sitegen.search.filter_value stores values that way;
+//   the value asked for without unescaping it, so sitegen.build.search.filter_value stores values that way;
 // - its escaped form,  a&quot;b&lt;c : what the UI shows, and carries in its checkboxes and ticked filters.
 // filters() and search() turn stored values into escaped ones; what the UI asks for goes back to the text.
 import * as pagefind from "../pagefind.js";
