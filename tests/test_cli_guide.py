@@ -360,9 +360,9 @@ def test_a_build_with_the_default_localhost_base_url_warns_once_with_the_fix(sit
         result = run("build", "--root", root, "--no-search", *where)
         assert result.code == 0
         assert result.err.splitlines() == [
-            f"{root}/sitegen.yaml: warning: base_url is http://localhost:8000/: the feeds, sitemap, "
-            "canonical links and BibTeX of this build point at this computer; set base_url in sitegen.yaml "
-            "to the site's address, or build with --base-url URL"
+            f"{root}/sitegen.yaml: warning: base_url is http://localhost:8000/: the feeds, sitemap and "
+            "canonical links of this build point at this computer (and BibTeX leaves out the pages' URLs); "
+            "set base_url in sitegen.yaml to the site's address, or build with --base-url URL"
         ]
         assert result.out.endswith(": 0 errors, 1 warning\n")
 
