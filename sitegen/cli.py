@@ -286,8 +286,8 @@ def _local_base_url(root: Path, base_url: str) -> Diagnostic:
     (Not given when --base-url names such an address: the build was meant for it.)"""
     line, col = setting_position(root, "base_url")
     message = (
-        f"base_url is {base_url}: the feeds, sitemap and canonical links of this build point at this computer "
-        "(and BibTeX leaves out the pages' URLs); "
+        f"base_url is {base_url}: the feeds, sitemap and canonical links of this build point at this "
+        "computer (and BibTeX leaves out the pages' URLs); "
         f"set base_url in {CONFIG_NAME} to the site's address, or build with --base-url URL"
     )
     return Diagnostic(str(root / CONFIG_NAME), message, line, col, "warning")
