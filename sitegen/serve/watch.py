@@ -37,7 +37,7 @@ IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", 
 
 # Quiet time before a rebuild. Editors save in a burst of events within a few milliseconds (temp file, rename,
 # attributes); a longer wait only delays every reload.
-DEBOUNCE_SECONDS = 0.03
+DEBOUNCE_SECONDS = 0.015
 MAX_WAIT_SECONDS = 1.0
 
 
