@@ -23,9 +23,9 @@ from sitegen.text import urls
 
 HOME_FEATURED = 10  # paper titles shown for the latest digest on the home page
 HOME_PER_DIGEST = 4  # and for each earlier one
-# Above this many authors, the authors index lists its groups (initials) and each group has a page: a corpus
-# of ten thousand papers may have tens of thousands of authors, too many for one page.
-AUTHORS_ON_INDEX = 500
+# The authors index lists every author (the public interface says so), up to this many; above it, a page a
+# browser could hardly open, it lists the groups (initials) and each group gets a page of its own.
+AUTHORS_ON_INDEX = 50_000
 _GROUP_LABELS = {"0-9": "0–9", "other": "Other"}
 
 
