@@ -30,6 +30,7 @@ from sitegen.store.files import about, atomic_write, fingerprint, write_new
 
 FINGERPRINTED = (".css", ".js")
 ASSETS_DIR = "assets"
+HASH_CHARS = 10  # of a fingerprinted asset's name: assets/<path>.<hash>.<css|js>
 PROTECTED_DIRS = ("pagefind",)  # written by the search step, never pruned
 _IGNORED = (".DS_Store", "Thumbs.db")
 
@@ -89,12 +90,26 @@ def collect_static(folders: Iterable[Path], hashes: SourceHashes) -> StaticFiles
         value = hashes(path)
         if rel.endswith(FINGERPRINTED):
             stem, dot, ext = rel.rpartition(".")
-            out = f"{ASSETS_DIR}/{stem}.{value[:10]}{dot}{ext}"
+            out = f"{ASSETS_DIR}/{stem}.{value[:HASH_CHARS]}{dot}{ext}"
         else:
             out = rel
         files.assets[rel] = out
         files.artifacts.append(Artifact(path=out, fingerprint=value, source=path))
     return files
+
+
+_FINGERPRINTED_NAME = re.compile(
+    re.escape(ASSETS_DIR)
+    + rf"/.+\.[0-9a-f]{{{HASH_CHARS}}}(?:"
+    + "|".join(map(re.escape, FINGERPRINTED))
+    + ")"
+)
+
+
+def is_fingerprinted(rel: str | None) -> bool:
+    """Whether the output file `rel` is named by its content (see collect_static): it never changes under
+    that name, so it may be cached for good."""
+    return rel is not None and _FINGERPRINTED_NAME.fullmatch(rel) is not None
 
 
 def _unchanged(

@@ -11,7 +11,6 @@ import contextlib
 import errno
 import mimetypes
 import os
-import re
 import socket
 import sys
 import threading
@@ -23,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from sitegen.build.output import is_fingerprinted
 from sitegen.serve.livereload import EVENTS_PATH, LiveReload, inject, page_files, snippet
 
 # Explicit types first: the system's mime.types differs between machines and misses several of these.
@@ -297,13 +297,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             super().handle()
 
 
-#: A file named by a hash of its content (see output.collect_static): a reload need not fetch it again.
+#: For a file named by a hash of its content (output.is_fingerprinted): a reload need not fetch it again.
 IMMUTABLE = "public, max-age=31536000, immutable"
-_FINGERPRINTED = re.compile(r"assets/[^/]+\.[0-9a-f]{10}\.(?:css|js)")
-
-
-def is_fingerprinted(rel: str | None) -> bool:
-    return rel is not None and _FINGERPRINTED.fullmatch(rel) is not None
 
 
 def bind_error(exc: OSError, host: str, port: int) -> str:
