@@ -193,16 +193,22 @@ addEventListener("load", () => setTimeout(() => {
 """
 
 
-def first_load_showing(page, marker: str) -> tuple[float, float]:
-    """(navigation start, load end), in seconds since the epoch, of the first load that showed `marker`."""
+def settled(page, read):
+    """read(), done again once the page has loaded if it was in the middle of a navigation (Playwright will
+    not read a page that is changing)."""
     from playwright.sync_api import Error
 
     for _ in range(50):
         try:
-            log = page.evaluate("JSON.parse(sessionStorage.getItem('reload-log') || '[]')")
-            break
+            return read()
         except Error:
             page.wait_for_load_state("load")
+    return read()
+
+
+def first_load_showing(page, marker: str) -> tuple[float, float]:
+    """(navigation start, load end), in seconds since the epoch, of the first load that showed `marker`."""
+    log = settled(page, lambda: page.evaluate("JSON.parse(sessionStorage.getItem('reload-log') || '[]')"))
     start, end = next((s, e) for s, e, shown in log if shown == marker)
     return start / 1000, end / 1000
 
@@ -213,12 +219,12 @@ def showing(page, marker: str, timeout: float = 60.0) -> bool:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if marker in settled(page, page.content):
+            return True
         try:
-            if marker in page.content():
-                return True
-            page.wait_for_event("load", timeout=(deadline - time.monotonic()) * 1000)
-        except Error:  # navigating: wait for that page to load, then look again
-            page.wait_for_load_state("load")
+            page.wait_for_event("load", timeout=max(deadline - time.monotonic(), 0.001) * 1000)
+        except Error:  # no further load within the time left, or a navigation under way: look again
+            continue
     return False
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sitegen.content.model import Paper, _parse_yaml_file, parse_paper, parse_record
+from sitegen.content.model import Paper, parse_paper, parse_record, parse_yaml_file
 from sitegen.errors import Diagnostic, Report
 from sitegen.store import parallel
 from sitegen.store.files import fingerprint
@@ -40,7 +40,7 @@ class _Loaded:
 
 _PARSERS: dict[str, Callable[[str, bytes, Report], Any]] = {
     "paper": parse_paper,
-    "yaml": _parse_yaml_file,
+    "yaml": parse_yaml_file,
     "record": parse_record,
 }
 

@@ -355,7 +355,7 @@ def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
     return paper
 
 
-def _parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
+def parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
     """A plain YAML data file (no front matter); positions are shifted back to the file's own lines."""
     try:
         text, _ = decode(data)
@@ -370,7 +370,7 @@ def _load_yaml_file(path: Path, report: Report, cache: LoadCache | None = None) 
     """A YAML data file's value; None, with the problem reported, if it cannot be read or parsed."""
     try:
         if cache is None:
-            return _parse_yaml_file(path, read_bytes(path), report)
+            return parse_yaml_file(path, read_bytes(path), report)
         return cache.fetch(path, "yaml", report)
     except OSError as exc:
         report.error(path, cannot_read(exc))
