@@ -253,14 +253,7 @@ class Versions:
     def __init__(self, objects: Callable[[str], Tracked | None], template: Callable[[str], str]):
         self._objects = objects
         self._template = template
-        self._known: dict[str, str] = {}
-        self._pairs: dict[str, str] = {}  # key -> key and version, as page keys hash them
-
-    def __getitem__(self, key: str) -> str:
-        known = self._known.get(key)
-        if known is None:
-            known = self._known[key] = self._compute(key)
-        return known
+        self._pairs: dict[str, str] = {}  # key -> key and its version, as page keys hash them
 
     def _compute(self, key: str) -> str:
         if key.startswith("T:"):
@@ -278,6 +271,6 @@ class Versions:
         except KeyError:
             for key in reads:
                 if key not in pairs:
-                    pairs[key] = key + "\x1f" + self[key]
+                    pairs[key] = key + "\x1f" + self._compute(key)
             parts = [pairs[key] for key in reads]
         return text_fingerprint("\x1f".join([stamp, own, *parts]))
