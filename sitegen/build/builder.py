@@ -390,14 +390,9 @@ class Builder:
         Returns `done` plus the pages handled."""
         todo: list[PlannedPage] = []
         for page in pages:
-            file = urls.output_file(page.path)
-            record = staging.previous.get(file)
-            if record is not None and record.key:
-                key = versions.page_key(stamp, context_key(page.context), record.reads)
-                if key == record.key and (kept := staging.intact(file, key)) is not None:
-                    staging.keep(file, kept)
-                    continue
-            todo.append(page)
+            own = functools.partial(context_key, page.context)
+            if not keep_current(staging, versions, stamp, urls.output_file(page.path), own):
+                todo.append(page)
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
@@ -754,6 +749,20 @@ def _remove_leftovers(cache: Path, out: Path) -> None:
         output.remove_leftovers(folder, any_temp=True)
 
 
+def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, own: Callable[[], str]) -> bool:
+    """Keep the file at `path` as the last build left it, if what it was made from is unchanged (its key: the
+    stamp, `own()`, the text of its own inputs, and the versions of what it read then) and the file is as
+    written; whether it was kept."""
+    record = staging.previous.get(path)
+    if record is None or not record.key or record.key != versions.page_key(stamp, own(), record.reads):
+        return False
+    kept = staging.intact(path, record.key)
+    if kept is None:
+        return False
+    staging.keep(path, kept)
+    return True
+
+
 def stage_derived(
     staging: Staging, versions: Versions, stamp: str, path: str, own: str, make: Callable[[set[str]], bytes]
 ) -> None:
@@ -761,12 +770,8 @@ def stage_derived(
     time is unchanged and its file is intact, else made by `make(reads)`, which reads the views through
     `recording(view, reads)` so that what it read is recorded as a template's reads are. `own`: a text of
     every other input it depends on (its settings)."""
-    record = staging.previous.get(path)
-    if record is not None and record.key == versions.page_key(stamp, own, record.reads):
-        kept = staging.intact(path, record.key)
-        if kept is not None:
-            staging.keep(path, kept)
-            return
+    if keep_current(staging, versions, stamp, path, lambda: own):
+        return
     reads: set[str] = set()
     data = make(reads)
     read = settle(reads)
