@@ -87,3 +87,33 @@ def test_a_long_module_says_why():
         and "Size:" not in (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "")
     ]
     assert long == []
+
+
+#: The modules that read, model and render: they make values and bytes, and never write the output folder
+#: (only the build's writer, sitegen.build.output with the manifest, does; and the search step, whose escaping of
+#: filter values the templates use).
+READ_MODEL_RENDER = (
+    "content.",
+    "text.",
+    "build.render",
+    "build.plan",
+    "build.views",
+    "build.deps",
+    "build.templates",
+    "build.feeds",
+    "build.bibtex",
+    "build.csljson",
+    "build.exports",
+    "build.charts",
+)
+WRITERS = {"build.output", "build.manifest"}
+
+
+def test_reading_modelling_and_rendering_never_write_the_output():
+    chosen = {name: path for name, path in modules().items() if name.startswith(READ_MODEL_RENDER)}
+    assert "build.render" in chosen and "content.model" in chosen
+    wrong = [f"{name} -> {target}" for name, path in chosen.items() for target in imports_of(path) & WRITERS]
+    assert wrong == []
+    # Nor do they call the one file writer themselves.
+    writes = [name for name, path in chosen.items() if "atomic_write" in path.read_text(encoding="utf-8")]
+    assert writes == []

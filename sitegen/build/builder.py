@@ -38,7 +38,7 @@ from sitegen.build.deps import (
 )
 from sitegen.build.exports import plan_exports
 from sitegen.build.manifest import Record, load_manifest
-from sitegen.build.output import Artifact, SourceHashes, Staging, collect_static
+from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import prepare_papers, render_pages
 from sitegen.build.templates import (
@@ -230,42 +230,87 @@ class Builder:
     def _build(
         self, changed: set[Path] | None, clock: _Clock, jobs: list[parallel.Job[Any]]
     ) -> tuple[BuildResult, Path, str]:
-        """The recipe: look whether anything changed at all -> load -> index -> plan -> render what
-        changed -> write; returns the result, the output folder and the base URL's path."""
+        """The recipe: gather (nothing to do if no input changed) -> render what changed -> write; returns the
+        result, the output folder and the base URL's path."""
         config = self._config()
         out = self._output_folder(config)
-        link = Urls(config.base_url)
         report = Report()
-        counts: dict[str, int] = {}
-        self._rendered = 0
         if not self._swept:
             self._swept = True
             _remove_leftovers(self.root / CACHE_DIR, out)
-
-        def failed() -> tuple[BuildResult, Path, str]:
-            result = BuildResult(report, True, out, counts=counts, seconds=clock.total, timings=clock.laps)
-            return result, out, ""
-
-        # If nothing changed since the last build into this folder (no input file, setting, option or
-        # code) and its files are as it left them, there is nothing to do.
         previous, noted = self._previous_manifest(out)
-        cache = self._load_cache()
         inputs = self._inputs(config, _racy_note(noted))
-        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == _racy_note(noted)
-        if same and not output.touched(out, previous):
-            result = _as_left(out, noted, report)
-            if result is not None:
-                clock.lap("load")
-                result.seconds, result.timings = clock.total, clock.laps
-                return result, out, link.base_path
+        left = self._as_left(out, inputs, previous, noted, report)
+        if left is not None:
+            clock.lap("load")
+            return self._result(left, clock), out, Urls(config.base_url).base_path
 
-        # Load: the content, its views, the templates and static files.
+        # Gather: the content, its views, the templates and static files.
+        g = self._gather(config, inputs, changed, report, jobs)
+        clock.lap("load")
+        if report.has_errors(self.options.strict):
+            self._save_caches()
+            return self._result(BuildResult(report, True, out), clock), out, ""
+
+        # Render: plan every page, make again what changed, stage the files.
+        pages = plan_pages(g.index, config)
+        counts = {**counts_by_kind(pages), "feed": 1 + len(g.index.tags) + len(g.index.queue)}
+        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
+        try:
+            self._render(g, pages, staging, report, clock)
+        except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
+            staging.discard()
+            report.error(exc.filename or out, exc.strerror or str(exc))
+            return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
+        except BaseException:
+            staging.discard()
+            raise
+
+        # Write: move the staged files into place, only without errors.
+        written = self._write(staging, inputs, counts, report, g, jobs)
+        if written is None:
+            return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
+        self._last = _Last(out, g.index, g.env, {urls.output_file(page.path): page for page in pages})
+        clock.lap("write")
+        if self.retained is not None:
+            self.retained.append((g, pages, staging, written))
+        result = BuildResult(
+            report, False, out, written.written, written.removed, counts, rendered=self._rendered
+        )
+        return self._result(result, clock), out, g.link.base_path
+
+    def _as_left(
+        self, out: Path, inputs: _Inputs, previous: dict[str, Record], noted: dict[str, Any], report: Report
+    ) -> BuildResult | None:
+        """The result of a build with nothing to do: no input file, setting, option or code changed since the
+        last build into `out`, and its files are as it left them. None: there is work to do."""
+        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == _racy_note(noted)
+        if not same or output.touched(out, previous):
+            return None
+        return _as_left(out, noted, report)
+
+    @staticmethod
+    def _result(result: BuildResult, clock: _Clock) -> BuildResult:
+        result.seconds, result.timings = clock.total, clock.laps
+        return result
+
+    def _gather(
+        self,
+        config: SiteConfig,
+        inputs: _Inputs,
+        changed: set[Path] | None,
+        report: Report,
+        jobs: list[parallel.Job[Any]],
+    ) -> _Gathered:
+        """Load the content (only the files `changed` names, after the first build of this Builder), start
+        its related papers, and make the views, the template environment and the static files."""
+        link = Urls(config.base_url)
         site = load_site(
             self.root,
             config,
             report,
             drafts=True,
-            cache=cache,
+            cache=self._load_cache(),
             changed=changed if self._builds else None,
             identities=inputs.identities,
         )
@@ -282,95 +327,74 @@ class Builder:
         url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
         helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index), report)
-        stamp = self._site_stamp(config, static.assets)
         versions = Versions(_objects(index), functools.partial(template_version, env))
-        clock.lap("load")
-        if report.has_errors(self.options.strict):
-            self._save_caches()
-            return failed()
+        stamp = self._site_stamp(config, static.assets)
+        return _Gathered(config, link, site, index, shared, env, static, stamp, versions, related_lists)
 
-        # Plan every page; render those whose inputs changed (lists first: related papers may still be on
-        # their way), then the feeds and exports.
-        pages = plan_pages(index, config)
-        counts = counts_by_kind(pages)
-        counts["feed"] = 1 + len(index.tags) + len(index.queue)
-        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
-        make = functools.partial(self._make, env, versions, stamp, staging, report, clock)
-
-        def reserved() -> int:
-            """Cores the related papers keep busy: the work beside them leaves them one."""
-            return 1 if related_lists.running else 0
-
-        try:
-            staging.expect(urls.output_file(page.path) for page in pages)
-            lists = [p for p in pages if p.kind != "paper"]
-            done = make(lists, 0, len(pages), reserved())
-            if shared.attach_related is not None:  # (unless a list showed related papers)
-                shared.attach_related()
-            clock.lap("related")
-            make([p for p in pages if p.kind == "paper"], done, len(pages))
-            generated = {urls.output_file(page.path) for page in pages}
-            generated |= self._feeds(index, config, link, pages, staging, versions, stamp)
-            for export in plan_exports(index):
-                stage_derived(staging, versions, stamp, export.path, export.own, export.make)
-                generated.add(export.path)
-            for artifact in _without_collisions(static.artifacts, generated, report):
-                staging.add(artifact)
-            clock.lap("render")
-        except OSError as exc:
-            # A full disk, a read-only folder: nothing of this build stays in the output folder.
-            staging.discard()
-            report.error(exc.filename or out, exc.strerror or str(exc))
-            return failed()
-        except BaseException:
-            staging.discard()
-            raise
+    def _render(
+        self, g: _Gathered, pages: list[PlannedPage], staging: Staging, report: Report, clock: _Clock
+    ) -> None:
+        """Stage every file of the site: the pages whose inputs changed rendered (lists first: related
+        papers may still be on their way), the others kept; then feeds, exports and static files."""
+        make = functools.partial(self._make, g.env, g.versions, g.stamp, staging, report, clock)
+        staging.expect(urls.output_file(page.path) for page in pages)
+        # While related papers are computed in another process, the work beside them leaves them a core.
+        reserved = 1 if g.related_lists.running else 0
+        done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved)
+        if g.shared.attach_related is not None:  # (unless a list showed related papers)
+            g.shared.attach_related()
+        clock.lap("related")
+        make([p for p in pages if p.kind == "paper"], done, len(pages))
+        generated = {urls.output_file(page.path) for page in pages}
+        generated |= self._feeds(g.index, g.config, g.link, pages, staging, g.versions, g.stamp)
+        for export in plan_exports(g.index):
+            stage_derived(staging, g.versions, g.stamp, export.path, export.own, export.make)
+            generated.add(export.path)
+        for artifact in _without_collisions(g.static.artifacts, generated, report):
+            staging.add(artifact)
+        clock.lap("render")
         if self.progress:
             self.progress("render", len(pages), len(pages))
 
-        # Write: move the new files into place, only without errors.
-        shared.markdown.next_generation()
-        saving = parallel.start(self._save_caches, len(index.papers))
+    def _write(
+        self,
+        staging: Staging,
+        inputs: _Inputs,
+        counts: dict[str, int],
+        report: Report,
+        g: _Gathered,
+        jobs: list[parallel.Job[Any]],
+    ) -> WriteResult | None:
+        """Move the staged files into place and save the caches (beside it, in another process when it may
+        fork); None, and nothing changed in the output folder, when the build has errors or the commit
+        fails. The commit is held until the search step is done (see build)."""
+        g.shared.markdown.next_generation()
+        saving = parallel.start(self._save_caches, len(g.index.papers))
         jobs.append(saving)
         if report.has_errors(self.options.strict):
             staging.discard()
             saving.result()
-            return failed()
+            return None
+        noting = {
+            "inputs": inputs.stamp,
+            "racy": list(inputs.racy_now),
+            "counts": counts,
+            "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
+        }
         try:
-            noting = {
-                "inputs": inputs.stamp,
-                "racy": list(inputs.racy_now),
-                "counts": counts,
-                "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
-            }
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
                 written = staging.commit(self.progress, noting, hold=self.options.search)
-            if self.options.search:
-                self._held = staging  # until the search step is done (see build)
         except OSError as exc:
             # The commit undid what it had changed; the records are read again from the folder all the same.
             self._manifest = None
-            report.error(exc.filename or out, exc.strerror or str(exc))
-            return failed()
+            report.error(exc.filename or staging.out, exc.strerror or str(exc))
+            return None
         finally:
             saving.result()
-        self._manifest, self._manifest_build, self._manifest_out = written.records, noting, out
-        self._last = _Last(out, index, env, {urls.output_file(page.path): page for page in pages})
-        clock.lap("write")
-        if self.retained is not None:
-            self.retained.append((site, index, pages, staging, written, related_lists))
-        result = BuildResult(
-            report,
-            False,
-            out,
-            written=written.written,
-            removed=written.removed,
-            counts=counts,
-            seconds=clock.total,
-            timings=clock.laps,
-            rendered=self._rendered,
-        )
-        return result, out, link.base_path
+        if self.options.search:
+            self._held = staging  # until the search step is done (see build)
+        self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
+        return written
 
     def _make(
         self,
@@ -678,6 +702,21 @@ class _Last(NamedTuple):
     index: SiteView
     env: TrackingEnvironment
     pages: dict[str, PlannedPage]
+
+
+class _Gathered(NamedTuple):
+    """What a build gathers before it renders (see Builder._gather)."""
+
+    config: SiteConfig
+    link: Urls
+    site: Site
+    index: SiteView
+    shared: Shared
+    env: TrackingEnvironment
+    static: StaticFiles
+    stamp: str
+    versions: Versions
+    related_lists: parallel.Job[Related]
 
 
 class _Inputs(NamedTuple):

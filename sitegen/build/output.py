@@ -358,8 +358,17 @@ class Staging:
         else:
             self.copy(artifact)
 
-    def adopt(self, entries: Iterable[Staged], created: Iterable[str] = ()) -> None:
-        """Entries and folders staged by a forked worker."""
+    def mark(self) -> tuple[int, int]:
+        """Where the entries and folders staged so far end (see since)."""
+        return len(self.entries), len(self.created)
+
+    def since(self, mark: tuple[int, int]) -> tuple[list[Staged], list[str]]:
+        """What this process staged after `mark`: a forked worker hands it to the parent's adopt()."""
+        return self.entries[mark[0] :], self.created[mark[1] :]
+
+    def adopt(self, staged: tuple[list[Staged], list[str]]) -> None:
+        """Entries and folders staged by a forked worker (its since())."""
+        entries, created = staged
         self.entries.extend(entries)
         self.created.extend(created)
 

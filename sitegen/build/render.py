@@ -1,17 +1,19 @@
 """Render planned pages to bytes, recording what each read, on every core for a large build.
 
 A page is rendered with the environment's read set open: its key (see sitegen.build.deps) is then
-worked out from what it read, and its bytes staged with both. Large builds share the pages among forked
+worked out from what it read, and its bytes handed with both to the build's writer (a `Sink`: the staging
+of sitegen.build.output, which alone writes the output folder). Large builds share the pages among forked
 processes (sitegen.store.parallel): the Markdown and list items of the papers they show are made first, once,
-and inherited by the processes that render the pages.
+and inherited by the processes that render the pages; each hands its files to the writer it inherited, which
+writes them there, and sends back what was staged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from sitegen.build.deps import TrackingEnvironment, Versions, context_key, settle
-from sitegen.build.output import Staged, Staging
 from sitegen.build.plan import PlannedPage
 from sitegen.build.templates import message, template_position
 from sitegen.build.views import PaperTexts, PaperView
@@ -20,6 +22,25 @@ from sitegen.store import parallel
 from sitegen.text.urls import output_file
 
 Progress = Callable[[str, int, int], None]
+
+
+class Sink(Protocol):
+    """Where rendered files go (sitegen.build.output.Staging)."""
+
+    def put(
+        self,
+        path: str,
+        data: bytes,
+        key: str = "",
+        fingerprint_: str | None = None,
+        reads: tuple[str, ...] = (),
+    ) -> None: ...
+
+    def mark(self) -> Any: ...
+
+    def since(self, mark: Any) -> Any: ...
+
+    def adopt(self, staged: Any) -> None: ...
 
 
 def prepare_papers(
@@ -73,31 +94,28 @@ def render_pages(
     versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
-    staging: Staging,
+    sink: Sink,
     report: Report,
     progress: Progress | None = None,
     done: int = 0,
     total: int = 0,
     reserved: int = 0,
 ) -> None:
-    """Render `pages` and stage their files, each with its key and read set; problems go to `report`.
-    `done` of `total` pages were handled before (for progress)."""
+    """Render `pages` and hand their files to `sink`, each with its key and read set; problems go to
+    `report`. `done` of `total` pages were handled before (for progress)."""
     total = total or len(pages)
 
-    Shared = tuple[list[Staged], list[str], list[Diagnostic]]
-
-    def render_share(share: Sequence[PlannedPage], here: bool) -> Shared:
+    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[Any, list[Diagnostic]]:
         # Progress is shown by this process only; a child's share is counted when it arrives.
-        entries, created = len(staging.entries), len(staging.created)
+        mark = sink.mark()
         show = progress if here else None
-        diagnostics = _render_share(env, versions, stamp, share, staging, total, done, show)
-        if not here:
-            return staging.entries[entries:], staging.created[created:], diagnostics
-        return [], [], diagnostics
+        diagnostics = _render_share(env, versions, stamp, share, sink, total, done, show)
+        return (None if here else sink.since(mark)), diagnostics
 
     reported: set[tuple[str, str]] = set()
-    for entries, created, diagnostics in parallel.map_chunks(render_share, pages, reserved):
-        staging.adopt(entries, created)
+    for staged, diagnostics in parallel.map_chunks(render_share, pages, reserved):
+        if staged is not None:
+            sink.adopt(staged)
         for diagnostic in diagnostics:
             if (diagnostic.path, diagnostic.message) not in reported:
                 reported.add((diagnostic.path, diagnostic.message))
@@ -109,7 +127,7 @@ def _render_share(
     versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
-    staging: Staging,
+    sink: Sink,
     total: int,
     start: int,
     progress: Progress | None,
@@ -135,7 +153,7 @@ def _render_share(
         if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
             read = settle(current)
             key = versions.page_key(stamp, context_key(page.context), read)
-            staging.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
+            sink.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
         if progress and number % step == 0:
             progress("render", number, total)
     return report.diagnostics
