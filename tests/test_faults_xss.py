@@ -344,6 +344,8 @@ def message(page):
 def wait_for_results(page, count: int) -> None:
     expect(message(page)).to_have_text(f"{count} result{'s' if count != 1 else ''} for {WORD}")
     expect(results(page)).to_have_count(count)
+    # Pagefind UI shows a placeholder for each result until its data has loaded: wait for the links too.
+    expect(page.locator(".pagefind-ui__result-link")).to_have_count(count)
 
 
 def shown_slugs(page) -> set[str]:
