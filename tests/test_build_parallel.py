@@ -22,6 +22,20 @@ def test_map_chunks_keeps_order():
         assert len(results) > 1  # the work was shared
 
 
+def test_chunks_by_weight_share_the_work_not_the_count():
+    # One list of a thousand papers and a hundred of ten: two shares of about the same work.
+    weights = [1000] + [10] * 100
+    first, second = parallel.chunks(list(range(101)), 2, weights)
+    assert list(first) + list(second) == list(range(101))
+    assert list(first) == [0]  # (1000 of the 2000 units)
+    assert [list(c) for c in parallel.chunks(list(range(10)), 3)] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    # Few items, much work: shared (when the machine has the cores); results in order.
+    results = parallel.map_chunks(lambda share, here: list(share), list(range(40)), weights=[100] * 40)
+    assert [x for part in results for x in part] == list(range(40))
+    if len(os.sched_getaffinity(0)) > 1:
+        assert len(results) > 1
+
+
 def test_a_failing_child_share_is_redone_here():
     pid = os.getpid()
 

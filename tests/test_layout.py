@@ -90,8 +90,8 @@ def test_a_long_module_says_why():
 
 
 #: The modules that read, model and render: they make values and bytes, and never write the output folder
-#: (only the build's writer, sitegen.build.output with the manifest, does; and the search step, whose escaping of
-#: filter values the templates use).
+#: (only the build's writer, sitegen.build.output with the manifest, does; and the search step, whose
+#: escaping of filter values the templates use).
 READ_MODEL_RENDER = (
     "content.",
     "text.",

@@ -21,7 +21,7 @@ import dataclasses
 import functools
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sitegen.build import feeds, output
 from sitegen.build.deps import (
+    Derived,
     TrackingEnvironment,
     Versions,
     context_key,
@@ -346,10 +347,10 @@ class Builder:
         clock.lap("related")
         make([p for p in pages if p.kind == "paper"], done, len(pages))
         generated = {urls.output_file(page.path) for page in pages}
-        generated |= self._feeds(g.index, g.config, g.link, pages, staging, g.versions, g.stamp)
-        for export in plan_exports(g.index):
-            stage_derived(staging, g.versions, g.stamp, export.path, export.own, export.make)
-            generated.add(export.path)
+        feeds_, staged = self._feeds(g.index, g.config, g.link, pages, staging)
+        derived = feeds_ + plan_exports(g.index)
+        _stage_all_derived(staging, g.versions, g.stamp, derived)
+        generated |= staged | {item.path for item in derived}
         for artifact in _without_collisions(g.static.artifacts, generated, report):
             staging.add(artifact)
         clock.lap("render")
@@ -596,17 +597,11 @@ class Builder:
         }
 
     def _feeds(
-        self,
-        index: SiteView,
-        config: SiteConfig,
-        link: Urls,
-        pages: list[PlannedPage],
-        staging: Staging,
-        versions: Versions,
-        stamp: str,
-    ) -> set[str]:
-        """Stage the feeds, sitemap and robots.txt; returns their paths. Drafts never appear in them, even in
-        a build with drafts. A feed is made again only when something it read changed, as a page is."""
+        self, index: SiteView, config: SiteConfig, link: Urls, pages: list[PlannedPage], staging: Staging
+    ) -> tuple[list[Derived], set[str]]:
+        """Stage the sitemaps and robots.txt; returns the feeds, files made from the views as the exports are
+        (see stage_derived), and the paths staged. Drafts never appear in feeds, even in a build with
+        drafts."""
         limit = config.feed_limit
         info = feeds.FeedInfo(
             config.title, config.description, config.author, config.language, urls.FEED, urls.HOME
@@ -618,23 +613,21 @@ class Builder:
         for status in index.queue:
             status_info = feeds.status_feed_info(status, config.title, config.author, config.language)
             all_feeds.append((status_info, status, "papers"))
-        paths: set[str] = set()
+        made: list[Derived] = []
         for feed_info, source, attribute in all_feeds:
 
             def feed(reads: set[str], feed_info=feed_info, source=source, attribute=attribute) -> bytes:
                 entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
                 return feeds.atom_feed(feed_info, entries, link)
 
-            paths.add(feed_info.self_path)
-            stage_derived(staging, versions, stamp, feed_info.self_path, repr(feed_info), feed)
+            weight = min(limit, len(getattr(source, attribute)))
+            made.append(Derived(feed_info.self_path, repr(feed_info), feed, weight))
         entries = [(page.path, page.lastmod) for page in pages if page.in_sitemap]
         files = feeds.sitemaps(entries, link)
+        files[urls.ROBOTS] = feeds.robots_txt(link)
         for path, data in files.items():
             staging.put(path, data)
-        paths.update(files)
-        staging.put(urls.ROBOTS, feeds.robots_txt(link))
-        paths.add(urls.ROBOTS)
-        return paths
+        return made, set(files)
 
     def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
@@ -815,6 +808,20 @@ def stage_derived(
     data = make(reads)
     read = settle(reads)
     staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
+
+
+def _stage_all_derived(staging: Staging, versions: Versions, stamp: str, items: list[Derived]) -> None:
+    """stage_derived each of `items`, on every core when there are many (as pages are rendered)."""
+
+    def share(part: Sequence[Derived], here: bool) -> Any:
+        mark = staging.mark()
+        for item in part:
+            stage_derived(staging, versions, stamp, item.path, item.own, item.make)
+        return None if here else staging.since(mark)
+
+    for staged in parallel.map_chunks(share, items, weights=[item.weight for item in items]):
+        if staged is not None:
+            staging.adopt(staged)
 
 
 def _papers_changed(result: BuildResult) -> bool:

@@ -81,17 +81,18 @@ class TrackingEnvironment(jinja2.Environment):
     reads: Reads
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        # Every attribute a template reads comes through here: Jinja's own getattr is written out in place
+        # (rather than called), as is the record of a tracked read.
         facets = getattr(type(obj), "FACETS", None)
         if facets is None or not isinstance(obj, Tracked):
-            return super().getattr(obj, attribute)
-        return self._tracked(obj, facets, attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, Tracked) and isinstance(argument, str):
-            return self._tracked(obj, type(obj).FACETS, argument)
-        return super().getitem(obj, argument)
-
-    def _tracked(self, obj: Tracked, facets: Mapping[str, str], attribute: str) -> Any:
+            try:
+                return getattr(obj, attribute)
+            except AttributeError:
+                pass
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError, AttributeError):
+                return self.undefined(obj=obj, name=attribute)
         facet = facets.get(attribute)
         if facet is None:
             return self.undefined(obj=obj, name=attribute)
@@ -100,6 +101,11 @@ class TrackingEnvironment(jinja2.Environment):
             if current is not None:
                 current.add(obj.dep + "#" + facet)
         return getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Tracked) and isinstance(argument, str):
+            return self.getattr(obj, argument)
+        return super().getitem(obj, argument)
 
     def _load_template(self, name: str, globals: Any) -> jinja2.Template:
         current = self.reads.current
@@ -135,6 +141,19 @@ def recording(value: Any, reads: set[str]) -> Any:
     if isinstance(value, list | tuple) and value and isinstance(value[0], Tracked):
         return [Recording(v, reads) for v in value]
     return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Derived:
+    """A file that Python code makes from tracked views (a feed, an export): its path, a text of what else it
+    depends on (its settings, its format), and its maker, which reads the views through `recording` into the
+    set it is given."""
+
+    path: str
+    own: str
+    make: Callable[[set[str]], bytes]
+    #: About how much work making it is (the papers it lists), to share files among processes evenly.
+    weight: int = 1
 
 
 class Fragment:

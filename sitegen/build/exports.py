@@ -9,27 +9,15 @@ appear in them, even in a build with drafts, as in the feeds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sitegen.build import bibtex, csljson
-from sitegen.build.deps import recording
+from sitegen.build.deps import Derived, recording
 from sitegen.build.views import SiteView
 from sitegen.text import urls
 
 
-@dataclass(frozen=True, slots=True)
-class Export:
-    """One file to stage: its path, a text of what else it depends on (its format), and its maker, which
-    records what it reads of the views into the set it is given."""
-
-    path: str
-    own: str
-    make: Callable[[set[str]], bytes]
-
-
-def plan_exports(site: SiteView) -> list[Export]:
+def plan_exports(site: SiteView) -> list[Derived]:
     """The export files of every tag, every digest and the reading queue."""
     lists: list[tuple[str, Any, str]] = [(tag.path, tag, "papers") for tag in site.tags]
     lists += [(digest.path, digest, "papers") for digest in site.digests]
@@ -42,7 +30,7 @@ def plan_exports(site: SiteView) -> list[Export]:
                 papers = [p for p in getattr(recording(source, reads), attribute) if not p.draft]
                 return write(papers)
 
-            exports.append(Export(folder + name, name, make))
+            exports.append(Derived(folder + name, name, make, len(getattr(source, attribute))))
     return exports
 
 

@@ -10,7 +10,9 @@ the same as a serial run's, only slower.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
 import os
 import pickle
 import select
@@ -39,22 +41,35 @@ def workers(items: int, reserved: int = 0) -> int:
     return max(1, min(cpus - reserved, MAX_WORKERS, items // (MIN_ITEMS // 2)))
 
 
-def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
-    """`items` in `count` contiguous, nearly equal slices."""
-    size, extra = divmod(len(items), count)
+def chunks(items: Sequence[T], count: int, weights: Sequence[int] | None = None) -> list[Sequence[T]]:
+    """`items` in `count` contiguous slices of nearly equal size, or of nearly equal total weight."""
+    if weights is None:
+        size, extra = divmod(len(items), count)
+        bounds = list(itertools.accumulate([size + (1 if i < extra else 0) for i in range(count)]))
+    else:
+        total, running = sum(weights), list(itertools.accumulate(weights))
+        bounds = [bisect.bisect_left(running, total * (i + 1) / count) + 1 for i in range(count - 1)]
+        bounds.append(len(items))
     out, start = [], 0
-    for i in range(count):
-        end = start + size + (1 if i < extra else 0)
+    for end in bounds:
+        end = max(start, min(end, len(items)))
         out.append(items[start:end])
         start = end
     return out
 
 
-def map_chunks(fn: Callable[[Sequence[T], bool], R], items: Sequence[T], reserved: int = 0) -> list[R]:
+def map_chunks(
+    fn: Callable[[Sequence[T], bool], R],
+    items: Sequence[T],
+    reserved: int = 0,
+    weights: Sequence[int] | None = None,
+) -> list[R]:
     """[fn(chunk, here) for each chunk of `items`], the first chunk here (here=True), the others in forked
-    children when that pays (see `workers` for `reserved`); results in chunk order."""
-    count = workers(len(items), reserved)
-    parts = chunks(items, count) if count > 1 else [items]
+    children when that pays (see `workers` for `reserved`); results in chunk order. `weights`: the work of
+    each item, in units of work (the default: one each), for items as unequal as a list of ten thousand
+    papers and one of ten."""
+    count = workers(sum(weights) if weights is not None else len(items), reserved)
+    parts = chunks(items, count, weights) if count > 1 else [items]
     children: list[_Child | None] = []
     for part in parts[1:]:
         children.append(_fork(lambda part=part: fn(part, False)))
