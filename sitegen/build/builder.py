@@ -349,7 +349,7 @@ class Builder:
         generated = {urls.output_file(page.path) for page in pages}
         feeds_, staged = self._feeds(g.index, g.config, g.link, pages, staging)
         derived = feeds_ + plan_exports(g.index)
-        _stage_all_derived(staging, g.versions, g.stamp, derived)
+        stage_derived(staging, g.versions, g.stamp, derived)
         generated |= staged | {item.path for item in derived}
         for artifact in _without_collisions(g.static.artifacts, generated, report):
             staging.add(artifact)
@@ -795,31 +795,25 @@ def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, ow
     return True
 
 
-def stage_derived(
-    staging: Staging, versions: Versions, stamp: str, path: str, own: str, make: Callable[[set[str]], bytes]
-) -> None:
-    """Stage a file that Python code makes from tracked views (a feed, an export): kept when what it read last
-    time is unchanged and its file is intact, else made by `make(reads)`, which reads the views through
-    `recording(view, reads)` so that what it read is recorded as a template's reads are. `own`: a text of
-    every other input it depends on (its settings)."""
-    if keep_current(staging, versions, stamp, path, lambda: own):
-        return
-    reads: set[str] = set()
-    data = make(reads)
-    read = settle(reads)
-    staging.put(path, data, versions.page_key(stamp, own, read), reads=read)
-
-
-def _stage_all_derived(staging: Staging, versions: Versions, stamp: str, items: list[Derived]) -> None:
-    """stage_derived each of `items`, on every core when there are many (as pages are rendered)."""
+def stage_derived(staging: Staging, versions: Versions, stamp: str, items: list[Derived]) -> None:
+    """Stage the files that Python code makes from tracked views (feeds, exports): each is kept when what it
+    read last time is unchanged and its file is intact, else made by its `make(reads)`, which reads the views
+    through `recording(view, reads)` so that what it read is recorded as a template's reads are. Those to make
+    are shared among processes by their weight when there are many (as pages are)."""
+    todo = [
+        item for item in items if not keep_current(staging, versions, stamp, item.path, lambda i=item: i.own)
+    ]
 
     def share(part: Sequence[Derived], here: bool) -> Any:
         mark = staging.mark()
         for item in part:
-            stage_derived(staging, versions, stamp, item.path, item.own, item.make)
+            reads: set[str] = set()
+            data = item.make(reads)
+            read = settle(reads)
+            staging.put(item.path, data, versions.page_key(stamp, item.own, read), reads=read)
         return None if here else staging.since(mark)
 
-    for staged in parallel.map_chunks(share, items, weights=[item.weight for item in items]):
+    for staged in parallel.map_chunks(share, todo, weights=[item.weight for item in todo]):
         if staged is not None:
             staging.adopt(staged)
 
