@@ -6,6 +6,7 @@ the search page's export of the results it shows, made in a real browser."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import json
 import re
@@ -26,6 +27,7 @@ from conftest import REPO, paper, static_server, write_site
 from test_bibtex import DECODER, fold
 from test_incremental import Sites, corpus
 
+from sitegen.build import bibtex
 from sitegen.build.bibtex import citation_key, unique_keys
 from sitegen.build.manifest import load_manifest
 from sitegen.content.model import Paper
@@ -239,6 +241,26 @@ def test_a_repeated_key_gets_a_letter_that_no_entry_of_the_file_has():
         "other",
     ]
     assert unique_keys(["k"] * 28)[25:] == ["kz", "kaa", "kab"]
+
+
+def test_an_entry_under_a_new_key_is_the_entry_made_with_that_key():
+    # bibtex_file renames a repeated key in the entry already made; it must be what citation_entry makes.
+    cited = bibtex.Citation("deep2026x", "Deep {X} & 100%", 2026, 3, "2603.00001", None, ("A. B",), "10.1/x")
+    again = dataclasses.replace(
+        cited, title="Deep X, again", arxiv=None, note="Listed in the digest of 2026-03-13"
+    )
+    text = bibtex.bibtex_file([(c, bibtex.citation_entry(c)) for c in (cited, again, cited)])
+    made = [
+        bibtex.citation_entry(cited),
+        bibtex.citation_entry(again, "deep2026xb"),
+        bibtex.citation_entry(cited, "deep2026xc"),
+    ]
+    assert text == "\n\n".join(made) + "\n\n"
+    assert [e.key for e in bibtexparser.parse_string(text).entries] == [
+        "deep2026x",
+        "deep2026xb",
+        "deep2026xc",
+    ]
 
 
 def test_papers_with_one_key_stay_apart_in_both_files(site):

@@ -362,6 +362,14 @@ def bibtex_file(entries: Sequence[tuple[Citation, str]]) -> str:
     keys = unique_keys(cited.key for cited, _ in entries)
     parts = []
     for (cited, entry), key in zip(entries, keys, strict=True):
-        parts.append(entry if key == cited.key else citation_entry(cited, key))
+        if key != cited.key:
+            # The same entry under another key: only its first line names the key (see citation_entry).
+            head = f"@misc{{{cited.key},"
+            entry = (
+                f"@misc{{{key}," + entry[len(head) :]
+                if entry.startswith(head)
+                else citation_entry(cited, key)
+            )
+        parts.append(entry)
         parts.append("\n\n")
     return "".join(parts)
