@@ -21,18 +21,17 @@ from sitegen.content.frontmatter import Document, FrontMatterError, decode, pars
 from sitegen.content.slugs import SLUG_RE
 from sitegen.content.taxonomy import parse_taxonomy
 from sitegen.errors import Report, did_you_mean, shown
-from sitegen.store.files import fingerprint
+from sitegen.store.files import NAME_MAX, fingerprint
 from sitegen.store.sources import cannot_read, read_bytes
 from sitegen.text.mathml import problems as math_problems
 
 if TYPE_CHECKING:
     from sitegen.content.loadcache import Identity, LoadCache
 
-#: The longest file name the usual file systems allow (NAME_MAX; slugs are ASCII: characters are bytes).
-NAME_MAX = 255
-#: A slug or tag names a folder of the output (`papers/<slug>/`, `tags/<tag>/`), and a page file
-#: `<slug>.md`, which the importer writes through `.<slug>.md.<8 random characters>.tmp`: the longest name
-#: made from a slug, which must fit NAME_MAX.
+#: A slug or tag names a folder of the output (`papers/<slug>/`, `tags/<tag>/`) and a page file `<slug>.md`,
+#: which must fit NAME_MAX (slugs are ASCII: characters are bytes). The bound also leaves room for what the
+#: importer's writer once added around a page's name, `.<slug>.md.<8 random characters>.tmp`: the writer
+#: now cuts its temporary names to fit (sitegen.store.files.temp_name), but a bound sites know of stays.
 MAX_SLUG = NAME_MAX - len("..md.12345678.tmp")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+#: The longest file name the usual file systems allow, in bytes (NAME_MAX).
+NAME_MAX = 255
 #: A temporary name: ".<name>.<process id>-<8 hex digits>.tmp" (see temp_name). The cache's writer, before it
 #: wrote through atomic_write, put a "." where the "-" is: its leftovers name their process just as well.
 _TEMP_NAME = re.compile(r"\..*\.(\d+)[-.][0-9a-f]{8}\.tmp", re.DOTALL)
@@ -45,8 +47,12 @@ def hasher(size: int = 16) -> hashlib.blake2b:  # type: ignore[name-defined]
 
 
 def temp_name(path: Path) -> Path:
-    # The process id tells a later run whether the writer is gone (see remove_leftovers).
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    """The temporary file a write of `path` goes through, beside it: ".<name>.<process id>-<8 hex>.tmp". The
+    process id tells a later run whether the writer is gone (see remove_leftovers); the name is cut as much as
+    the whole must fit in a file name (the random part alone keeps it apart from the target's neighbours')."""
+    tail = f".{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    name = os.fsencode(path.name)[: NAME_MAX - 1 - len(tail)]  # (a cut character is kept as its bytes)
+    return path.with_name(f".{os.fsdecode(name)}{tail}")
 
 
 def write_new(path: Path | str, data: bytes | Iterable[bytes | memoryview]) -> os.stat_result:
