@@ -4,7 +4,8 @@
   records) reads back as the same strings, a record damaged by the old writer is read as written with a
   file:line warning and repaired by the next import, and one reader serves import, check and build.
 - Links whose scheme or host is in capitals: the importer writes only links the validator accepts.
-- Temporary files of killed imports: later imports remove old ones; check and build never read them.
+- Temporary files of killed imports: later imports remove those whose writer is gone; check and build never
+  read them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 from sitegen.content.frontmatter import dump, parse
 from sitegen.content.model import is_web_link, load_paper, parse_record
 from sitegen.errors import Report
-from sitegen.importer.run import LEFTOVER_AGE, import_digests, record_text
+from sitegen.importer.run import import_digests, record_text
 
 TODAY = date(2026, 3, 20)
 DAY = "2026-03-13"
@@ -257,7 +258,11 @@ def test_every_link_the_importer_writes_is_one_the_validator_accepts(tmp_path_fa
 # --- 12. temporary files of killed imports ------------------------------------------------------------------
 
 
-def leftover(path: Path, data: bytes, age: float) -> Path:
+#: A process id that no process has (above any pid_max): the writer of a leftover named after it is gone.
+DEAD = 999_999_999
+
+
+def leftover(path: Path, data: bytes, age: float = 0) -> Path:
     """A file like the ones write_if_changed leaves when killed between writing and renaming, `age` s old."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -266,40 +271,53 @@ def leftover(path: Path, data: bytes, age: float) -> Path:
     return path
 
 
-def test_an_import_removes_old_temporary_files_of_killed_imports_only(tmp_path, run):
+def test_an_import_removes_the_temporary_files_of_killed_writers_only(tmp_path, run):
+    """The one rule of sitegen.store.files.remove_leftovers: a temporary file goes once the process its name
+    carries is gone, whatever its age."""
     root = new_site(tmp_path / "site")
     papers, digests = root / "content" / "papers", root / "content" / "digests"
-    old = [
-        leftover(papers / ".a-paper.md.k3x_9q0z.tmp", b"---\ntitle: half", LEFTOVER_AGE + 60),
-        leftover(digests / f".{DAY}.yaml.abcdefgh.tmp", b"date: 20", LEFTOVER_AGE + 60),
-        leftover(root / "content" / ".taxonomy.yaml.0a1b2c3d.tmp", b"tags:", LEFTOVER_AGE + 60),
+    live = os.getpid()  # the import runs in this process: its id is alive
+    gone = [
+        leftover(papers / f".a-paper.md.{DEAD}-0a1b2c3d.tmp", b"---\ntitle: half"),
+        leftover(digests / f".{DAY}.yaml.{DEAD}-abcdef12.tmp", b"date: 20"),
+        leftover(root / "content" / f".taxonomy.yaml.{DEAD}-0a1b2c3d.tmp", b"tags:"),
+        # A live process has the id, but no write takes this long: the id has been reused since.
+        leftover(papers / f".b-paper.md.{live}-0a1b2c3d.tmp", b"---\n", 2 * 86_400),
     ]
-    young = leftover(papers / ".other.md.zzzzzzzz.tmp", b"---\n", 0)  # perhaps another import's, at work
+    at_work = leftover(papers / f".other.md.{live}-0a1b2c3d.tmp", b"---\n")  # perhaps another import's
     kept = [
-        leftover(papers / ".notes.tmp", b"mine", LEFTOVER_AGE + 60),  # no name write_if_changed makes
-        leftover(papers / "draft.md.abcdefgh.tmp", b"mine", LEFTOVER_AGE + 60),  # not hidden
+        leftover(papers / ".notes.tmp", b"mine", 86_400),  # no name the writer gives
+        leftover(papers / f"draft.md.{DEAD}-abcdef12.tmp", b"mine", 86_400),  # not hidden
+        # Names without a process id (older sitegen's, other programs'): never removed, however old.
+        leftover(papers / ".a-paper.md.k3x_9q0z.tmp", b"---\ntitle: half", 86_400),
+        leftover(digests / f".{DAY}.yaml.abcdef12.tmp", b"date: 20", 86_400),
     ]
-    (papers / ".x.md.12345678.tmp").mkdir()  # a folder is never a leftover
-    outside = leftover(tmp_path / "elsewhere.txt", b"keep", LEFTOVER_AGE + 60)
-    (papers / ".link.md.abcdefgh.tmp").symlink_to(outside)
-    os.utime(papers / ".link.md.abcdefgh.tmp", (1, 1), follow_symlinks=False)
+    (papers / f".x.md.{DEAD}-12345678.tmp").mkdir()  # a folder is never a leftover
+    outside = leftover(tmp_path / "elsewhere.txt", b"keep")
+    link = papers / f".link.md.{DEAD}-abcdef12.tmp"
+    link.symlink_to(outside)
 
     refused = run("import", tmp_path / "missing.txt", "--root", root)
-    assert refused.code == 2 and all(p.exists() for p in old)  # refused: nothing written, nothing removed
+    assert refused.code == 2 and all(p.exists() for p in gone)  # refused: nothing written, nothing removed
 
     result = run("import", digest(tmp_path, ["A Paper"]), "--root", root, "--year", "2026")
     assert result.code == 0, result.err
-    assert "3 temporary files of a killed import removed" in result.out
-    assert not any(p.exists() for p in old)
-    assert young.exists() and all(p.exists() for p in kept) and (papers / ".x.md.12345678.tmp").is_dir()
-    assert (papers / ".link.md.abcdefgh.tmp").is_symlink() and outside.read_bytes() == b"keep"
+    assert "4 temporary files of a killed import removed" in result.out
+    assert [p for p in gone if os.path.lexists(p)] == []
+    assert (
+        at_work.exists()
+        and all(p.exists() for p in kept)
+        and (papers / f".x.md.{DEAD}-12345678.tmp").is_dir()
+    )
+    assert link.is_symlink() and outside.read_bytes() == b"keep"  # neither the link nor what it points to
 
 
 def test_check_and_build_never_read_leftovers_nor_remove_them(keyword_site, run):
     papers, digests = keyword_site / "content" / "papers", keyword_site / "content" / "digests"
-    leftover(papers / ".1984.md.abcdefgh.tmp", b"---\ntitle: [unclosed\n", LEFTOVER_AGE + 60)
-    leftover(papers / ".new-page.md.abcdefgh.tmp", paper("new-page").encode(), LEFTOVER_AGE + 60)
-    leftover(digests / f".{DAY}.yaml.abcdefgh.tmp", b"date: 2026-03-14\npapers: [1984]\n", LEFTOVER_AGE + 60)
+    # (Named after a process that is gone: an import would remove them.)
+    leftover(papers / f".1984.md.{DEAD}-abcdef12.tmp", b"---\ntitle: [unclosed\n")
+    leftover(papers / f".new-page.md.{DEAD}-abcdef12.tmp", paper("new-page").encode())
+    leftover(digests / f".{DAY}.yaml.{DEAD}-abcdef12.tmp", b"date: 2026-03-14\npapers: [1984]\n")
     content = snapshot(keyword_site / "content")
     check = run("check", "--root", keyword_site)
     assert (check.code, check.err) == (0, "")

@@ -442,25 +442,26 @@ def test_bad_diagnostics_in_the_manifest_notes_are_ignored(tmp_path, run):
 
 
 def test_leftovers_of_killed_runs_are_removed_and_those_of_live_ones_kept(tmp_path):
+    """One rule for the output and the cache folder (sitegen.store.files.remove_leftovers): what a killed
+    build left goes once the process its name carries is gone, whatever its age."""
     root = write_site(tmp_path, site_files(2))
     out = root / "public"
     assert sitegen("build", "--root", root, "--no-search").returncode == 0
     cache = root / ".sitegen-cache"
-    (cache / "templates").mkdir(exist_ok=True)
     dead, live = 999_999_999, os.getpid()  # (this process outlives the build; no process has the other id)
     gone = [
         out / f"{STAGING_PREFIX}{dead}-0123abcd",
         out / f".{MANIFEST}.{dead}-0123abcd.tmp",
-        out / f".{MANIFEST}.0123abcd.tmp",  # an older name, without a process id: by its age
         cache / f".items-01.cache.{dead}-0123abcd.tmp",
-        cache / "templates/__jinja2_0123.cachex1y2z3.tmp",  # Jinja's own: by its age
+        cache / f".items-02.cache.{dead}.0123abcd.tmp",  # as the cache's own writer named them before
+        out / f".{MANIFEST}.{live}-89abcdef.tmp",  # a day old: its id has been reused since
     ]
     kept = [
         out / f"{STAGING_PREFIX}{live}-0123abcd",
         out / f".{MANIFEST}.{live}-0123abcd.tmp",
-        out / f".{MANIFEST}.4567abcd.tmp",
         cache / f".items-01.cache.{live}-0123abcd.tmp",
-        cache / "templates/__jinja2_4567.cachex1y2z3.tmp",
+        out / f".{MANIFEST}.0123abcd.tmp",  # names without a process id: never removed, however old
+        cache / "__jinja2_0123.cachex1y2z3.tmp",
         out / "notes.tmp",  # not sitegen's
     ]
     for path in gone + kept:
@@ -469,11 +470,17 @@ def test_leftovers_of_killed_runs_are_removed_and_those_of_live_ones_kept(tmp_pa
             (path / "1-1").write_text("half a page")
         else:
             path.write_text("half a file")
-    an_hour_ago = os.stat(out).st_mtime - 3600
-    for path in [gone[2], gone[4], kept[-1]]:
-        os.utime(path, (an_hour_ago, an_hour_ago))
+    long_ago = os.stat(out).st_mtime - 2 * 86_400
+    for path in [gone[-1], *kept[3:]]:
+        os.utime(path, (long_ago, long_ago))
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("keep")
+    links = [out / f".notes.{dead}-0123abcd.tmp", cache / f".notes.{dead}-0123abcd.tmp"]
+    for link in links:
+        link.symlink_to(elsewhere)
     result = sitegen("build", "--root", root, "--no-search")  # nothing changed: the build writes nothing
     assert result.returncode == 0, result.stderr
     assert build_table(result.stdout)["Files written"] == 0
     assert [p for p in gone if os.path.lexists(p)] == []
     assert [p for p in kept if not os.path.lexists(p)] == []
+    assert all(link.is_symlink() for link in links) and elsewhere.read_text() == "keep"

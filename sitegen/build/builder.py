@@ -238,7 +238,7 @@ class Builder:
         report = Report()
         if not self._swept:
             self._swept = True
-            _remove_leftovers(self.root / CACHE_DIR, out)
+            _remove_leftovers(out)
         previous, noted = self._previous_manifest(out)
         inputs = self._inputs(config, _racy_note(noted))
         left = self._as_left(out, inputs, previous, noted, report)
@@ -767,18 +767,11 @@ def _noted_diagnostic(row: Any) -> Diagnostic:
     return Diagnostic(path, message, line, col, severity)
 
 
-def _remove_leftovers(cache: Path, out: Path) -> None:
-    """What killed runs left: temporary files in the cache folder and its subfolders, staging folders and
-    temporary files in the output folder (see output.remove_leftovers; those of live processes stay)."""
+def _remove_leftovers(out: Path) -> None:
+    """What killed runs left in the output folder: their staging folders and temporary files (see
+    output.remove_leftovers; what live processes write stays). The cache folder's temporary files go when the
+    load cache is first read (see _load_cache and CacheFolder.sweep), by the same rule."""
     output.remove_leftovers(out)
-    output.remove_leftovers(cache, any_temp=True)
-    try:
-        with os.scandir(cache) as entries:
-            folders = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return
-    for folder in folders:
-        output.remove_leftovers(folder, any_temp=True)
 
 
 def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, own: Callable[[], str]) -> bool:

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sitegen.build.manifest import MANIFEST, Record, _write_manifest
-from sitegen.store.files import about, atomic_write, fingerprint, write_new
+from sitegen.store.files import about, atomic_write, fingerprint, write_new, writer_gone
+from sitegen.store.files import remove_leftovers as remove_temporary_files
 
 FINGERPRINTED = (".css", ".js")
 ASSETS_DIR = "assets"
@@ -171,11 +172,6 @@ def _as_recorded(file: str, record: Record) -> bool:
 
 STAGING_PREFIX = ".sitegen-staging-"
 _PENDING = Record("", -1, -1)  # a file a build may be writing: sitegen's own, content unknown
-#: A leftover without a process id in its name (another library's temporary file) is removed once it is this
-#: old: a live writer is done with a temporary file within seconds.
-LEFTOVER_SECONDS = 600
-#: A leftover whose process id is still in use after this long belongs to a process that reused the id.
-PID_REUSED_SECONDS = 86_400
 _FOLDER = ""  # in a commit's undo log: a folder the commit made
 _JOURNAL = "made-"  # in the staging folder: what a forked worker wrote in place (see Staging._note)
 
@@ -720,61 +716,29 @@ def _prunable(rel: str) -> bool:
     return not (escapes or ours or parts[0] in PROTECTED_DIRS)
 
 
-_TEMP_WITH_PID = re.compile(r"\..+\.(\d+)-[0-9a-f]{8}\.tmp")
-_TEMP_WITHOUT_PID = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")  # (as sitegen named them before)
 _STAGING = re.compile(re.escape(STAGING_PREFIX) + r"(\d+)-[0-9a-f]+")
 
 
-def remove_leftovers(folder: Path, any_temp: bool = False) -> list[str]:
-    """Remove what processes that were killed left in `folder` (not below it): staging folders (see Staging)
-    and temporary files (see atomic_write; with `any_temp`, every `*.tmp` file, as in a cache folder where
-    other libraries write too). Returns their names.
-
-    `serve` or another build may be writing here right now: a leftover whose name carries a process id is
-    removed only once that process is gone (or the id is so old that another process must have it now); one
-    without, only once it is older than LEFTOVER_SECONDS."""
+def remove_leftovers(folder: Path) -> list[str]:
+    """Remove what killed builds left in `folder` (not below it); returns their names. Their temporary files
+    (see atomic_write) go by the one rule of sitegen.store.files.remove_leftovers, and their staging folders
+    (see Staging), which name the builder's process too, by the same rule (writer_gone). `serve` or another
+    build may be writing here right now: what a live process writes stays."""
+    removed = [path.name for path in remove_temporary_files(folder)]
     try:
         with os.scandir(folder) as entries:
-            names = [e.name for e in entries if e.name.startswith(STAGING_PREFIX) or e.name.endswith(".tmp")]
+            found = [(e, m) for e in entries if (m := _STAGING.fullmatch(e.name)) is not None]
     except OSError:
-        return []
-    removed: list[str] = []
+        return removed
     now = time.time()
-    for name in names:
-        match = _STAGING.fullmatch(name) or _TEMP_WITH_PID.fullmatch(name)
-        if match is None and not (any_temp or _TEMP_WITHOUT_PID.fullmatch(name)):
-            continue
-        path = os.path.join(folder, name)
-        try:
-            st = os.lstat(path)
-        except OSError:
-            continue
-        age = now - st.st_mtime
-        if match is not None:
-            gone = age > PID_REUSED_SECONDS or not _alive(int(match.group(1)))
-        else:
-            gone = age > LEFTOVER_SECONDS and not stat.S_ISDIR(st.st_mode)
-        if not gone:
-            continue
-        if stat.S_ISDIR(st.st_mode) and name.startswith(STAGING_PREFIX):
-            shutil.rmtree(path, ignore_errors=True)
-        elif not stat.S_ISDIR(st.st_mode):
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        removed.append(name)
+    for entry, match in found:
+        with contextlib.suppress(OSError):
+            if not entry.is_dir(follow_symlinks=False):
+                continue  # (never through a link: what it points to is outside the output folder)
+            if writer_gone(int(match.group(1)), entry.stat(follow_symlinks=False).st_mtime, now):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.name)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False  # (no writer has that id; os.kill would signal a whole process group)
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return False
-    except OSError:
-        return True  # another user's process
-    return True
 
 
 def write_output(

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sitegen.content.model import Paper, parse_paper, parse_record, parse_yaml_file
+from sitegen.content.model import Paper, parse_paper, parse_record, parse_tags
 from sitegen.errors import Diagnostic, Report
 from sitegen.store import parallel
 from sitegen.store.files import fingerprint
@@ -40,7 +40,7 @@ class _Loaded:
 
 _PARSERS: dict[str, Callable[[str, bytes, Report], Any]] = {
     "paper": parse_paper,
-    "yaml": parse_yaml_file,
+    "tags": parse_tags,
     "record": parse_record,
 }
 
@@ -68,9 +68,9 @@ class LoadCache:
         trusted: bool = False,
         identities: dict[str, Identity] | None = None,
     ) -> Any:
-        """The parsed content of `path` (a "paper" or "yaml" file), its diagnostics added to `report`.
-        `trusted`: the caller knows the file did not change since this process last read or checked it (a
-        file watcher saw no change). Raises OSError when the file cannot be read."""
+        """The parsed content of `path` (a "paper", a digest "record" or the taxonomy's "tags"), its
+        diagnostics added to `report`. `trusted`: the caller knows the file did not change since this process
+        last read or checked it (a file watcher saw no change). Raises OSError when it cannot be read."""
         name = os.fspath(path)
         self._seen.add(name)
         entry = self._valid(name, kind, trusted, identities.get(name) if identities else None)

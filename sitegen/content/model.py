@@ -18,20 +18,20 @@ import yaml
 
 from sitegen.config import SiteConfig, site_path
 from sitegen.content.frontmatter import Document, FrontMatterError, decode, parse, parse_yaml
+from sitegen.content.slugs import SLUG_RE
+from sitegen.content.taxonomy import parse_taxonomy
 from sitegen.errors import Report, did_you_mean, shown
-from sitegen.store.files import fingerprint
+from sitegen.store.files import NAME_MAX, fingerprint
 from sitegen.store.sources import cannot_read, read_bytes
 from sitegen.text.mathml import problems as math_problems
 
 if TYPE_CHECKING:
     from sitegen.content.loadcache import Identity, LoadCache
 
-SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-#: The longest file name the usual file systems allow (NAME_MAX; slugs are ASCII: characters are bytes).
-NAME_MAX = 255
-#: A slug or tag names a folder of the output (`papers/<slug>/`, `tags/<tag>/`), and a page file
-#: `<slug>.md`, which the importer writes through `.<slug>.md.<8 random characters>.tmp`: the longest name
-#: made from a slug, which must fit NAME_MAX.
+#: A slug or tag names a folder of the output (`papers/<slug>/`, `tags/<tag>/`) and a page file `<slug>.md`,
+#: which must fit NAME_MAX (slugs are ASCII: characters are bytes). The bound also leaves room for what the
+#: importer's writer once added around a page's name, `.<slug>.md.<8 random characters>.tmp`: the writer
+#: now cuts its temporary names to fit (sitegen.store.files.temp_name), but a bound sites know of stays.
 MAX_SLUG = NAME_MAX - len("..md.12345678.tmp")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ARXIV_RE = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
@@ -355,46 +355,32 @@ def parse_paper(path: Path | str, data: bytes, report: Report) -> Paper | None:
     return paper
 
 
-def parse_yaml_file(path: Path | str, data: bytes, report: Report) -> Any:
-    """A plain YAML data file (no front matter); positions are shifted back to the file's own lines."""
-    try:
-        text, _ = decode(data)
-        value, _node = parse_yaml(text)
-    except FrontMatterError as exc:
-        report.error(path, exc.message, max(exc.line - 1, 1), exc.col)
-        return None
-    return value
+#: A tag as the load cache keeps it (plain data): slug, name, description.
+TagRow = tuple[str, str, str]
 
 
-def _load_yaml_file(path: Path, report: Report, cache: LoadCache | None = None) -> Any:
-    """A YAML data file's value; None, with the problem reported, if it cannot be read or parsed."""
-    try:
-        if cache is None:
-            return parse_yaml_file(path, read_bytes(path), report)
-        return cache.fetch(path, "yaml", report)
-    except OSError as exc:
-        report.error(path, cannot_read(exc))
-        return None
+def parse_tags(path: Path | str, data: bytes, report: Report) -> list[TagRow]:
+    """The tags of a taxonomy file, from the bytes of the file, as the build shows them. The file's one
+    reader is sitegen.content.taxonomy: the problems it finds, in the match rules too, go to `report` (so
+    that `check` and `build` report what `import` would refuse), and a tag it leaves out is left out here."""
+    result = parse_taxonomy(data, path)
+    report.diagnostics.extend(result.diagnostics)
+    return [(rule.slug, rule.name, rule.description) for rule in result.taxonomy.rules]
 
 
 def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dict[str, Tag]:
-    """Tag names and descriptions from the taxonomy file (its match rules are the importer's business)."""
+    """Tag names and descriptions from the taxonomy file (see parse_tags); none from a missing file."""
     if not os.path.lexists(path):
         return {}  # (a folder or a broken link in its place is reported: the curator meant a taxonomy)
-    data = _load_yaml_file(path, report, cache)
-    entries = data.get("tags") if isinstance(data, dict) else None
-    if data is not None and not isinstance(entries, list):
-        report.error(path, "the taxonomy must have a 'tags:' list", 1, 1)
+    try:
+        if cache is None:
+            rows = parse_tags(path, read_bytes(path), report)
+        else:
+            rows = cache.fetch(path, "tags", report)
+    except OSError as exc:
+        report.error(path, cannot_read(exc))
         return {}
-    tags: dict[str, Tag] = {}
-    for entry in entries or []:
-        slug = entry.get("slug") if isinstance(entry, dict) else None
-        if not isinstance(slug, str) or not SLUG_RE.fullmatch(slug):
-            report.error(path, f"taxonomy entry without a valid 'slug': {shown(entry)}", 1, 1)
-            continue
-        name = entry.get("name") or slug
-        tags[slug] = Tag(slug=slug, name=str(name), description=str(entry.get("description") or ""))
-    return tags
+    return {slug: Tag(slug, name, description) for slug, name, description in rows}
 
 
 #: A digest record as the reader returns it, in a form the load cache can store: (ISO date, papers, sources).

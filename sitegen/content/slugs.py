@@ -13,6 +13,8 @@ import unicodedata
 
 MAX_LENGTH = 64
 """At most this many characters; cut between words, so a typical slug keeps the title's first 6-9 words."""
+#: What any slug may be, a paper's or a tag's, made here or written by hand (slugify() gives one, or '').
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 _GREEK = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon", "ζ": "zeta",

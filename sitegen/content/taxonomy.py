@@ -1,6 +1,16 @@
-"""Tag rules from content/taxonomy.yaml, applied to a paper's title and abstract. Pure functions.
+"""content/taxonomy.yaml, its one reader: the tags (slug, name, description) and their match rules, applied
+to a paper's title and abstract. Pure functions. The build shows the tags' names and descriptions
+(sitegen.content.model.load_tags), the importer applies the rules; both read the file with parse_taxonomy, so
+that `check`, `build` and `import` find the same problems in it.
 
-Each tag has `match` rules:
+    max_tags: 4
+    tags:
+      - slug: pruning                          # lowercase ASCII letters, digits and single hyphens
+        name: Pruning                          # default: the slug
+        description: Removing weights or units.
+        match: ...
+
+Each tag has `match` rules (none: a tag the curator assigns by hand):
 
     match:
       title: [pruning, prune*, sparsity]     # any of these in the title gives the tag
@@ -26,7 +36,7 @@ from pathlib import Path
 import yaml
 
 from sitegen.content.frontmatter import FrontMatterError, decode, parse_yaml
-from sitegen.content.model import SLUG_RE
+from sitegen.content.slugs import SLUG_RE
 from sitegen.errors import Diagnostic, shown
 from sitegen.store.sources import cannot_read, read_bytes
 
@@ -150,8 +160,20 @@ def _mapping(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {str(k.value): (k, v) for k, v in node.value} if isinstance(node, yaml.MappingNode) else {}
 
 
+def _null(node: yaml.Node) -> bool:
+    """Whether a node is YAML's null (`~`, `null` or nothing), which a key's absence means too."""
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
+
+
+def _text(node: yaml.Node | None) -> str:
+    """A scalar's text as written ("" for none, null, or a list or mapping in its place)."""
+    if node is None or _null(node) or not isinstance(node, yaml.ScalarNode):
+        return ""
+    return str(node.value)
+
+
 class _Loader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.path = path
         self.diagnostics: list[Diagnostic] = []
 
@@ -164,7 +186,7 @@ class _Loader:
         self.diagnostics.append(Diagnostic(str(self.path), message, line, col, "warning"))
 
     def patterns(self, node: yaml.Node | None, what: str) -> tuple[Matcher, ...]:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        if node is None or _null(node):
             return ()
         items = node.value if isinstance(node, yaml.SequenceNode) else [node]
         good = []
@@ -195,16 +217,10 @@ class _Loader:
             if key not in ("slug", "name", "description", "match"):
                 known = "slug, name, description, match"
                 self.warning(key_node, f"unknown key {shown(key)} in tag '{slug}' (known: {known})")
-        name_node = fields.get("name", (None, None))[1]
-        desc_node = fields.get("description", (None, None))[1]
-        name = str(name_node.value) if isinstance(name_node, yaml.ScalarNode) and name_node.value else slug
-        description = (
-            str(desc_node.value) if isinstance(desc_node, yaml.ScalarNode) and desc_node.value else ""
-        )
+        name = _text(fields.get("name", (None, None))[1]) or slug
+        description = _text(fields.get("description", (None, None))[1])
         match_node = fields.get("match", (None, None))[1]
-        if match_node is None or (
-            isinstance(match_node, yaml.ScalarNode) and match_node.tag.endswith(":null")
-        ):
+        if match_node is None or _null(match_node):
             return TagRule(slug, name, description)  # a tag the curator assigns by hand
         if isinstance(
             match_node, yaml.SequenceNode
@@ -260,15 +276,20 @@ def load_taxonomy(path: Path) -> TaxonomyResult:
     return parse_taxonomy(data, path)
 
 
-def parse_taxonomy(data: bytes, path: Path) -> TaxonomyResult:
-    """Taxonomy file contents -> rules; `path` is only used to name the file in diagnostics."""
+def parse_taxonomy(data: bytes, path: Path | str) -> TaxonomyResult:
+    """Taxonomy file contents -> tags and their rules; `path` is only used to name the file in diagnostics.
+    A tag with an error is left out (a bad pattern only: the tag is kept without it)."""
     loader = _Loader(path)
     try:
         text, _ = decode(data)
         _data, root = parse_yaml(text)
     except FrontMatterError as exc:
         return TaxonomyResult(Taxonomy(), [Diagnostic(str(path), exc.message, max(exc.line - 1, 1), exc.col)])
-    top = _mapping(root) if root is not None else {}
+    if root is None:
+        # An empty file (or one of comments only): no tags yet, as a missing file has none (a site may start
+        # so); the importer then tags nothing.
+        return TaxonomyResult(Taxonomy(), [])
+    top = _mapping(root)
     tags_node = top.get("tags", (None, None))[1]
     if not isinstance(tags_node, yaml.SequenceNode):
         loader.error(tags_node or root, "the taxonomy must have a 'tags:' list")

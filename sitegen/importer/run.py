@@ -31,9 +31,6 @@ stage is a function, and they share the page and record types defined here.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,7 +56,7 @@ from sitegen.importer.readers.text import arxiv_id, doi
 from sitegen.importer.repairlog import RepairLog, report_path, report_text
 from sitegen.importer.stamps import AUTO_ABSTRACT, AUTO_TAGS, abstract_stamp
 from sitegen.importer.tagging import Tagged, tag_papers
-from sitegen.store.files import write_if_changed
+from sitegen.store.files import remove_leftovers, write_if_changed
 from sitegen.text.clean import clean_title, describe
 
 PAGE_FIELDS = ("title", "slug", "digests", "tags", "links")
@@ -349,37 +346,6 @@ def _dates_of(page: _Page) -> set[str]:
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-#: The temporary files of write_if_changed: ".<name>.<process id>-<8 hex digits>.tmp" (see
-#: sitegen.store.files.temp_name), or ".<name>.<8 characters>.tmp" as older versions named them.
-_TEMPORARY = re.compile(r"\..+\.(?:[a-z0-9_]{8}|\d+-[0-9a-f]{8})\.tmp")
-#: A temporary file this old is a leftover of an import that was killed: a running import renames its own
-#: within moments of writing it (younger ones may be another import's, still at work).
-LEFTOVER_AGE = 10.0
-
-
-def remove_leftovers(folder: Path, now: float) -> list[Path]:
-    """Remove from `folder` the temporary files of killed imports (see write_if_changed) that are older than
-    LEFTOVER_AGE seconds at time `now`; returns them. Only regular files, never through a symbolic link."""
-    removed: list[Path] = []
-    try:
-        with os.scandir(folder) as entries:
-            found = [e for e in entries if _TEMPORARY.fullmatch(e.name) and e.is_file(follow_symlinks=False)]
-    except OSError:
-        return removed  # no folder: nothing left over in it
-    for entry in found:
-        try:
-            if entry.stat(follow_symlinks=False).st_mtime <= now - LEFTOVER_AGE:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except FileNotFoundError:
-            continue  # removed meanwhile (by another import, say)
-        except OSError as exc:
-            raise SitegenError(
-                Diagnostic(entry.path, f"cannot remove this leftover temporary file: {exc.strerror or exc}")
-            ) from None
-    return removed
-
-
 def _encode(text: str, crlf: bool, bom: bool) -> bytes:
     if crlf:
         text = text.replace("\n", "\r\n")
@@ -627,9 +593,9 @@ def import_files(
             text = record_text(record.day, record.sources, record.papers)
             planned.append((record.path, text.encode("utf-8")))
     result.diagnostics = warnings
-    now = time.time()
+    # What killed imports (and `retag`, `repair`) left: temporary files whose writer is gone.
     for folder in dict.fromkeys((papers_dir, digests_dir, taxonomy_path.parent)):
-        result.removed += remove_leftovers(folder, now)
+        result.removed += remove_leftovers(folder)
     for path, data in planned:
         try:
             if write_if_changed(path, data):

@@ -7,9 +7,9 @@ anywhere (a flipped bit, a cut) reads as missing, so that what it held is made a
 marshal data and compiled templates are decoded only after their checksum matched, as decoding damaged ones
 can give wrong values or crash the process. A file of CacheFolder also names the format, the Python version
 and a fingerprint of sitegen's own code in its first segment: a file written by other code reads as missing
-too. Files are written atomically (temporary file, then rename), so a crash leaves the old cache or none, and
-the temporary files of killed writers are removed later (see `CacheFolder.sweep`). The folder may be deleted
-at any time.
+too. Files are written by sitegen's one atomic writer (sitegen.store.files.atomic_write: a temporary file,
+then a rename), so a crash leaves the old cache or none, and the temporary files of killed writers are removed
+later by its one sweeper (see `CacheFolder.sweep`). The folder may be deleted at any time.
 """
 
 from __future__ import annotations
@@ -19,24 +19,19 @@ import functools
 import marshal
 import os
 import re
-import secrets
 import sys
-import time
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sitegen.store.files import fingerprint, hasher
+from sitegen.store.files import atomic_write, fingerprint, hasher, remove_leftovers
 
 CACHE_DIR = ".sitegen-cache"
 FORMAT = 2
 MAGIC = b"sitegen-cache 2\n"
 #: Bytes before a segment's data: the hex digest of the data (32 ASCII characters) and its length (8).
 SEGMENT_HEAD = 40
-_TEMP = ".tmp"
-#: A temporary file this old is left over whatever its name says: no cache file takes this long to write.
-STALE_TEMP_SECONDS = 3600
 #: Large caches are kept in this many files by key, so that after a small edit only a few are written again.
 SHARDS = 64
 
@@ -178,28 +173,10 @@ def read_segments(view: memoryview, pos: int = 0) -> list[memoryview]:
 
 
 def write_file(path: Path, parts: Iterable[bytes | memoryview]) -> None:
-    """Write a cache file atomically: a temporary file beside it that names this process (see
-    CacheFolder.sweep), then a rename. `parts` are written one after the other, never joined. Raises
-    OSError."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP}")
-    try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            for part in parts:
-                view = memoryview(part)
-                while view:
-                    view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write a cache file atomically (see sitegen.store.files.atomic_write, whose temporary files
+    CacheFolder.sweep removes when their writer is gone). `parts` are written one after the other, never
+    joined. Raises OSError."""
+    atomic_write(path, parts)
 
 
 class CacheFolder:
@@ -253,27 +230,10 @@ class CacheFolder:
             return False
         return self.write(name, body, key)
 
-    def sweep(self, now: float | None = None) -> int:
-        """Remove the temporary files that writers killed in the middle of a write left behind: those named
-        after a process that no longer runs, and any older than STALE_TEMP_SECONDS. Returns how many.
-        (Removing the file of a writer still at work, whose process number is reused or lives on another
-        machine, only makes that writer's save fail: a cache write never depends on its temporary file
-        staying.)"""
-        now = time.time() if now is None else now
-        removed = 0
-        try:
-            with os.scandir(self.folder) as listing:
-                temps = [e for e in listing if e.name.endswith(_TEMP)]
-        except OSError:
-            return 0
-        for entry in temps:
-            with contextlib.suppress(OSError):
-                if entry.is_file(follow_symlinks=False) and (
-                    not _writer_alive(entry.name) or entry.stat().st_mtime < now - STALE_TEMP_SECONDS
-                ):
-                    os.unlink(entry.path)
-                    removed += 1
-        return removed
+    def sweep(self) -> int:
+        """Remove the temporary files that writers killed in the middle of a write left in the folder, by the
+        one rule of sitegen.store.files.remove_leftovers (their process is gone); returns how many."""
+        return len(remove_leftovers(self.folder))
 
     def load_sharded(self, name: str, key: Any = None) -> dict[str, Any]:
         """All entries of a cache kept in shards (see save_sharded); a shard that is missing or unusable
@@ -304,18 +264,3 @@ class CacheFolder:
 def _head(name: str, key: Any) -> bytes:
     """MAGIC and the stamp segment a file of CacheFolder starts with."""
     return b"".join([MAGIC, *segment(_stamp(name, key))])
-
-
-def _writer_alive(temp_name: str) -> bool:
-    """Whether the process a temporary file is named after (see write_file) still runs; True when the name
-    names none (the age alone then decides)."""
-    parts = temp_name.rsplit(".", 3)
-    if len(parts) != 4 or not parts[1].isdigit() or os.name != "posix":
-        return True
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True  # another user's process, say
-    return True

@@ -5,7 +5,9 @@ file, a page's inputs, the code): never used for security.
 
 Writes: a file is written beside its target under a temporary name and renamed over it, so that a reader sees
 the old file or the new one, never half of one; a process killed in between leaves the temporary file, which
-names its process (see sitegen.build.output.remove_leftovers).
+names its process (see temp_name). remove_leftovers, the one sweeper of such files, removes them once that
+process is gone: the importer calls it on the content folders, the build on its output folder and the cache
+on its own.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable
 from pathlib import Path
+
+#: The longest file name the usual file systems allow, in bytes (NAME_MAX).
+NAME_MAX = 255
+#: A temporary name: ".<name>.<process id>-<8 hex digits>.tmp" (see temp_name). The cache's writer, before it
+#: wrote through atomic_write, put a "." where the "-" is: its leftovers name their process just as well.
+_TEMP_NAME = re.compile(r"\..*\.(\d+)[-.][0-9a-f]{8}\.tmp", re.DOTALL)
+#: A temporary file older than this is left over whatever process now has the id in its name: no write takes
+#: this long, so that process got the id later (ids are reused; in a container every run may have the same).
+PID_REUSED_SECONDS = 86_400
 
 
 def fingerprint(data: bytes, size: int = 16) -> str:
@@ -34,11 +47,15 @@ def hasher(size: int = 16) -> hashlib.blake2b:  # type: ignore[name-defined]
 
 
 def temp_name(path: Path) -> Path:
-    # The process id tells a later run whether the writer is gone (see output.remove_leftovers).
-    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    """The temporary file a write of `path` goes through, beside it: ".<name>.<process id>-<8 hex>.tmp". The
+    process id tells a later run whether the writer is gone (see remove_leftovers); the name is cut as much as
+    the whole must fit in a file name (the random part alone keeps it apart from the target's neighbours')."""
+    tail = f".{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    name = os.fsencode(path.name)[: NAME_MAX - 1 - len(tail)]  # (a cut character is kept as its bytes)
+    return path.with_name(f".{os.fsdecode(name)}{tail}")
 
 
-def write_new(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> os.stat_result:
+def write_new(path: Path | str, data: bytes | Iterable[bytes | memoryview]) -> os.stat_result:
     """Write a file that must not exist yet (`data`: its bytes, or parts of them, written one after the other
     rather than joined first); returns its stat (the size and mtime a manifest records). A write that fails
     (a full disk) removes the file again: no half-written file is left behind."""
@@ -59,7 +76,7 @@ def write_new(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> o
 
 
 def atomic_write(
-    path: Path, data: bytes | Sequence[bytes | memoryview], durable: bool = False, keep_mode: bool = False
+    path: Path, data: bytes | Iterable[bytes | memoryview], durable: bool = False, keep_mode: bool = False
 ) -> None:
     """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file.
     `data`: the bytes, or parts of them. `durable`: on disk before the rename (a person's file: a crash
@@ -108,3 +125,56 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 def about(exc: OSError, path: str) -> OSError:
     """The same error about `path`, the file the user knows of (not a temporary or staged copy)."""
     return type(exc)(exc.errno, exc.strerror or str(exc), path)
+
+
+def remove_leftovers(folder: Path | str) -> list[Path]:
+    """Remove from `folder` (not below it) the temporary files that writers killed between writing and
+    renaming left there (see atomic_write); returns them. The one rule: a regular file with a name that
+    temp_name gives goes once its writer is gone (see writer_gone). Never anything through a symbolic link,
+    nor the link, nor a folder. A file that cannot be removed stays (no reader reads it) and a folder that
+    cannot be listed is passed over: a leftover is never a reason to fail.
+
+    A name without a process id (other programs' temporary files, and those of sitegen's writers before they
+    all named their process) is left alone, whatever its age: no test needs an age rule for them, and another
+    program's file in a person's folder is no business of sitegen's; an old leftover of sitegen's own is a
+    hidden file that nothing reads, to remove by hand."""
+    try:
+        with os.scandir(folder) as entries:
+            found = [(e, m) for e in entries if (m := _TEMP_NAME.fullmatch(e.name)) is not None]
+    except OSError:
+        return []
+    removed: list[Path] = []
+    now = time.time()
+    for entry, match in found:
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if writer_gone(int(match.group(1)), entry.stat(follow_symlinks=False).st_mtime, now):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # gone meanwhile (renamed by its writer, removed by another run), or not ours to remove
+    return removed
+
+
+def writer_gone(pid: int, mtime: float, now: float) -> bool:
+    """Whether the process `pid` that made a temporary file (or folder) at `mtime` is gone: no process has
+    that id, or the file is older than PID_REUSED_SECONDS (the id has been reused). Removing a live writer's
+    file by mistake only makes that write fail: a writer never depends on its temporary file staying."""
+    return now - mtime > PID_REUSED_SECONDS or not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process has the id `pid`; taken as so where it cannot be asked (outside POSIX, os.kill ends
+    the process rather than asking whether it runs)."""
+    if pid <= 0:
+        return False  # no writer has such an id (and os.kill would signal a whole process group)
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
