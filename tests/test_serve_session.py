@@ -203,6 +203,9 @@ def test_ctrl_c_stops_cleanly(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        # Ctrl-C as a terminal sends it, even when the tests run as a background job (whose shell makes it
+        # ignore SIGINT, as its children would).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = None
