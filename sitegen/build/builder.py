@@ -180,7 +180,7 @@ class Builder:
         #: freeing a large site's papers, views and pages one by one takes ~50 ms at 10,000 papers.
         self.retained: list[object] | None = None
         self._builds = 0
-        self._swept = False  # whether this Builder removed what killed runs left (see _remove_leftovers)
+        self._swept = False  # whether this Builder removed what killed runs left (see _build)
         self._held: Staging | None = None  # a build's commit, held until its search step is done
         self._reads_unsaved = 0
         self._rendered = 0
@@ -238,7 +238,8 @@ class Builder:
         report = Report()
         if not self._swept:
             self._swept = True
-            _remove_leftovers(out)
+            output.remove_leftovers(out)  # what killed runs left, in the output and the cache folder
+            self._cache.sweep()
         previous, noted = self._previous_manifest(out)
         inputs = self._inputs(config, _racy_note(noted))
         left = self._as_left(out, inputs, previous, noted, report)
@@ -499,7 +500,6 @@ class Builder:
 
     def _load_cache(self) -> LoadCache:
         if self._loaded is None:
-            self._cache.sweep()  # once per Builder: what killed builds left
             self._loaded = LoadCache.from_data(self._cache.load_sharded("content"))
         self._loaded.begin()
         return self._loaded
@@ -765,13 +765,6 @@ def _noted_diagnostic(row: Any) -> Diagnostic:
     ):
         raise ValueError("not a diagnostic")
     return Diagnostic(path, message, line, col, severity)
-
-
-def _remove_leftovers(out: Path) -> None:
-    """What killed runs left in the output folder: their staging folders and temporary files (see
-    output.remove_leftovers; what live processes write stays). The cache folder's temporary files go when the
-    load cache is first read (see _load_cache and CacheFolder.sweep), by the same rule."""
-    output.remove_leftovers(out)
 
 
 def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, own: Callable[[], str]) -> bool:
