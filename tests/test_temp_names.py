@@ -5,8 +5,11 @@ too long for the file system)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from conftest import paper
+
+from sitegen.store.files import atomic_write, remove_leftovers
 
 LONGEST = 238  # the longest slug `check` accepts (see test_faults_check)
 
@@ -22,3 +25,23 @@ def test_an_import_rewrites_a_page_with_the_longest_slug(site, run, tmp_path):
     assert result.code == 0, result.err
     assert "2026-03-13" in (root / page).read_text(encoding="utf-8")
     assert [name for name in os.listdir(root / "content/papers") if name.endswith(".tmp")] == []
+
+
+def test_a_write_deep_in_a_tree_can_put_its_temporary_file_where_the_sweeper_looks(tmp_path, monkeypatch):
+    """`serve` writes the open pages it makes first into subfolders of the output folder, which no build
+    sweeps: their temporary files go to the top of the output folder, where a killed process's one is
+    removed by the next build (see Builder.preview)."""
+    out = tmp_path / "public"
+    target = out / "papers" / "a" / "index.html"
+    target.parent.mkdir(parents=True)
+    renamed = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(Path(src)), replace(src, dst))[1])
+    atomic_write(target, b"the page", temp_folder=out)
+    assert target.read_bytes() == b"the page"
+    assert [p.parent for p in renamed] == [out]
+    # Had the writer been killed before the rename, its file would be one the sweeper removes.
+    left = out / renamed[0].name.replace(f".{os.getpid()}-", ".999999999-")
+    left.write_bytes(b"the pa")
+    assert remove_leftovers(out) == [left]
+    assert sorted(os.listdir(out)) == ["papers"]

@@ -459,7 +459,9 @@ class Builder:
                 continue
             try:
                 html = last.env.get_template(page.template).render(page.context)
-                output.atomic_write(last.out / file, html.encode("utf-8"))
+                # (Its temporary file goes to the top of the output folder, which the next build sweeps,
+                # should this process be killed before the rename.)
+                output.atomic_write(last.out / file, html.encode("utf-8"), temp_folder=last.out)
             except Exception:  # the build that follows reports it, with its file and line
                 continue
             written.append(file)

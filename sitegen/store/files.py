@@ -76,13 +76,18 @@ def write_new(path: Path | str, data: bytes | Iterable[bytes | memoryview]) -> o
 
 
 def atomic_write(
-    path: Path, data: bytes | Iterable[bytes | memoryview], durable: bool = False, keep_mode: bool = False
+    path: Path,
+    data: bytes | Iterable[bytes | memoryview],
+    durable: bool = False,
+    keep_mode: bool = False,
+    temp_folder: Path | None = None,
 ) -> None:
     """Write to a temporary file beside `path`, then rename over it: readers see the old or the new file.
     `data`: the bytes, or parts of them. `durable`: on disk before the rename (a person's file: a crash
-    must not leave it empty). `keep_mode`: the new file gets the old one's permissions. Raises OSError
-    naming `path`, not the temporary file."""
-    temp = temp_name(path)
+    must not leave it empty). `keep_mode`: the new file gets the old one's permissions. `temp_folder`: where
+    the temporary file goes instead (on the same file system: a folder that remove_leftovers sweeps, when
+    `path` is deep in a tree that nothing sweeps). Raises OSError naming `path`, not the temporary file."""
+    temp = temp_name(path) if temp_folder is None else temp_folder / temp_name(path).name
     try:
         try:
             write_new(temp, data)
