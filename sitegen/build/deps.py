@@ -81,18 +81,9 @@ class TrackingEnvironment(jinja2.Environment):
     reads: Reads
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        # Every attribute a template reads comes through here: Jinja's own getattr is written out in place
-        # (rather than called), as is the record of a tracked read.
         facets = getattr(type(obj), "FACETS", None)
         if facets is None or not isinstance(obj, Tracked):
-            try:
-                return getattr(obj, attribute)
-            except AttributeError:
-                pass
-            try:
-                return obj[attribute]
-            except (TypeError, LookupError, AttributeError):
-                return self.undefined(obj=obj, name=attribute)
+            return super().getattr(obj, attribute)
         facet = facets.get(attribute)
         if facet is None:
             return self.undefined(obj=obj, name=attribute)
