@@ -25,16 +25,9 @@ Progress = Callable[[str, int, int], None]
 
 
 class Sink(Protocol):
-    """Where rendered files go (sitegen.build.output.Staging)."""
+    """Where rendered files go (sitegen.build.output.Staging), as much of it as rendering uses."""
 
-    def put(
-        self,
-        path: str,
-        data: bytes,
-        key: str = "",
-        fingerprint_: str | None = None,
-        reads: tuple[str, ...] = (),
-    ) -> None: ...
+    def put(self, path: str, data: bytes, key: str = "", *, reads: tuple[str, ...] = ()) -> None: ...
 
     def mark(self) -> Any: ...
 
