@@ -368,15 +368,26 @@ def parse_tags(path: Path | str, data: bytes, report: Report) -> list[TagRow]:
     return [(rule.slug, rule.name, rule.description) for rule in result.taxonomy.rules]
 
 
+def _parsed(
+    path: Path,
+    kind: str,
+    parse: Callable[[Path, bytes, Report], Any],
+    report: Report,
+    cache: LoadCache | None,
+) -> Any:
+    """`parse` of the file at `path`, through the load cache (as its `kind`) when there is one. Raises
+    OSError when the file cannot be read."""
+    if cache is None:
+        return parse(path, read_bytes(path), report)
+    return cache.fetch(path, kind, report)
+
+
 def load_tags(path: Path, report: Report, cache: LoadCache | None = None) -> dict[str, Tag]:
     """Tag names and descriptions from the taxonomy file (see parse_tags); none from a missing file."""
     if not os.path.lexists(path):
         return {}  # (a folder or a broken link in its place is reported: the curator meant a taxonomy)
     try:
-        if cache is None:
-            rows = parse_tags(path, read_bytes(path), report)
-        else:
-            rows = cache.fetch(path, "tags", report)
+        rows = _parsed(path, "tags", parse_tags, report, cache)
     except OSError as exc:
         report.error(path, cannot_read(exc))
         return {}
@@ -481,10 +492,7 @@ def load_digests(folder: Path, report: Report, cache: LoadCache | None = None) -
         return digests
     for path in sorted(folder.glob("*.yaml")):
         try:
-            if cache is None:
-                record = parse_record(path, read_bytes(path), report)
-            else:
-                record = cache.fetch(path, "record", report)
+            record = _parsed(path, "record", parse_record, report, cache)
         except OSError as exc:
             report.error(path, cannot_read(exc))
             continue
