@@ -16,6 +16,8 @@ from sitegen.content.related import (
     SCALE,
     RelatedIndex,
     RelatedOptions,
+    _all_rows,
+    _rank,
     related_papers,
     related_with_terms,
     stem,
@@ -211,6 +213,24 @@ def test_incremental_updates_equal_a_cold_computation(options, seed):
     for _ in range(25):
         papers = edit(rng, papers)
         assert index.update(papers) == RelatedIndex(options).update(papers)
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+@pytest.mark.parametrize("seed", range(3))
+def test_rows_from_scratch_in_blocks_equal_each_paper_scored_alone(options, seed):
+    """The sparse products of a computation from scratch give, block by block, each paper's own row."""
+    rng = random.Random(200 + seed)
+    vocabulary = [f"{word}{n}" for word in WORDS for n in range(4)]  # rarer terms than WORDS alone
+    papers = [
+        make(f"p{i:03d}", " ".join(rng.choices(vocabulary, k=4)), " ".join(rng.choices(vocabulary, k=25)))
+        for i in range(60)
+    ]
+    index = RelatedIndex(options)
+    index.update(papers)
+    alone = [_rank(index._related_scores(i), options.k) for i in range(len(papers))]
+    assert any(alone) or options.max_postings == 1  # (one paper per term relates none)
+    for block in (1, 7, 4096):
+        assert _all_rows(index._effective, options, block) == alone
 
 
 def fingerprinted(papers: list[Paper]) -> list[Paper]:

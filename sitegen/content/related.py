@@ -371,6 +371,58 @@ def _effective(i: int, vector: Vector, postings: _Postings) -> Vector:
     return tuple((t, w) for t, w in vector if postings.carries(t, i))
 
 
+def _all_rows(effective: Sequence[Vector], options: RelatedOptions, block: int = 4096) -> list[Row]:
+    """Every paper's row at once: `_rank(RelatedIndex._related_scores(i), k)` for each paper i, as sparse
+    matrix products. With P the papers' effective vectors as rows, P @ P.T holds every pair's score (the
+    same exact integer sums as `_scores`), and the same product of P's pattern the number of terms each pair
+    shares; rows are ranked by score, then number. Done `block` rows at a time, so that memory stays bounded
+    on a large site.
+
+    (numpy and scipy are imported here, not with the module: only a computation from scratch needs them, and
+    a build after an edit should not pay for their import.)"""
+    import numpy as np
+    from scipy import sparse
+
+    n = len(effective)
+    if not n:
+        return []
+    columns: dict[str, int] = {}
+    sizes = np.fromiter(map(len, effective), dtype=np.int64, count=n)
+    total = int(sizes.sum())
+    cols = np.fromiter(
+        (columns.setdefault(term, len(columns)) for vector in effective for term, _ in vector),
+        np.int64,
+        total,
+    )
+    weights = np.fromiter((weight for vector in effective for _, weight in vector), np.int64, total)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=indptr[1:])
+    scored = sparse.csr_matrix((weights, cols, indptr), shape=(n, max(len(columns), 1)))
+    marks = sparse.csr_matrix((np.ones(total, dtype=np.int64), cols, indptr), shape=scored.shape)
+    floor = options.min_score * SCALE * SCALE
+    rows: list[Row] = [[] for _ in range(n)]
+    for start in range(0, n, block):
+        scores = (scored[start : start + block] @ scored.T).tocsr()
+        shared = (marks[start : start + block] @ marks.T).tocsr()
+        scores.sort_indices()
+        shared.sort_indices()
+        # Every weight is positive, so both products have an entry exactly where two papers share a term.
+        assert np.array_equal(scores.indptr, shared.indptr) and np.array_equal(scores.indices, shared.indices)
+        mine = np.repeat(np.arange(start, start + scores.shape[0]), np.diff(scores.indptr))
+        others, values = scores.indices, scores.data
+        keep = (values >= floor) & (shared.data >= options.min_shared) & (others != mine)
+        mine, others, values = mine[keep], others[keep], values[keep]
+        order = np.lexsort((others, -values, mine))
+        mine, others, values = mine[order], others[order], values[order]
+        rank = np.arange(len(mine)) - np.searchsorted(mine, mine)
+        best = rank < options.k
+        for i, j, score in zip(
+            mine[best].tolist(), others[best].tolist(), values[best].tolist(), strict=True
+        ):
+            rows[i].append((score, j))
+    return rows
+
+
 # A loaded cache's derived data: vectors, effective vectors, document frequencies. (The postings are made
 # again from the vectors: that takes less time than reading them, let alone writing them.)
 _Derived = tuple[list[Vector], list[Vector], dict[str, int]]
@@ -714,32 +766,8 @@ class RelatedIndex:
         self._postings = self._loaded = None
         self._ensure_derived()
         assert self._postings is not None
-        self._rows = [self._top_related(i) for i in range(len(self._effective))]
+        self._rows = _all_rows(self._effective, self.options)
         self.stats["rows"] = len(self._rows)
-
-    def _top_related(self, i: int) -> Row:
-        """_rank(self._related_scores(i), k), checking the shared terms of the best candidates only."""
-        assert self._postings is not None
-        vector, options = self._effective[i], self.options
-        scores = _scores(i, vector, self._postings)
-        floor = options.min_score * SCALE * SCALE
-        if options.min_shared <= 1:
-            return _rank({j: score for j, score in scores.items() if score >= floor}, options.k)
-        terms = frozenset(term for term, _ in vector)
-        effective = self._effective
-        want = options.k
-        while True:  # the best `want` candidates, then four times as many, until k pass or none is left
-            row: Row = []
-            for score, j in _rank(scores, want):
-                if score < floor:
-                    return row
-                if len(terms.intersection([term for term, _ in effective[j]])) >= options.min_shared:
-                    row.append((score, j))
-                    if len(row) == options.k:
-                        return row
-            if want >= len(scores):
-                return row
-            want *= 4
 
     def _related_scores(self, i: int) -> dict[int, int]:
         """The scores of paper i with every paper related to it (above the floor)."""
