@@ -864,61 +864,65 @@ class _Surface:
     either text has it as a word, else a plural that stands for it, else the first token of the title or
     abstract that stands for it, a single word rather than a compound that holds it.
 
-    Most terms are found in a paper's set of words, made at C speed; only the rare others (parts of
-    compounds) cost a pass over the text."""
+    Each paper's text is tokenized once (its distinct tokens in reading order), and what one paper offers
+    for a term is remembered: a paper is in many pairs, and pairs of a topic share their terms."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self._memo = analyzer._memo
-        self._texts: dict[str, str] = {}
-        self._sets: dict[str, frozenset[bytes]] = {}
+        self._tokens: dict[str, dict[bytes, None]] = {}
         self._words: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        # (slug, term) -> the rank of the first form of the term (see _forms) the paper has as a word
+        self._ranks: dict[tuple[str, str], int] = {}
         # One string object per word shown, so that the lists of a build share them (and pickle small).
         self._interned: dict[str, str] = {}
 
-    def _text(self, paper: Paper) -> str:
-        text = self._texts.get(paper.slug)
-        if text is None:
-            text = self._texts[paper.slug] = f"{paper.title} {paper.abstract}"
-        return text
-
-    def _set(self, paper: Paper) -> frozenset[bytes]:
-        found = self._sets.get(paper.slug)
+    def _distinct(self, paper: Paper) -> dict[bytes, None]:
+        found = self._tokens.get(paper.slug)
         if found is None:
-            found = self._sets[paper.slug] = frozenset(_tokens(self._text(paper)))
+            found = self._tokens[paper.slug] = dict.fromkeys(_tokens(f"{paper.title} {paper.abstract}"))
         return found
 
     def _of(self, paper: Paper) -> tuple[dict[str, str], dict[str, str]]:
         """(term -> word, term -> compound holding it) of the paper's hyphenated tokens, in reading order (a
-        word without a hyphen is found by `words` in the paper's set of words)."""
+        word without a hyphen is found by its rank)."""
         found = self._words.get(paper.slug)
         if found is None:
             words: dict[str, str] = {}
             compounds: dict[str, str] = {}
-            for token in dict.fromkeys([t for t in _tokens(self._text(paper)) if b"-" in t]):
-                text = token.decode("ascii")
-                for term in self._memo[token]:
-                    (words if "-" in term else compounds).setdefault(term, text)
+            for token in self._distinct(paper):
+                if b"-" in token:
+                    text = token.decode("ascii")
+                    for term in self._memo[token]:
+                        (words if "-" in term else compounds).setdefault(term, text)
             found = self._words[paper.slug] = (words, compounds)
         return found
 
+    def _rank(self, paper: Paper, term: str, forms: tuple[bytes, ...]) -> int:
+        key = (paper.slug, term)
+        rank = self._ranks.get(key)
+        if rank is None:
+            words, memo = self._distinct(paper), self._memo
+            rank = next(
+                (n for n, form in enumerate(forms) if form in words and term in memo[form]), len(forms)
+            )
+            self._ranks[key] = rank
+        return rank
+
     def words(self, paper: Paper | None, other: Paper | None, terms: Iterable[str]) -> tuple[str, ...]:
         both = [p for p in (paper, other) if p is not None]
-        sets = [self._set(p) for p in both]
         interned = self._interned
         out = []
         for term in terms:
-            found = self._find(both, sets, term)
+            found = self._find(both, term)
             out.append(interned.setdefault(found, found))
         return tuple(out)
 
-    def _find(self, both: list[Paper], sets: list[frozenset[bytes]], term: str) -> str:
+    def _find(self, both: list[Paper], term: str) -> str:
         key = term.encode("ascii")
         forms = (key, key + b"s", key + b"es", key[:-1] + b"ies" if key.endswith(b"y") else key)
-        memo = self._memo
-        for form in forms:
-            for words in sets:
-                if form in words and term in memo[form]:
-                    return form.decode("ascii")
+        rank = min((self._rank(p, term, forms) for p in both), default=len(forms))
+        if rank < len(forms):
+            return forms[rank].decode("ascii")
         sources = [self._of(p) for p in both]
         for kind in (0, 1):
             for found in sources:
