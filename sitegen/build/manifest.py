@@ -163,7 +163,8 @@ def _write_manifest(
     text = json.dumps(head, separators=(",", ":"))
     table, base, used = _table(records)
     numbers = {name: number for number, name in enumerate(table)}
-    rows = [_manifest_row(path, record, numbers, base) for path, record in sorted(records.items())]
+    ordered = sorted(records.items())
+    rows = [_manifest_row(path, record, numbers, base) for path, record in ordered]
     names = json.dumps(table, separators=(",", ":"))
     # (A name of a kept table that no file reads any more gets no digest: nothing depends on it.)
     digests = [versions(name) if name in used else "" for name in table] if versions is not None else []
@@ -180,7 +181,7 @@ def _write_manifest(
     atomic_write(out / MANIFEST, data.encode("utf-8"))
     written = {
         path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
-        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
+        for row, (path, record) in zip(rows, ordered, strict=True)
     }
     return Manifest(written, build or {}, {name: d for name, d in zip(table, digests, strict=False) if d})
 

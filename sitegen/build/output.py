@@ -485,14 +485,12 @@ class Staging:
                     progress("write", done, total)
             where = MANIFEST
             removed, folders = self._set_aside(set(self.previous) - set(records), records, undo)
+            # (Left as it was, the manifest's digests stay true: a changed version would have made a page
+            # that read it again, and its record with it.)
             noted = self.previous_versions
-            if versions is not None:
-                reads = set().union(*[record.reads for record in records.values()])
-                noted = {key: digest for key in reads if (digest := versions(key))}
             if (
                 records != self.previous
                 or build != self.previous_build
-                or noted != self.previous_versions
                 or self._manifest_changed
                 or not (out / MANIFEST).is_file()
             ):
@@ -500,7 +498,7 @@ class Staging:
                     self.folder.mkdir(exist_ok=True)
                     manifest = os.fspath(out / MANIFEST)
                     undo.append((manifest, self._keep_old(manifest)[0]))
-                manifest_written = _write_manifest(out, records, build, lambda key: noted.get(key, ""))
+                manifest_written = _write_manifest(out, records, build, versions)
                 records, noted = manifest_written.records, manifest_written.versions
         except BaseException as exc:
             self._undo(undo)
