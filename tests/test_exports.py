@@ -336,7 +336,7 @@ def sites(tmp_path) -> Sites:
 def export_reads(out: Path) -> dict[str, set[str]]:
     """What each export file read when it was made, as the output's manifest keeps it: the next build makes
     a file again if and only if one of these changed."""
-    records = load_manifest(out).records
+    records, _ = load_manifest(out)
     return {path: set(record.reads) for path, record in records.items() if path in exports_of(list(records))}
 
 

@@ -295,32 +295,6 @@ def test_output_files_touched_by_hand_are_made_again(tmp_path):
     assert tree(fresh) == expected
 
 
-def test_the_versions_the_manifest_notes_decide_what_is_made_again(tmp_path):
-    """A page is made again when a key it read has another digest than the manifest notes, and only then;
-    a manifest without digests makes every page again. Either way the output is a cold build's."""
-    sites = Sites(tmp_path, corpus(8))
-    expected = sites.check()
-    fresh = tmp_path / "fresh"
-    data = json.loads((fresh / MANIFEST).read_text(encoding="utf-8"))
-    names, digests = data["reads"], data["versions"]
-    assert len(names) == len(digests) and all(digests)
-    readers = sorted(path for path, row in data["files"].items() if names.index("p:p1#m") in row[4])
-    assert "papers/p1/index.html" in readers and len(readers) < len(data["files"]) // 2
-    digests[names.index("p:p1#m")] = "0" * 16
-    (fresh / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
-    age(sites.root, 120)  # (new identities, the same content: the build looks at every page)
-    result = Builder(sites.root, sites.options(fresh)).build()
-    assert not result.failed and result.rendered == len([p for p in readers if p.endswith(".html")])
-    assert tree(fresh) == expected
-    data = json.loads((fresh / MANIFEST).read_text(encoding="utf-8"))
-    del data["versions"]
-    (fresh / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
-    age(sites.root, 180)
-    result = Builder(sites.root, sites.options(fresh)).build()
-    assert not result.failed and result.rendered == len([p for p in data["files"] if p.endswith(".html")])
-    assert tree(fresh) == expected
-
-
 def test_damaged_or_foreign_caches_are_ignored(tmp_path):
     sites = Sites(tmp_path, corpus(8))
     expected = sites.check()

@@ -253,8 +253,7 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
         "z.xml": Record("2" * 32, 3, 4, "\x1f\u2028", ("T:x.html", "site#N")),
         "odd.html": Record("3" * 32, True, 2.5, ""),  # (as a hand-edited manifest may hold)
     }
-    digests = {"p:a#m": "d1", "T:x.html": "d2"}
-    _write_manifest(tmp_path, records, {"inputs": "x"}, lambda key: digests.get(key, ""))
+    _write_manifest(tmp_path, records, {"inputs": "x"})
     text = (tmp_path / MANIFEST).read_text(encoding="utf-8")
     data = json.loads(text)
     # Read keys are numbers into one table of names, each name once.
@@ -267,25 +266,17 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
             row.append([names.index(name) for name in record.reads])
         expected[path] = row
     assert data["files"] == expected
-    # Each read key's digest, in the order of the table ("" for none).
-    assert data["versions"] == [digests.get(name, "") for name in names]
     lines = text.splitlines()
-    assert len(lines) == 2 + len(records) + 3 and text.isascii()
-    assert lines[2:-3] == [
+    assert len(lines) == 2 + len(records) + 2 and text.isascii()
+    assert lines[2:-2] == [
         json.dumps({path: expected[path]}, separators=(",", ":"))[1:-1] + ("," * (n < len(records) - 1))
         for n, path in enumerate(sorted(records))
     ]
-    assert load_manifest(tmp_path) == (records, {"inputs": "x"}, digests)
+    assert load_manifest(tmp_path) == (records, {"inputs": "x"})
     assert load_manifest_notes(tmp_path) == {"inputs": "x"}  # from the first line alone
-    # Digests not as sitegen writes them are dropped (every page is then made again); the rest stays.
-    for versions in ('["d1"]', "[1, 2, 3]", '{"a": "b"}'):
-        (tmp_path / MANIFEST).write_text(
-            text.replace(json.dumps(data["versions"], separators=(",", ":")), versions)
-        )
-        assert load_manifest(tmp_path) == (records, {"inputs": "x"}, {})
     (tmp_path / MANIFEST).write_text('{"files": {}, "build": {"inputs": "x"}}')  # another layout
     assert load_manifest_notes(tmp_path) == {}
-    assert load_manifest(tmp_path) == ({}, {"inputs": "x"}, {})
+    assert load_manifest(tmp_path) == ({}, {"inputs": "x"})
 
 
 def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
@@ -299,13 +290,13 @@ def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
         for i in range(6)
     }
     _write_manifest(tmp_path, first)
-    loaded = load_manifest(tmp_path).records
+    loaded, _ = load_manifest(tmp_path)
     assert loaded == first and all(r.row for r in loaded.values())
     second = dict(loaded)
     second["p0/index.html"] = Record("d0b", 7, 2000, "k0b", ("T:base.html", "p:0#m", "p:9#m", "site#N"))
     del second["p5/index.html"]
     written = _write_manifest(tmp_path, second)
-    assert load_manifest(tmp_path)[0] == second == written.records
+    assert load_manifest(tmp_path)[0] == second == written
     kept = load_manifest(tmp_path)[0]["p1/index.html"]
     assert kept.row == loaded["p1/index.html"].row  # the same text: its numbers still name the same keys
     # Keys no file reads any more: a new table, sorted, every row written anew.

@@ -33,13 +33,12 @@ from sitegen.build.deps import (
     TrackingEnvironment,
     Versions,
     context_key,
-    page_key,
     recording,
     settle,
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.manifest import Manifest, Record, load_manifest
+from sitegen.build.manifest import Record, load_manifest
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import prepare_papers, render_pages
@@ -171,7 +170,8 @@ class Builder:
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
         self._hashes = SourceHashes()
-        self._manifest: Manifest | None = None
+        self._manifest: dict[str, Record] | None = None
+        self._manifest_build: dict[str, Any] = {}
         self._manifest_out: Path | None = None
         self._related: related.RelatedIndex | None = None
         self._loaded: LoadCache | None = None
@@ -240,7 +240,7 @@ class Builder:
             self._swept = True
             output.remove_leftovers(out)  # what killed runs left, in the output and the cache folder
             self._cache.sweep()
-        previous, noted, before = self._previous_manifest(out)
+        previous, noted = self._previous_manifest(out)
         inputs = self._inputs(config, _racy_note(noted))
         left = self._as_left(out, inputs, previous, noted, report)
         if left is not None:
@@ -248,7 +248,7 @@ class Builder:
             return self._result(left, clock), out, Urls(config.base_url).base_path
 
         # Gather: the content, its views, the templates and static files.
-        g = self._gather(config, inputs, changed, before, report, jobs)
+        g = self._gather(config, inputs, changed, report, jobs)
         clock.lap("load")
         if report.has_errors(self.options.strict):
             self._save_caches()
@@ -257,7 +257,7 @@ class Builder:
         # Render: plan every page, make again what changed, stage the files.
         pages = plan_pages(g.index, config)
         counts = {**counts_by_kind(pages), "feed": 1 + len(g.index.tags) + len(g.index.queue)}
-        staging = Staging(out, previous, noted, in_place=self.write_guard is None, previous_versions=before)
+        staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         try:
             self._render(g, pages, staging, report, clock)
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
@@ -301,13 +301,11 @@ class Builder:
         config: SiteConfig,
         inputs: _Inputs,
         changed: set[Path] | None,
-        before: dict[str, str],
         report: Report,
         jobs: list[parallel.Job[Any]],
     ) -> _Gathered:
         """Load the content (only the files `changed` names, after the first build of this Builder), start
-        its related papers, and make the views, the template environment and the static files; `before`: the
-        digests of versions the last manifest noted."""
+        its related papers, and make the views, the template environment and the static files."""
         link = Urls(config.base_url)
         site = load_site(
             self.root,
@@ -331,7 +329,7 @@ class Builder:
         url, abs_url = functools.cache(link.path), functools.cache(link.absolute)
         helpers = Helpers(url=url, abs_url=abs_url, assets=static.assets)
         set_globals(env, self._common_context(config, helpers, index), report)
-        versions = Versions(_objects(index), functools.partial(template_version, env), before)
+        versions = Versions(_objects(index), functools.partial(template_version, env))
         stamp = self._site_stamp(config, static.assets)
         return _Gathered(config, link, site, index, shared, env, static, stamp, versions, related_lists)
 
@@ -388,7 +386,7 @@ class Builder:
         }
         try:
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
-                written = staging.commit(self.progress, noting, self.options.search, g.versions.digest)
+                written = staging.commit(self.progress, noting, hold=self.options.search)
         except OSError as exc:
             # The commit undid what it had changed; the records are read again from the folder all the same.
             self._manifest = None
@@ -398,8 +396,7 @@ class Builder:
             saving.result()
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
-        self._manifest = Manifest(written.records, noting, written.versions)
-        self._manifest_out = staging.out
+        self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
         return written
 
     def _make(
@@ -430,7 +427,7 @@ class Builder:
         prepare_papers(env, shown, listed, report, reserved())
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
-        render_pages(env, stamp, todo, staging, report, self.progress, skipped, total, reserved())
+        render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved())
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
@@ -459,7 +456,7 @@ class Builder:
             deps.append(view.dep + "#")
         written = []
         for file in sorted(files):
-            record, page = self._manifest.records.get(file), last.pages.get(file)
+            record, page = self._manifest.get(file), last.pages.get(file)
             if record is None or page is None or not any(r.startswith(tuple(deps)) for r in record.reads):
                 continue
             try:
@@ -636,10 +633,10 @@ class Builder:
             staging.put(path, data)
         return made, set(files)
 
-    def _previous_manifest(self, out: Path) -> Manifest:
+    def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
             return load_manifest(out)
-        return self._manifest
+        return self._manifest, self._manifest_build
 
     def _inputs(self, config: SiteConfig, racy_then: tuple[int, str] | None) -> _Inputs:
         """A hash of everything a build reads: every file of the content, template and static folders (the
@@ -776,12 +773,10 @@ def _noted_diagnostic(row: Any) -> Diagnostic:
 
 def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, own: Callable[[], str]) -> bool:
     """Keep the file at `path` as the last build left it, if what it was made from is unchanged (its key: the
-    stamp and `own()`, the text of its own inputs; and the versions of what it read then) and the file is as
+    stamp, `own()`, the text of its own inputs, and the versions of what it read then) and the file is as
     written; whether it was kept."""
     record = staging.previous.get(path)
-    if record is None or not record.key or record.key != page_key(stamp, own()):
-        return False
-    if not versions.unchanged(record.reads):
+    if record is None or not record.key or record.key != versions.page_key(stamp, own(), record.reads):
         return False
     kept = staging.intact(path, record.key)
     if kept is None:
@@ -805,7 +800,7 @@ def stage_derived(staging: Staging, versions: Versions, stamp: str, items: list[
             reads: set[str] = set()
             data = item.make(reads)
             read = settle(reads)
-            staging.put(item.path, data, page_key(stamp, item.own), reads=read)
+            staging.put(item.path, data, versions.page_key(stamp, item.own, read), reads=read)
         return None if here else staging.since(mark)
 
     for staged in parallel.map_chunks(share, todo, weights=[item.weight for item in todo]):

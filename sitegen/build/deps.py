@@ -7,13 +7,11 @@ facet letter). While a page renders, every attribute a template reads of a track
 imports) adds "T:<name>". A facet has a version, a short string that changes whenever any attribute of the
 facet may show something else (`Tracked.version(facet)`); a template's version is a hash of its source.
 
-A page's key is a hash of the site-wide stamp (code, settings, options, assets) and the page's own context
-(`context_key`: its plain values, and the names of the tracked objects it was given). The manifest keeps
-each page's key and read set, and a digest of the version of every key read. The next build keeps a page if
-and only if its key is the same and every key it read has the digest noted: a page is made again if and
-only if something it read changed. (Comparing digests key by key, each worked out once, costs a build after
-one edit far less than hashing every page's versions again.) No key is written by hand for a kind of page,
-so a template that shows something new is followed without a change here.
+A page's key is a hash of the site-wide stamp (code, settings, options, assets), the page's own context
+(`context_key`: its plain values, and the names of the tracked objects it was given) and the versions of
+everything it read. The next build computes that hash again from the read set the manifest kept: a page is
+made again if and only if something it read changed. No key is written by hand for a kind of page, so a
+template that shows something new is followed without a change here.
 
 An attribute a template reads that no facet declares is refused (an undefined-variable error naming it):
 an untracked read would be a page that goes stale silently.
@@ -22,7 +20,7 @@ an untracked read would be a page that goes stale silently.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -244,9 +242,6 @@ def _key_parts(value: Any, out: list[str]) -> None:
         raise TypeError(f"a page context holds a {type(value).__name__}, which no key can follow")
 
 
-#: The bytes of a version's digest: 64 bits, so that no edit goes unseen by a collision.
-DIGEST_SIZE = 8
-
 #: Between the names of a page's templates in its one template key (no file name holds it).
 TEMPLATE_SEPARATOR = "\0"
 
@@ -262,21 +257,13 @@ def settle(reads: Iterable[str]) -> tuple[str, ...]:
 
 
 class Versions:
-    """The current version of every key a page can have read, worked out on first use (tracked objects'
-    facets by their `dep`, templates by their source), as a short digest; and the digests the manifest of the
-    last build noted (`before`), to tell which changed."""
+    """The current version of every key a page can have read, worked out on first use: tracked objects'
+    facets by their `dep`, templates by their source."""
 
-    def __init__(
-        self,
-        objects: Callable[[str], Tracked | None],
-        template: Callable[[str], str],
-        before: Mapping[str, str] | None = None,
-    ):
+    def __init__(self, objects: Callable[[str], Tracked | None], template: Callable[[str], str]):
         self._objects = objects
         self._template = template
-        self._before = before or {}
-        self._digests: dict[str, str] = {}
-        self._same = _Same(self._is_same)
+        self._pairs: dict[str, str] = {}  # key -> key and its version, as page keys hash them
 
     def _compute(self, key: str) -> str:
         if key.startswith("T:"):
@@ -285,36 +272,15 @@ class Versions:
         obj = self._objects(dep)
         return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
 
-    def digest(self, key: str) -> str:
-        """A digest of the key's current version (what the manifest notes of it)."""
-        found = self._digests.get(key)
-        if found is None:
-            found = self._digests[key] = text_fingerprint(self._compute(key), DIGEST_SIZE)
-        return found
-
-    def _is_same(self, key: str) -> bool:
-        return self.digest(key) == self._before.get(key)
-
-    def unchanged(self, reads: Iterable[str]) -> bool:
-        """Whether every key of `reads` has the version the last build noted (one it did not note counts as
-        changed)."""
-        # (A build asks this of every page, about every key each read: the loop stays in C.)
-        return all(map(self._same.__getitem__, reads))
-
-
-class _Same(dict[str, bool]):
-    """key -> whether its version is the one the last build noted, worked out on first lookup."""
-
-    def __init__(self, work_out: Callable[[str], bool]) -> None:
-        super().__init__()
-        self._work_out = work_out
-
-    def __missing__(self, key: str) -> bool:
-        same = self[key] = self._work_out(key)
-        return same
-
-
-def page_key(stamp: str, own: str) -> str:
-    """The key of a page: the site-wide stamp and its own context (`context_key`). With the versions of what
-    the page read, unchanged (see `Versions.unchanged`), it tells whether the page would come out the same."""
-    return text_fingerprint(stamp + "\x1f" + own)
+    def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
+        """The key of a page: the site-wide stamp, its own context and the versions of what it read (`reads`,
+        sorted, as the manifest keeps them)."""
+        pairs = self._pairs
+        try:  # (a build works out the keys of all its pages: the loop stays in C where it can)
+            parts = [pairs[key] for key in reads]
+        except KeyError:
+            for key in reads:
+                if key not in pairs:
+                    pairs[key] = key + "\x1f" + self._compute(key)
+            parts = [pairs[key] for key in reads]
+        return text_fingerprint("\x1f".join([stamp, own, *parts]))

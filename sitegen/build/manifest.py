@@ -3,8 +3,7 @@ fingerprint, size and mtime after writing, the key of the inputs it was made fro
 what the last build noted about itself. Its one reader and one writer.
 
 JSON with one file per line, easy to read and to diff; the keys files read are numbers into one table of
-names at the end (a key is read by many pages), followed by the digest of each key's version when the
-manifest was written (see sitegen.build.deps). A manifest with any row sitegen would not write (damaged, or
+names at the end (a key is read by many pages). A manifest with any row sitegen would not write (damaged, or
 edited by hand) is not used at all: the build then compares bytes.
 """
 
@@ -13,7 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Callable
 from json.encoder import encode_basestring_ascii as _json_string
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,17 +47,8 @@ class Record(NamedTuple):
         return hash(self[:5])
 
 
-class Manifest(NamedTuple):
-    """A manifest as read: the records of the files, what the build that wrote it noted about itself (see
-    Staging.commit), and the digest of each read key's version then (see sitegen.build.deps.Versions)."""
-
-    records: dict[str, Record]
-    build: dict[str, Any]
-    versions: dict[str, str]
-
-
 def read_manifest(out: Path) -> dict[str, Record]:
-    return load_manifest(out).records
+    return load_manifest(out)[0]
 
 
 def load_manifest_notes(out: Path) -> dict[str, Any]:
@@ -74,23 +63,18 @@ def load_manifest_notes(out: Path) -> dict[str, Any]:
         return {}
 
 
-def load_manifest(out: Path) -> Manifest:
-    """The manifest sitegen wrote into `out`; empty when there is no usable one. A manifest with any row that
-    sitegen would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes.
-    Digests that are not as sitegen writes them are dropped: every page is then made again."""
+def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
+    """The records of the files sitegen wrote into `out`, and what the build that wrote them noted about
+    itself (see Staging.commit); empty when there is no usable manifest. A manifest with any row that sitegen
+    would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes."""
     try:
         text = (out / MANIFEST).read_text(encoding="utf-8")
         data = json.loads(text)
-        names = data.get("reads", [])
-        records = _records(data["files"], names, text)
+        records = _records(data["files"], data.get("reads", []), text)
         build = data.get("build")
+        return records, build if isinstance(build, dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return Manifest({}, {}, {})
-    digests = data.get("versions")
-    if type(digests) is not list or len(digests) != len(names) or not all(type(d) is str for d in digests):
-        digests = []
-    versions = {name: digest for name, digest in zip(names, digests, strict=False) if digest}
-    return Manifest(records, build if isinstance(build, dict) else {}, versions)
+        return {}, {}
 
 
 def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[str, Record]:
@@ -144,16 +128,11 @@ def _row_lines(text: str, files: dict[str, Any]) -> list[str] | None:
 
 
 def _write_manifest(
-    out: Path,
-    records: dict[str, Record],
-    build: dict[str, Any] | None = None,
-    versions: Callable[[str], str] | None = None,
-) -> Manifest:
+    out: Path, records: dict[str, Record], build: dict[str, Any] | None = None
+) -> dict[str, Record]:
     """JSON with one file per line, easy to read and to diff. Each row's read keys are numbers into one
-    table of names at the end (a key is read by many pages), then the digest of each key's version
-    (`versions`: key -> digest; none noted without it). Returns the manifest written, each record with its
-    row as written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it
-    is)."""
+    table of names at the end (a key is read by many pages). Returns the records, each with its row as
+    written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it is)."""
     head = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
@@ -161,43 +140,29 @@ def _write_manifest(
     if build:
         head["build"] = build
     text = json.dumps(head, separators=(",", ":"))
-    table, base, used = _table(records)
+    table, base = _table(records)
     numbers = {name: number for number, name in enumerate(table)}
-    ordered = sorted(records.items())
-    rows = [_manifest_row(path, record, numbers, base) for path, record in ordered]
+    rows = [_manifest_row(path, record, numbers, base) for path, record in sorted(records.items())]
     names = json.dumps(table, separators=(",", ":"))
-    # (A name of a kept table that no file reads any more gets no digest: nothing depends on it.)
-    digests = [versions(name) if name in used else "" for name in table] if versions is not None else []
-    data = (
-        text[:-1]
-        + ',\n"files":{\n'
-        + ",\n".join(rows)
-        + '\n},\n"reads":'
-        + names
-        + ',\n"versions":'
-        + json.dumps(digests, separators=(",", ":"))
-        + "}\n"
-    )
+    data = text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
     atomic_write(out / MANIFEST, data.encode("utf-8"))
-    written = {
+    return {
         path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
-        for row, (path, record) in zip(rows, ordered, strict=True)
+        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
     }
-    return Manifest(written, build or {}, {name: d for name, d in zip(table, digests, strict=False) if d})
 
 
-def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None, set[str]]:
+def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
     """The table of read keys for a manifest of `records`: the table they were read with, new keys added at
     its end, so that the rows of kept files are written as they were; a new table, sorted, when the old one
-    would be more than half keys no file reads any more. Also the table kept, if one was, and the keys
-    read."""
+    would be more than half keys no file reads any more. Also the table kept, if one was."""
     used = set().union(*[record.reads for record in records.values()])
     base = next((record.table for record in records.values() if record.table is not None), None)
     if base is not None:
         known = set(base)
         if 2 * len(known & used) > len(base):
-            return base + sorted(used - known), base, used
-    return sorted(used), None, used
+            return base + sorted(used - known), base
+    return sorted(used), None
 
 
 def _manifest_row(path: str, record: Record, numbers: dict[str, int], kept: list[str] | None) -> str:

@@ -153,8 +153,6 @@ class WriteResult:
     written: list[str]
     removed: list[str]
     records: dict[str, Record]
-    #: The digests of read keys' versions the manifest notes (see sitegen.build.deps).
-    versions: dict[str, str] = field(default_factory=dict)
 
 
 def touched(out: Path, records: dict[str, Record]) -> set[str]:
@@ -199,13 +197,10 @@ class Staging:
         previous_build: dict[str, Any] | None = None,
         in_place: bool = False,
         touched: Callable[[], set[str]] | None = None,
-        previous_versions: dict[str, str] | None = None,
     ):
         self.out = out
         self.previous = previous
         self.previous_build = previous_build
-        #: The digests of read keys' versions the previous manifest noted (see sitegen.build.deps).
-        self.previous_versions = previous_versions or {}
         #: Which files of `previous` changed since it was written (see `touched`), if the caller finds out
         #: (in another process, say); otherwise intact() looks at each file.
         self._touched = touched
@@ -261,10 +256,7 @@ class Staging:
             except OSError as exc:
                 raise about(exc, os.fspath(self.out / MANIFEST)) from None
             self._manifest_changed = True
-            before = self.previous_versions
-            _write_manifest(
-                self.out, {**self.previous, **pending}, self.previous_build, lambda key: before.get(key, "")
-            )
+            _write_manifest(self.out, {**self.previous, **pending}, self.previous_build)
             self._expected.update(pending)
 
     def _keep_manifest(self) -> None:
@@ -448,15 +440,10 @@ class Staging:
             raise
 
     def commit(
-        self,
-        progress: Progress | None = None,
-        build: dict[str, Any] | None = None,
-        hold: bool = False,
-        versions: Callable[[str], str] | None = None,
+        self, progress: Progress | None = None, build: dict[str, Any] | None = None, hold: bool = False
     ) -> WriteResult:
         """Move the staged files into place, remove what the previous build wrote and this one did not, and
-        record what the folder now holds (with `build`, what the build notes about itself: JSON data; with
-        `versions`, the digest of each read key's version, see sitegen.build.deps).
+        record what the folder now holds (with `build`, what the build notes about itself: JSON data).
 
         All or nothing: a replaced file is kept (a second link to it, in the staging folder) and a removed
         one moved aside until the new manifest is written; if anything fails before, every change is undone
@@ -485,9 +472,6 @@ class Staging:
                     progress("write", done, total)
             where = MANIFEST
             removed, folders = self._set_aside(set(self.previous) - set(records), records, undo)
-            # (Left as it was, the manifest's digests stay true: a changed version would have made a page
-            # that read it again, and its record with it.)
-            noted = self.previous_versions
             if (
                 records != self.previous
                 or build != self.previous_build
@@ -498,8 +482,7 @@ class Staging:
                     self.folder.mkdir(exist_ok=True)
                     manifest = os.fspath(out / MANIFEST)
                     undo.append((manifest, self._keep_old(manifest)[0]))
-                manifest_written = _write_manifest(out, records, build, versions)
-                records, noted = manifest_written.records, manifest_written.versions
+                records = _write_manifest(out, records, build)
         except BaseException as exc:
             self._undo(undo)
             self.discard()
@@ -509,7 +492,7 @@ class Staging:
         self._held = (undo, folders)
         if not hold:
             self.finish()
-        return WriteResult(written=written, removed=removed, records=records, versions=noted)
+        return WriteResult(written=written, removed=removed, records=records)
 
     def finish(self) -> None:
         """Make a held commit final (see commit): the old files kept for an undo go."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from sitegen.build.deps import TrackingEnvironment, context_key, page_key, settle
+from sitegen.build.deps import TrackingEnvironment, Versions, context_key, settle
 from sitegen.build.plan import PlannedPage
 from sitegen.build.templates import message, template_position
 from sitegen.build.views import PaperTexts, PaperView
@@ -84,6 +84,7 @@ def prepare_papers(
 
 def render_pages(
     env: TrackingEnvironment,
+    versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
     sink: Sink,
@@ -101,7 +102,7 @@ def render_pages(
         # Progress is shown by this process only; a child's share is counted when it arrives.
         mark = sink.mark()
         show = progress if here else None
-        diagnostics = _render_share(env, stamp, share, sink, total, done, show)
+        diagnostics = _render_share(env, versions, stamp, share, sink, total, done, show)
         return (None if here else sink.since(mark)), diagnostics
 
     reported: set[tuple[str, str]] = set()
@@ -116,6 +117,7 @@ def render_pages(
 
 def _render_share(
     env: TrackingEnvironment,
+    versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
     sink: Sink,
@@ -143,7 +145,7 @@ def _render_share(
             reads.end()
         if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
             read = settle(current)
-            key = page_key(stamp, context_key(page.context))
+            key = versions.page_key(stamp, context_key(page.context), read)
             sink.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
         if progress and number % step == 0:
             progress("render", number, total)
