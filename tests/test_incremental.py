@@ -305,7 +305,7 @@ def test_list_items_of_an_earlier_build_are_shown_again_while_what_they_read_is_
     assert sorted(items) == sorted(f"p{i}" for i in range(8) if i != 7)  # (p7 is a draft)
     reads = items["p1"][2]
     assert "p:p1#m" in reads and "T:partials/paper_item.html" in reads
-    marked = {slug: (key, html + "<!-- kept -->", reads) for slug, (key, html, reads) in items.items()}
+    marked = {slug: (key, html + b"<!-- kept -->", reads) for slug, (key, html, reads) in items.items()}
     cache.save_sharded("items", marked)
     fresh = tmp_path / "fresh"
 

@@ -16,8 +16,9 @@ from sitegen.build.deps import Versions, settle
 from sitegen.build.views import ITEM_TEMPLATE, PaperView
 from sitegen.store.cache import CacheFolder, shard_of
 
-#: slug -> (key, markup, what it read)
-Entry = tuple[str, str, tuple[str, ...]]
+#: slug -> (key, markup as UTF-8, what it read). (As bytes, a shard reads without decoding the markup of
+#: items no page shows: most of what a build after one edit reads.)
+Entry = tuple[str, bytes, tuple[str, ...]]
 
 
 class ItemCache:
@@ -37,8 +38,7 @@ class ItemCache:
         number = shard_of(slug)
         found = self._shards.get(number)
         if found is None:
-            loaded = self._cache.load_shard(self.NAME, number)
-            found = self._shards[number] = {s: entry for s, entry in loaded.items() if _valid(entry)}
+            found = self._shards[number] = self._cache.load_shard(self.NAME, number)
         return found
 
     def bind(self, versions: Versions, stamp: str) -> BoundItems:
@@ -67,14 +67,19 @@ class BoundItems:
         """The markup and reads of the paper's item as an earlier build made it, if it is still what the item
         would show now."""
         entry = self._cache.shard(view.slug).get(view.slug)
-        if entry is None:
+        if not _valid(entry):  # (none, or not what this code writes)
             return None
         key, html, reads = entry
-        return (html, reads) if key == self._key(view, reads) else None
+        if key != self._key(view, reads):
+            return None
+        try:
+            return html.decode("utf-8"), reads
+        except UnicodeDecodeError:
+            return None
 
     def keep(self, view: PaperView, html: str, reads: tuple[str, ...]) -> None:
         reads = tuple(sorted(reads))
-        self._cache.shard(view.slug)[view.slug] = (self._key(view, reads), html, reads)
+        self._cache.shard(view.slug)[view.slug] = (self._key(view, reads), html.encode("utf-8"), reads)
         self._cache.changed.add(shard_of(view.slug))
 
 
@@ -83,7 +88,7 @@ def _valid(entry: Any) -> bool:
         type(entry) is tuple
         and len(entry) == 3
         and type(entry[0]) is str
-        and type(entry[1]) is str
+        and type(entry[1]) is bytes
         and type(entry[2]) is tuple
         and all(type(read) is str for read in entry[2])
     )
