@@ -21,7 +21,7 @@ from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions
 from sitegen.build.manifest import MANIFEST
-from sitegen.store.cache import CACHE_DIR, CacheFolder
+from sitegen.store.cache import CACHE_DIR
 
 TAXONOMY = """\
 tags:
@@ -293,34 +293,6 @@ def test_output_files_touched_by_hand_are_made_again(tmp_path):
     result = Builder(sites.root, sites.options(fresh)).build()
     assert sorted(result.written) == ["papers/p1/index.html", "tags/llm/index.html"]
     assert tree(fresh) == expected
-
-
-def test_list_items_of_an_earlier_build_are_shown_again_while_what_they_read_is_unchanged(tmp_path):
-    """A list item is kept in the cache folder with what it read: a later build that remakes a list page
-    shows the kept items of the papers nobody edited, and makes an item again once its paper changes."""
-    sites = Sites(tmp_path, corpus(8))
-    sites.check()
-    cache = CacheFolder(sites.root)
-    items = cache.load_sharded("items")
-    assert sorted(items) == sorted(f"p{i}" for i in range(8) if i != 7)  # (p7 is a draft)
-    reads = items["p1"][2]
-    assert "p:p1#m" in reads and "T:partials/paper_item.html" in reads
-    marked = {slug: (key, html + b"<!-- kept -->", reads) for slug, (key, html, reads) in items.items()}
-    cache.save_sharded("items", marked)
-    fresh = tmp_path / "fresh"
-
-    def kept_in() -> list[str]:
-        return sorted(path for path, data in tree(fresh).items() if b"<!-- kept -->" in data)
-
-    sites.edit("content/papers/p3.md", lambda t: t.replace("(method M3).", "(method M3, edited)."))
-    result = Builder(sites.root, sites.options(fresh)).build()
-    lists = [p for p in result.written if p.startswith(("tags/", "digests/")) and p.endswith(".html")]
-    assert lists and set(lists) <= set(kept_in())  # remade for p3, showing the others' kept items
-    assert b"(method M3, edited)" in (fresh / lists[0]).read_bytes()
-    for i in range(8):
-        sites.edit(f"content/papers/p{i}.md", lambda t: t.replace('title: "', 'title: "Renamed ', 1))
-    assert not Builder(sites.root, sites.options(fresh)).build().failed
-    assert kept_in() == []
 
 
 def test_damaged_or_foreign_caches_are_ignored(tmp_path):

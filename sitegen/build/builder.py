@@ -38,7 +38,6 @@ from sitegen.build.deps import (
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.items import ItemCache
 from sitegen.build.manifest import Record, load_manifest
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
@@ -177,7 +176,6 @@ class Builder:
         self._related: related.RelatedIndex | None = None
         self._loaded: LoadCache | None = None
         self._cache = CacheFolder(root)
-        self._items = ItemCache(self._cache)
         #: A one-shot command's list of objects to leave alive: the process ends right after the build, and
         #: freeing a large site's papers, views and pages one by one takes ~50 ms at 10,000 papers.
         self.retained: list[object] | None = None
@@ -426,7 +424,7 @@ class Builder:
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, shown, listed, report, reserved(), self._items.bind(versions, stamp))
+        prepare_papers(env, shown, listed, report, reserved())
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
         render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved())
@@ -556,7 +554,6 @@ class Builder:
             return
         self._reads_unsaved = 0
         self._save_related()
-        self._items.save()
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)

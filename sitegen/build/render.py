@@ -36,38 +36,18 @@ class Sink(Protocol):
     def adopt(self, staged: Any) -> None: ...
 
 
-class KeptItems(Protocol):
-    """List items an earlier build made (sitegen.build.items), as much of them as rendering uses."""
-
-    def find(self, view: PaperView) -> tuple[str, tuple[str, ...]] | None: ...
-
-    def keep(self, view: PaperView, html: str, reads: tuple[str, ...]) -> None: ...
-
-
 def prepare_papers(
     env: TrackingEnvironment,
     shown: Sequence[PaperView],
     listed: Sequence[PaperView],
     report: Report,
     reserved: int = 0,
-    kept: KeptItems | None = None,
 ) -> None:
     """Render, before the pages that need them, the Markdown of `shown` and the list items of `listed`,
-    shared among processes when there are many (`reserved`: cores other work of the build keeps busy). A list
-    item that `kept` still holds as it would be made now is shown as it was; those made are given to it."""
+    shared among processes when there are many (`reserved`: cores other work of the build keeps busy)."""
     want_item = {id(v) for v in listed if v._item is None or not v._item.done}
-    reused: set[int] = set()  # (their Markdown is made only if a page shows it)
-    if kept is not None:
-        for view in listed:
-            found = kept.find(view) if id(view) in want_item else None
-            if found is not None:
-                view.item_html.prepared(*found)
-                want_item.discard(id(view))
-                reused.add(id(view))
     chosen = {id(v): v for v in shown if v.texts is None}
-    chosen.update(
-        (id(v), v) for v in listed if id(v) in want_item or (v.texts is None and id(v) not in reused)
-    )
+    chosen.update((id(v), v) for v in listed if id(v) in want_item or v.texts is None)
     todo = list(chosen.values())
     if not todo:
         return
@@ -99,8 +79,6 @@ def prepare_papers(
             view.texts = texts
             if html is not None:
                 view.item_html.prepared(html, reads)
-                if kept is not None:
-                    kept.keep(view, html, reads)
         start += len(result)
 
 

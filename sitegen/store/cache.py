@@ -246,13 +246,10 @@ class CacheFolder:
         only means that its entries are not cached."""
         entries: dict[str, Any] = {}
         for number in range(SHARDS):
-            entries.update(self.load_shard(name, number, key))
+            part = self.load(f"{name}-{number:02d}", key)
+            if isinstance(part, dict):
+                entries.update(part)
         return entries
-
-    def load_shard(self, name: str, number: int, key: Any = None) -> dict[str, Any]:
-        """The entries of one shard of a sharded cache (those whose `shard_of` is `number`)."""
-        part = self.load(f"{name}-{number:02d}", key)
-        return part if isinstance(part, dict) else {}
 
     def save_sharded(
         self, name: str, entries: dict[str, Any], shards: Iterable[int] | None = None, key: Any = None
