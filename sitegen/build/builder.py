@@ -340,10 +340,9 @@ class Builder:
         papers may still be on their way), the others kept; then feeds, exports and static files."""
         make = functools.partial(self._make, g.env, g.versions, g.stamp, staging, report, clock)
         staging.expect(urls.output_file(page.path) for page in pages)
-        # While related papers are computed in another process, the work beside them leaves them a core (asked
-        # at each step: once they are done, the rest of the list pages get both).
-        lists = [p for p in pages if p.kind != "paper"]
-        done = make(lists, 0, len(pages), lambda: int(g.related_lists.running))
+        # While related papers are computed in another process, the work beside them leaves them a core.
+        reserved = 1 if g.related_lists.running else 0
+        done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved)
         if g.shared.attach_related is not None:  # (unless a list showed related papers)
             g.shared.attach_related()
         clock.lap("related")
@@ -410,12 +409,11 @@ class Builder:
         pages: list[PlannedPage],
         done: int,
         total: int,
-        reserved: Callable[[], int] = lambda: 0,
+        reserved: int = 0,
     ) -> int:
         """Stage `pages`: a page whose inputs (what it read last time) are unchanged and whose file is as the
         last build left it is kept; the others are rendered (the Markdown and list items they show first).
-        Returns `done` plus the pages handled. `reserved()`: the cores other work of the build keeps busy
-        now."""
+        Returns `done` plus the pages handled."""
         todo: list[PlannedPage] = []
         for page in pages:
             own = functools.partial(context_key, page.context)
@@ -424,10 +422,10 @@ class Builder:
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, shown, listed, report, reserved())
+        prepare_papers(env, shown, listed, report, reserved)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
-        render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved())
+        render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved)
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
