@@ -332,6 +332,11 @@ def bibtex_entry(paper: Paper, *, url: str | None = None) -> str:
     return citation_entry(citation(paper, url=url))
 
 
+def _entry_head(key: str) -> str:
+    """The first line of an entry: the only one that names its key."""
+    return f"@misc{{{key},"
+
+
 def citation_entry(cited: Citation, key: str | None = None) -> str:
     """The BibTeX entry of a citation, under `key` if given (see bibtex_file)."""
     fields: list[tuple[str, str]] = []
@@ -349,7 +354,7 @@ def citation_entry(cited: Citation, key: str | None = None) -> str:
     if cited.note:
         fields.append(("note", "{" + cited.note + "}"))
     width = max(len(name) for name, _ in fields)
-    lines = [f"@misc{{{key or cited.key},"]
+    lines = [_entry_head(key or cited.key)]
     lines += [f"  {name.ljust(width)} = {value}," for name, value in fields]
     lines[-1] = lines[-1].removesuffix(",")
     return "\n".join([*lines, "}"])
@@ -364,9 +369,9 @@ def bibtex_file(entries: Sequence[tuple[Citation, str]]) -> str:
     for (cited, entry), key in zip(entries, keys, strict=True):
         if key != cited.key:
             # The same entry under another key: only its first line names the key (see citation_entry).
-            head = f"@misc{{{cited.key},"
+            head = _entry_head(cited.key)
             entry = (
-                f"@misc{{{key}," + entry[len(head) :]
+                _entry_head(key) + entry[len(head) :]
                 if entry.startswith(head)
                 else citation_entry(cited, key)
             )

@@ -41,7 +41,7 @@ from sitegen.build.exports import plan_exports
 from sitegen.build.manifest import Record, load_manifest
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
-from sitegen.build.render import prepare_papers, render_pages
+from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,
     item_maker,
@@ -792,18 +792,14 @@ def stage_derived(staging: Staging, versions: Versions, stamp: str, items: list[
         item for item in items if not keep_current(staging, versions, stamp, item.path, lambda i=item: i.own)
     ]
 
-    def share(part: Sequence[Derived], here: bool) -> Any:
-        mark = staging.mark()
+    def make(part: Sequence[Derived], here: bool) -> None:
         for item in part:
             reads: set[str] = set()
             data = item.make(reads)
             read = settle(reads)
             staging.put(item.path, data, versions.page_key(stamp, item.own, read), reads=read)
-        return None if here else staging.since(mark)
 
-    for staged in parallel.map_chunks(share, todo, weights=[item.weight for item in todo]):
-        if staged is not None:
-            staging.adopt(staged)
+    map_staged(staging, make, todo, weights=[item.weight for item in todo])
 
 
 def _papers_changed(result: BuildResult) -> bool:

@@ -11,7 +11,7 @@ writes them there, and sends back what was staged.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sitegen.build.deps import TrackingEnvironment, Versions, context_key, settle
 from sitegen.build.plan import PlannedPage
@@ -34,6 +34,34 @@ class Sink(Protocol):
     def since(self, mark: Any) -> Any: ...
 
     def adopt(self, staged: Any) -> None: ...
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def map_staged(
+    sink: Sink,
+    work: Callable[[Sequence[T], bool], R],
+    items: Sequence[T],
+    reserved: int = 0,
+    weights: Sequence[int] | None = None,
+) -> list[R]:
+    """`parallel.map_chunks` of `work` over `items`, where each share hands the files it makes to `sink`:
+    what a forked share staged there is adopted by this process's sink, in share order. Returns each
+    share's own result."""
+
+    def share(part: Sequence[T], here: bool) -> tuple[Any, R]:
+        mark = sink.mark()
+        result = work(part, here)
+        return (None if here else sink.since(mark)), result
+
+    results = []
+    for staged, result in parallel.map_chunks(share, items, reserved, weights):
+        if staged is not None:
+            sink.adopt(staged)
+        results.append(result)
+    return results
 
 
 def prepare_papers(
@@ -98,17 +126,13 @@ def render_pages(
     `report`. `done` of `total` pages were handled before (for progress)."""
     total = total or len(pages)
 
-    def render_share(share: Sequence[PlannedPage], here: bool) -> tuple[Any, list[Diagnostic]]:
+    def render_share(share: Sequence[PlannedPage], here: bool) -> list[Diagnostic]:
         # Progress is shown by this process only; a child's share is counted when it arrives.
-        mark = sink.mark()
         show = progress if here else None
-        diagnostics = _render_share(env, versions, stamp, share, sink, total, done, show)
-        return (None if here else sink.since(mark)), diagnostics
+        return _render_share(env, versions, stamp, share, sink, total, done, show)
 
     reported: set[tuple[str, str]] = set()
-    for staged, diagnostics in parallel.map_chunks(render_share, pages, reserved):
-        if staged is not None:
-            sink.adopt(staged)
+    for diagnostics in map_staged(sink, render_share, pages, reserved):
         for diagnostic in diagnostics:
             if (diagnostic.path, diagnostic.message) not in reported:
                 reported.add((diagnostic.path, diagnostic.message))

@@ -871,7 +871,7 @@ class _Surface:
         self._memo = analyzer._memo
         self._tokens: dict[str, dict[bytes, None]] = {}
         self._words: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
-        # (slug, term) -> the rank of the first form of the term (see _forms) the paper has as a word
+        # (slug, term) -> the place among the term's forms (see _find) of the first the paper has as a word
         self._ranks: dict[tuple[str, str], int] = {}
         # One string object per word shown, so that the lists of a build share them (and pickle small).
         self._interned: dict[str, str] = {}
@@ -897,7 +897,7 @@ class _Surface:
             found = self._words[paper.slug] = (words, compounds)
         return found
 
-    def _rank(self, paper: Paper, term: str, forms: tuple[bytes, ...]) -> int:
+    def _form_rank(self, paper: Paper, term: str, forms: tuple[bytes, ...]) -> int:
         key = (paper.slug, term)
         rank = self._ranks.get(key)
         if rank is None:
@@ -920,7 +920,7 @@ class _Surface:
     def _find(self, both: list[Paper], term: str) -> str:
         key = term.encode("ascii")
         forms = (key, key + b"s", key + b"es", key[:-1] + b"ies" if key.endswith(b"y") else key)
-        rank = min((self._rank(p, term, forms) for p in both), default=len(forms))
+        rank = min((self._form_rank(p, term, forms) for p in both), default=len(forms))
         if rank < len(forms):
             return forms[rank].decode("ascii")
         sources = [self._of(p) for p in both]
