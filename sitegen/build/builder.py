@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -30,15 +31,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sitegen.build import feeds, output
 from sitegen.build.deps import (
     Derived,
+    Prior,
     TrackingEnvironment,
+    Unchanged,
     Versions,
+    brief,
     context_key,
     recording,
     settle,
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.manifest import Record, load_manifest
+from sitegen.build.manifest import Record, load_manifest, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import map_staged, prepare_papers, render_pages
@@ -173,6 +177,8 @@ class Builder:
         self._manifest: dict[str, Record] | None = None
         self._manifest_build: dict[str, Any] = {}
         self._manifest_out: Path | None = None
+        #: What the last build's files were made from (see Prior), when this Builder made it.
+        self._prior: Prior | None = None
         self._related: related.RelatedIndex | None = None
         self._loaded: LoadCache | None = None
         self._cache = CacheFolder(root)
@@ -259,7 +265,7 @@ class Builder:
         counts = {**counts_by_kind(pages), "feed": 1 + len(g.index.tags) + len(g.index.queue)}
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         try:
-            self._render(g, pages, staging, report, clock)
+            owns = self._render(g, pages, staging, report, clock)
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
             staging.discard()
             report.error(exc.filename or out, exc.strerror or str(exc))
@@ -269,7 +275,7 @@ class Builder:
             raise
 
         # Write: move the staged files into place, only without errors.
-        written = self._write(staging, inputs, counts, report, g, jobs)
+        written = self._write(staging, inputs, counts, report, g, owns, jobs)
         if written is None:
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
         self._last = _Last(out, g.index, g.env, {urls.output_file(page.path): page for page in pages})
@@ -335,10 +341,13 @@ class Builder:
 
     def _render(
         self, g: _Gathered, pages: list[PlannedPage], staging: Staging, report: Report, clock: _Clock
-    ) -> None:
+    ) -> dict[str, str]:
         """Stage every file of the site: the pages whose inputs changed rendered (lists first: related
-        papers may still be on their way), the others kept; then feeds, exports and static files."""
-        make = functools.partial(self._make, g.env, g.versions, g.stamp, staging, report, clock)
+        papers may still be on their way), the others kept; then feeds, exports and static files. Returns
+        each generated file's own inputs (context_key), by output file."""
+        owns: dict[str, str] = {}
+        unchanged = self._unchanged(staging, g)
+        make = functools.partial(self._make, g, staging, unchanged, owns, report, clock)
         staging.expect(urls.output_file(page.path) for page in pages)
         # While related papers are computed in another process, the work beside them leaves them a core.
         reserved = 1 if g.related_lists.running else 0
@@ -350,13 +359,31 @@ class Builder:
         generated = {urls.output_file(page.path) for page in pages}
         feeds_, staged = self._feeds(g.index, g.config, g.link, pages, staging)
         derived = feeds_ + plan_exports(g.index)
-        stage_derived(staging, g.versions, g.stamp, derived)
+        stage_derived(staging, g.versions, g.stamp, derived, unchanged, owns)
         generated |= staged | {item.path for item in derived}
         for artifact in _without_collisions(g.static.artifacts, generated, report):
             staging.add(artifact)
         clock.lap("render")
         if self.progress:
             self.progress("render", len(pages), len(pages))
+        return owns
+
+    def _unchanged(self, staging: Staging, g: _Gathered) -> Unchanged | None:
+        """What tells which files of the last build are current without working out their keys: its Prior,
+        if the manifest notes it and the site-wide stamp is the same; None otherwise."""
+        token = staging.previous_build.get("prior") if staging.previous_build else None
+        if not isinstance(token, str) or not staging.previous:
+            return None
+        prior = self._prior
+        if prior is None or prior.token != token:
+            prior = Prior.from_data(self._cache.load("prior"))
+        previous = staging.previous
+        table = next((record.table for record in previous.values() if record.table is not None), None)
+        if prior is None or prior.token != token or prior.stamp != g.stamp or table is None:
+            return None
+        if len(prior.versions) != len(table) or len(prior.owns) != len(previous):
+            return None
+        return Unchanged(prior, g.versions, table, previous)
 
     def _write(
         self,
@@ -365,13 +392,23 @@ class Builder:
         counts: dict[str, int],
         report: Report,
         g: _Gathered,
+        owns: dict[str, str],
         jobs: list[parallel.Job[Any]],
     ) -> WriteResult | None:
         """Move the staged files into place and save the caches (beside it, in another process when it may
         fork); None, and nothing changed in the output folder, when the build has errors or the commit
         fails. The commit is held until the search step is done (see build)."""
         g.shared.markdown.next_generation()
-        saving = parallel.start(self._save_caches, len(g.index.papers))
+        token = secrets.token_hex(8)
+
+        @functools.cache
+        def prior() -> Prior:
+            # In the order of the manifest the commit writes: its table of read keys, its files by name.
+            records = {entry.path: entry.record for entry in staging.entries}
+            versions = [brief(g.versions.version(key)) for key in read_table(records)]
+            return Prior(token, g.stamp, versions, [brief(owns.get(path, "")) for path in sorted(records)])
+
+        saving = parallel.start(functools.partial(self._save_caches, prior), len(g.index.papers))
         jobs.append(saving)
         if report.has_errors(self.options.strict):
             staging.discard()
@@ -382,6 +419,7 @@ class Builder:
             "racy": list(inputs.racy_now),
             "counts": counts,
             "diagnostics": [dataclasses.astuple(d) for d in report.diagnostics],
+            "prior": token,
         }
         try:
             with self.write_guard() if self.write_guard is not None else contextlib.nullcontext():
@@ -396,14 +434,15 @@ class Builder:
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
+        self._prior = prior() if not saving.forked else None
         return written
 
     def _make(
         self,
-        env: TrackingEnvironment,
-        versions: Versions,
-        stamp: str,
+        g: _Gathered,
         staging: Staging,
+        unchanged: Unchanged | None,
+        owns: dict[str, str],
         report: Report,
         clock: _Clock,
         pages: list[PlannedPage],
@@ -413,11 +452,13 @@ class Builder:
     ) -> int:
         """Stage `pages`: a page whose inputs (what it read last time) are unchanged and whose file is as the
         last build left it is kept; the others are rendered (the Markdown and list items they show first).
-        Returns `done` plus the pages handled."""
+        Notes each page's own inputs in `owns`. Returns `done` plus the pages handled."""
+        env, versions, stamp = g.env, g.versions, g.stamp
         todo: list[PlannedPage] = []
         for page in pages:
-            own = functools.partial(context_key, page.context)
-            if not keep_current(staging, versions, stamp, urls.output_file(page.path), own):
+            path = urls.output_file(page.path)
+            own = owns[path] = context_key(page.context)
+            if not keep_current(staging, versions, stamp, path, own, unchanged):
                 todo.append(page)
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
@@ -425,7 +466,9 @@ class Builder:
         prepare_papers(env, shown, listed, report, reserved)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
-        render_pages(env, versions, stamp, todo, staging, report, self.progress, skipped, total, reserved)
+        render_pages(
+            env, versions, stamp, todo, owns, staging, report, self.progress, skipped, total, reserved
+        )
         self._rendered += len(todo)
         clock.lap("render")
         return done + len(pages)
@@ -541,7 +584,7 @@ class Builder:
     def _related_cache(self) -> Path:
         return self.root / CACHE_DIR / "related.cache"
 
-    def _save_caches(self) -> None:
+    def _save_caches(self, prior: Callable[[], Prior] | None = None) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
         in memory anyway, they are written only once enough changed to make that worth its time."""
@@ -552,6 +595,8 @@ class Builder:
             return
         self._reads_unsaved = 0
         self._save_related()
+        if prior is not None:
+            self._cache.save("prior", prior().as_data())
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)
@@ -769,12 +814,19 @@ def _noted_diagnostic(row: Any) -> Diagnostic:
     return Diagnostic(path, message, line, col, severity)
 
 
-def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, own: Callable[[], str]) -> bool:
+def keep_current(
+    staging: Staging, versions: Versions, stamp: str, path: str, own: str, unchanged: Unchanged | None
+) -> bool:
     """Keep the file at `path` as the last build left it, if what it was made from is unchanged (its key: the
-    stamp, `own()`, the text of its own inputs, and the versions of what it read then) and the file is as
-    written; whether it was kept."""
+    stamp, `own`, the text of its own inputs, and the versions of what it read then) and the file is as
+    written; whether it was kept. `unchanged` tells it from the last build's Prior, without the key."""
     record = staging.previous.get(path)
-    if record is None or not record.key or record.key != versions.page_key(stamp, own(), record.reads):
+    if record is None or not record.key:
+        return False
+    current = unchanged.current(path, own, record.reads, record.table) if unchanged is not None else None
+    if current is None:
+        current = record.key == versions.page_key(stamp, own, record.reads)
+    if not current:
         return False
     kept = staging.intact(path, record.key)
     if kept is None:
@@ -783,13 +835,23 @@ def keep_current(staging: Staging, versions: Versions, stamp: str, path: str, ow
     return True
 
 
-def stage_derived(staging: Staging, versions: Versions, stamp: str, items: list[Derived]) -> None:
+def stage_derived(
+    staging: Staging,
+    versions: Versions,
+    stamp: str,
+    items: list[Derived],
+    unchanged: Unchanged | None = None,
+    owns: dict[str, str] | None = None,
+) -> None:
     """Stage the files that Python code makes from tracked views (feeds, exports): each is kept when what it
     read last time is unchanged and its file is intact, else made by its `make(reads)`, which reads the views
     through `recording(view, reads)` so that what it read is recorded as a template's reads are. Those to make
-    are shared among processes by their weight when there are many (as pages are)."""
+    are shared among processes by their weight when there are many (as pages are). Notes each one's own
+    inputs in `owns`."""
+    if owns is not None:
+        owns.update((item.path, item.own) for item in items)
     todo = [
-        item for item in items if not keep_current(staging, versions, stamp, item.path, lambda i=item: i.own)
+        item for item in items if not keep_current(staging, versions, stamp, item.path, item.own, unchanged)
     ]
 
     def make(part: Sequence[Derived], here: bool) -> None:

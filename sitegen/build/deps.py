@@ -263,6 +263,7 @@ class Versions:
     def __init__(self, objects: Callable[[str], Tracked | None], template: Callable[[str], str]):
         self._objects = objects
         self._template = template
+        self._values: dict[str, str] = {}  # key -> its version
         self._pairs: dict[str, str] = {}  # key -> key and its version, as page keys hash them
 
     def _compute(self, key: str) -> str:
@@ -271,6 +272,12 @@ class Versions:
         dep, _, facet = key.rpartition("#")
         obj = self._objects(dep)
         return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
+
+    def version(self, key: str) -> str:
+        value = self._values.get(key)
+        if value is None:
+            value = self._values[key] = self._compute(key)
+        return value
 
     def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
         """The key of a page: the site-wide stamp, its own context and the versions of what it read (`reads`,
@@ -281,6 +288,75 @@ class Versions:
         except KeyError:
             for key in reads:
                 if key not in pairs:
-                    pairs[key] = key + "\x1f" + self._compute(key)
+                    pairs[key] = key + "\x1f" + self.version(key)
             parts = [pairs[key] for key in reads]
         return text_fingerprint("\x1f".join([stamp, own, *parts]))
+
+
+def brief(text: str) -> str:
+    """`text`, or its fingerprint when longer: what a Prior keeps of a version or a file's own inputs."""
+    return text if len(text) <= BRIEF else "#" + text_fingerprint(text)
+
+
+#: Texts longer than this a Prior keeps as their fingerprint (a related list's version is hundreds).
+BRIEF = 40
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Prior:
+    """What the files of one build were made from, kept for the next build so that it can tell which files
+    are current without working out their keys: the site-wide stamp, the version then of each key they
+    read, in the order of the manifest's table of read keys, and each file's own inputs (`context_key`), in
+    the manifest's order of files (both `brief`). The build's manifest notes `token`: the two are written
+    apart, and a prior whose token the manifest does not note describes another build and is not used."""
+
+    token: str
+    stamp: str
+    versions: list[str]
+    owns: list[str]
+
+    def as_data(self) -> tuple[str, str, list[str], list[str]]:
+        return (self.token, self.stamp, self.versions, self.owns)
+
+    @classmethod
+    def from_data(cls, data: Any) -> Prior | None:
+        """The prior `as_data` gave; None for anything else."""
+        if type(data) is not tuple or len(data) != 4:
+            return None
+        token, stamp, versions, owns = data
+        if not (type(token) is type(stamp) is str and type(versions) is type(owns) is list):
+            return None
+        return cls(token, stamp, versions, owns)
+
+
+class Unchanged:
+    """Which files of the last build are current, told from its Prior: a file is current if its own inputs
+    are as they were and none of the keys it read has another version now. `table` and `files`: the names
+    of the keys the last build's files read and its files, as its manifest lists them. Each key's version is
+    worked out when a file that read it is first asked about (a paper's related papers, say, may still be
+    on their way), and at most once."""
+
+    __slots__ = ("_before", "_owns", "_unknown", "_version", "stale", "table")
+
+    def __init__(self, prior: Prior, versions: Versions, table: list[str], files: Iterable[str]):
+        self.table = table
+        self.stale: set[str] = set()
+        self._before = dict(zip(table, prior.versions, strict=True))
+        self._owns = dict(zip(files, prior.owns, strict=True))
+        self._version = versions.version
+        self._unknown = set(table)
+
+    def current(self, path: str, own: str, reads: tuple[str, ...], table: list[str] | None) -> bool | None:
+        """Whether the file at `path`, whose own inputs are now `own` and which read `reads`, is current;
+        None when the prior cannot tell (a file it does not know, or whose reads are not names of `table`)."""
+        before = self._owns.get(path)
+        if before is None or table is not self.table:
+            return None
+        if before != brief(own):
+            return False
+        todo = self._unknown.intersection(reads)  # (sets: the loop over a page's reads stays in C)
+        if todo:
+            self._unknown -= todo
+            was, version = self._before.__getitem__, self._version
+            self.stale.update(key for key in todo if brief(version(key)) != was(key))
+        return self.stale.isdisjoint(reads)

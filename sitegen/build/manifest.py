@@ -152,6 +152,11 @@ def _write_manifest(
     }
 
 
+def read_table(records: dict[str, Record]) -> list[str]:
+    """The table of read keys the manifest of `records` has (the order of a Prior's versions)."""
+    return _table(records)[0]
+
+
 def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
     """The table of read keys for a manifest of `records`: the table they were read with, new keys added at
     its end, so that the rows of kept files are written as they were; a new table, sorted, when the old one

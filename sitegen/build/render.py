@@ -10,10 +10,10 @@ writes them there, and sends back what was staged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sitegen.build.deps import TrackingEnvironment, Versions, context_key, settle
+from sitegen.build.deps import TrackingEnvironment, Versions, settle
 from sitegen.build.plan import PlannedPage
 from sitegen.build.templates import message, template_position
 from sitegen.build.views import PaperTexts, PaperView
@@ -115,6 +115,7 @@ def render_pages(
     versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
+    owns: Mapping[str, str],
     sink: Sink,
     report: Report,
     progress: Progress | None = None,
@@ -123,13 +124,14 @@ def render_pages(
     reserved: int = 0,
 ) -> None:
     """Render `pages` and hand their files to `sink`, each with its key and read set; problems go to
-    `report`. `done` of `total` pages were handled before (for progress)."""
+    `report`. `owns`: each page's own inputs by output file (context_key). `done` of `total` pages were
+    handled before (for progress)."""
     total = total or len(pages)
 
     def render_share(share: Sequence[PlannedPage], here: bool) -> list[Diagnostic]:
         # Progress is shown by this process only; a child's share is counted when it arrives.
         show = progress if here else None
-        return _render_share(env, versions, stamp, share, sink, total, done, show)
+        return _render_share(env, versions, stamp, share, owns, sink, total, done, show)
 
     reported: set[tuple[str, str]] = set()
     for diagnostics in map_staged(sink, render_share, pages, reserved):
@@ -144,6 +146,7 @@ def _render_share(
     versions: Versions,
     stamp: str,
     pages: Sequence[PlannedPage],
+    owns: Mapping[str, str],
     sink: Sink,
     total: int,
     start: int,
@@ -169,8 +172,8 @@ def _render_share(
             reads.end()
         if html is not None and not report.diagnostics:  # after an error the build fails: nothing to write
             read = settle(current)
-            key = versions.page_key(stamp, context_key(page.context), read)
-            sink.put(output_file(page.path), html.encode("utf-8"), key, reads=read)
+            path = output_file(page.path)
+            sink.put(path, html.encode("utf-8"), versions.page_key(stamp, owns[path], read), reads=read)
         if progress and number % step == 0:
             progress("render", number, total)
     return report.diagnostics
