@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -75,6 +75,10 @@ class Shared:
         #: Attaches every paper's related papers (see attach_related), waiting for them if need be: called
         #: when a page first reads `related`, so that only pages that show them wait for them.
         self.attach_related: Callable[[], None] | None = None
+        #: Each paper's related papers as (slug, shared terms) pairs, and the papers the build shows by slug
+        #: (see attach_related): a view makes its entries from them when first asked.
+        self.related_rows: Mapping[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self.shown: Mapping[str, PaperView] = {}
 
 
 @dataclass(slots=True, eq=False)
@@ -112,10 +116,23 @@ class PaperView(Tracked):
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
-            return "\x1f".join(e.paper.slug for e in self.why_related)
+            return "\x1f".join([slug for slug, _terms in self._related_pairs()])
         if facet == "w":
-            return "\x1f".join(f"{e.paper.slug}\x1e{'|'.join(e.terms)}" for e in self.why_related)
+            return "\x1f".join([f"{slug}\x1e{'|'.join(terms)}" for slug, terms in self._related_pairs()])
         raise KeyError(facet)
+
+    def _related_pairs(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The related papers as (slug, shared terms), as `why_related` shows them, without making them."""
+        if self._related is not None:
+            return [(entry.paper.slug, entry.terms) for entry in self._related]
+        self._attach()
+        shown = self.shared.shown
+        return [(slug, terms) for slug, terms in self.shared.related_rows.get(self.slug, ()) if slug in shown]
+
+    def _attach(self) -> None:
+        attach = self.shared.attach_related
+        if attach is not None:
+            attach()
 
     @property
     def related(self) -> list[PaperView]:
@@ -126,11 +143,13 @@ class PaperView(Tracked):
     def why_related(self) -> list[RelatedEntry]:
         """The related papers, each with the terms it shares with this one."""
         if self._related is None:
-            attach = self.shared.attach_related
-            if attach is not None:
-                attach()
-            if self._related is None:
-                self._related = []
+            self._attach()
+            shown = self.shared.shown.get
+            self._related = [
+                RelatedEntry(other, terms)
+                for slug, terms in self.shared.related_rows.get(self.slug, ())
+                if (other := shown(slug)) is not None
+            ]
         return self._related
 
     @why_related.setter
@@ -872,14 +891,10 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     return digest_views
 
 
-def attach_related(site: SiteView, related: dict[str, list[tuple[str, tuple[str, ...]]]]) -> None:
+def attach_related(site: SiteView, related: Mapping[str, list[tuple[str, tuple[str, ...]]]]) -> None:
     """Give every paper its related papers: `related` maps a slug to (slug, shared terms) pairs, most similar
     first (sitegen.content.related.RelatedIndex.lists_with_terms); papers the build does not show are left
-    out."""
-    shown = site.by_slug.get
+    out. Each view makes its entries when first asked (most builds after an edit show a few)."""
     for view in site.papers:
-        view.why_related = [
-            RelatedEntry(other, terms)
-            for slug, terms in related.get(view.slug, ())
-            if (other := shown(slug)) is not None
-        ]
+        view.shared.related_rows, view.shared.shown = related, site.by_slug
+        view._related = None
