@@ -55,8 +55,9 @@ from sitegen.build.templates import (
     templates_fingerprint,
     theme_dir,
 )
+from sitegen.build.textstore import TextStore
 from sitegen.build.validate import check_site_files
-from sitegen.build.views import Shared, SiteView, Tracked, attach_related, build_index, refresh
+from sitegen.build.views import PaperView, Shared, SiteView, Tracked, attach_related, build_index, refresh
 from sitegen.config import CONFIG_NAME, SiteConfig, load_config, site_path
 from sitegen.content.loadcache import RACY_NS, Identity, LoadCache, identity
 from sitegen.content.model import Paper, Site, load_paper, load_site
@@ -173,6 +174,7 @@ class Builder:
         self._env_fingerprint = ""
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
+        self._texts: TextStore | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_build: dict[str, Any] = {}
@@ -326,6 +328,7 @@ class Builder:
         related_lists = self._related_job(site, config)
         jobs.append(related_lists)
         shared = Shared(self._markdown_renderer(config, link), link)
+        shared.stored = self._texts.get if self._texts is not None else None
         index = build_index(site, shared, self.options.drafts)
         shared.attach_related = functools.partial(_attach_once, index, shared, related_lists)
         env = self._environment(config)
@@ -408,7 +411,9 @@ class Builder:
             versions = [brief(g.versions.version(key)) for key in read_table(records)]
             return Prior(token, g.stamp, versions, [brief(owns.get(path, "")) for path in sorted(records)])
 
-        saving = parallel.start(functools.partial(self._save_caches, prior), len(g.index.papers))
+        saving = parallel.start(
+            functools.partial(self._save_caches, prior, g.index.papers), len(g.index.papers)
+        )
         jobs.append(saving)
         if report.has_errors(self.options.strict):
             staging.discard()
@@ -556,6 +561,7 @@ class Builder:
                 allow_html=config.allow_html, link=link.content_link, heading_base=3
             )
             self._markdown_key = key
+            self._texts = TextStore(self._cache, list(key))
         return self._markdown
 
     def _related_papers(self, papers: list[Paper], config: SiteConfig) -> Related:
@@ -584,7 +590,9 @@ class Builder:
     def _related_cache(self) -> Path:
         return self.root / CACHE_DIR / "related.cache"
 
-    def _save_caches(self, prior: Callable[[], Prior] | None = None) -> None:
+    def _save_caches(
+        self, prior: Callable[[], Prior] | None = None, papers: Sequence[PaperView] = ()
+    ) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
         in memory anyway, they are written only once enough changed to make that worth its time."""
@@ -597,6 +605,8 @@ class Builder:
         self._save_related()
         if prior is not None:
             self._cache.save("prior", prior().as_data())
+        if self._texts is not None:
+            self._texts.save(papers)
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)

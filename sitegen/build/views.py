@@ -79,6 +79,8 @@ class Shared:
         #: (see attach_related): a view makes its entries from them when first asked.
         self.related_rows: Mapping[str, list[tuple[str, tuple[str, ...]]]] = {}
         self.shown: Mapping[str, PaperView] = {}
+        #: A paper's texts as an earlier build rendered them from the same file, if kept (see textstore).
+        self.stored: Callable[[PaperView], PaperTexts | None] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -198,7 +200,9 @@ class PaperView(Tracked):
     def rendered(self) -> PaperTexts:
         """The paper's Markdown as HTML and plain text, rendered now if not yet."""
         if self.texts is None:
-            self.texts = render_texts(self.paper, self.shared.markdown)
+            stored = self.shared.stored
+            texts = stored(self) if stored is not None else None
+            self.texts = texts if texts is not None else render_texts(self.paper, self.shared.markdown)
         return self.texts
 
     @property

@@ -43,7 +43,15 @@ def shard_of(key: str) -> int:
 
 
 #: Libraries whose version may change what a build makes.
-LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "linkify-it-py", "pyyaml")
+LIBRARIES = (
+    "jinja2",
+    "markupsafe",
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "linkify-it-py",
+    "pyyaml",
+    "latex2mathml",
+)
 
 
 @functools.cache
