@@ -75,8 +75,9 @@ if TYPE_CHECKING:
     from sitegen.content import related
 
 Progress = Callable[[str, int, int], None]
-# Each paper's related papers, most similar first, with the terms each shares with it ("why related").
-Related = dict[str, list[tuple[str, tuple[str, ...]]]]
+# Each paper's related papers, most similar first, with the terms each shares with it ("why related"), as
+# one text (sitegen.content.rows).
+Related = dict[str, str]
 
 # Page kinds in the order the summary names them.
 KIND_LABELS = {
@@ -574,7 +575,7 @@ class Builder:
         if self._related is None or self._related.options != options:
             self._related = related.RelatedIndex.load(self._related_cache(), options)
         self._related.update(papers)
-        return self._related.lists_with_terms()
+        return self._related.row_texts()
 
     def _related_job(self, site: Site, config: SiteConfig) -> parallel.Job[Related]:
         """Related papers of the papers the build shows, computed in a forked process when this one may fork

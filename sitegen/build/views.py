@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from sitegen.build import bibtex, charts
 from sitegen.build.deps import CONSTANT, Fragment, Tracked, text_fingerprint
+from sitegen.content import rows
 from sitegen.content.model import STATUSES, Site, Tag, split_body
 from sitegen.content.slugs import author_group, author_slug, transliterate
 from sitegen.text import urls
@@ -75,9 +76,9 @@ class Shared:
         #: Attaches every paper's related papers (see attach_related), waiting for them if need be: called
         #: when a page first reads `related`, so that only pages that show them wait for them.
         self.attach_related: Callable[[], None] | None = None
-        #: Each paper's related papers as (slug, shared terms) pairs, and the papers the build shows by slug
-        #: (see attach_related): a view makes its entries from them when first asked.
-        self.related_rows: Mapping[str, list[tuple[str, tuple[str, ...]]]] = {}
+        #: Each paper's related papers as one text (sitegen.content.rows), and the papers the build shows by
+        #: slug (see attach_related): a view makes its entries from them when first asked.
+        self.related_rows: Mapping[str, str] = {}
         self.shown: Mapping[str, PaperView] = {}
         #: A paper's texts as an earlier build rendered them from the same file, if kept (see textstore).
         self.stored: Callable[[PaperView], PaperTexts | None] | None = None
@@ -118,23 +119,17 @@ class PaperView(Tracked):
         if facet == "n":
             return "\x1f".join(tag.name for tag in self.tags)
         if facet == "r":
-            return "\x1f".join([slug for slug, _terms in self._related_pairs()])
+            return "\x1f".join(rows.slugs(self._related_text()))
         if facet == "w":
-            return "\x1f".join([f"{slug}\x1e{'|'.join(terms)}" for slug, terms in self._related_pairs()])
+            # (The build's related lists hold only the papers it shows: its text is what `why_related` shows.)
+            return self._related_text()
         raise KeyError(facet)
 
-    def _related_pairs(self) -> list[tuple[str, tuple[str, ...]]]:
-        """The related papers as (slug, shared terms), as `why_related` shows them, without making them."""
-        if self._related is not None:
-            return [(entry.paper.slug, entry.terms) for entry in self._related]
-        self._attach()
-        shown = self.shared.shown
-        return [(slug, terms) for slug, terms in self.shared.related_rows.get(self.slug, ()) if slug in shown]
-
-    def _attach(self) -> None:
+    def _related_text(self) -> str:
         attach = self.shared.attach_related
         if attach is not None:
             attach()
+        return self.shared.related_rows.get(self.slug, "")
 
     @property
     def related(self) -> list[PaperView]:
@@ -145,18 +140,13 @@ class PaperView(Tracked):
     def why_related(self) -> list[RelatedEntry]:
         """The related papers, each with the terms it shares with this one."""
         if self._related is None:
-            self._attach()
-            shown = self.shared.shown.get
+            text, shown = self._related_text(), self.shared.shown.get
             self._related = [
                 RelatedEntry(other, terms)
-                for slug, terms in self.shared.related_rows.get(self.slug, ())
+                for slug, terms in rows.decode(text)
                 if (other := shown(slug)) is not None
             ]
         return self._related
-
-    @why_related.setter
-    def why_related(self, entries: list[RelatedEntry]) -> None:
-        self._related = entries
 
     @property
     def tag_names(self) -> str:
@@ -895,10 +885,11 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     return digest_views
 
 
-def attach_related(site: SiteView, related: Mapping[str, list[tuple[str, tuple[str, ...]]]]) -> None:
-    """Give every paper its related papers: `related` maps a slug to (slug, shared terms) pairs, most similar
-    first (sitegen.content.related.RelatedIndex.lists_with_terms); papers the build does not show are left
-    out. Each view makes its entries when first asked (most builds after an edit show a few)."""
+def attach_related(site: SiteView, related: Mapping[str, str]) -> None:
+    """Give every paper its related papers: `related` maps a slug to its list of (slug, shared terms) pairs,
+    most similar first, as one text (sitegen.content.related.RelatedIndex.row_texts); papers the build does
+    not show are left out. Each view makes its entries when first asked (most builds after an edit show a
+    few)."""
     for view in site.papers:
         view.shared.related_rows, view.shared.shown = related, site.by_slug
         view._related = None

@@ -48,6 +48,7 @@ from dataclasses import astuple, dataclass
 from itertools import compress, repeat
 from pathlib import Path
 
+from sitegen.content import rows
 from sitegen.content.model import Paper
 from sitegen.store.cache import MAGIC, SEGMENT_HEAD, Damaged, read_segment, read_segments, segment, write_file
 from sitegen.store.files import fingerprint
@@ -525,6 +526,14 @@ class RelatedIndex:
         slugs, k = self._slugs, self.options.k
         return {
             slug: [(slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True)]
+            for slug, row, why in zip(slugs, self._rows, self._why, strict=True)
+        }
+
+    def row_texts(self) -> dict[str, str]:
+        """`lists_with_terms`, each paper's list as one text (sitegen.content.rows)."""
+        slugs, k = self._slugs, self.options.k
+        return {
+            slug: rows.encode((slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True))
             for slug, row, why in zip(slugs, self._rows, self._why, strict=True)
         }
 
