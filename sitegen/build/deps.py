@@ -20,6 +20,7 @@ an untracked read would be a page that goes stale silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -210,6 +211,11 @@ def context_key(value: Any) -> str:
 _PLAIN = frozenset({str, int, float, bool, date, type(None)})
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def _key_parts(value: Any, out: list[str]) -> None:
     # Exact types first: a build keys every page's context, and most values are plain or lists of views.
     kind = type(value)
@@ -224,10 +230,15 @@ def _key_parts(value: Any, out: list[str]) -> None:
                 _key_parts(item, out)
         out.append("]")
     elif kind is dict:
+        # In the dict's own order: a page's key is only ever compared with the same page's of another build,
+        # whose context the same code made (another order makes another key, and the page is made again).
         out.append("{")
-        for name in sorted(value):
+        for name, item in value.items():
             out.append(repr(name) + ":")
-            _key_parts(value[name], out)
+            if isinstance(item, Tracked):
+                out.append("@" + item.dep + ";")
+            else:
+                _key_parts(item, out)
         out.append("}")
     elif isinstance(value, Tracked):
         out.append("@" + value.dep + ";")
@@ -235,8 +246,8 @@ def _key_parts(value: Any, out: list[str]) -> None:
         out.append(repr(value) + ";")  # (Markup is a str: its repr shows its type)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         out.append(type(value).__qualname__ + "(")
-        for f in dataclasses.fields(value):
-            _key_parts(getattr(value, f.name), out)
+        for name in _field_names(type(value)):
+            _key_parts(getattr(value, name), out)
         out.append(")")
     else:
         raise TypeError(f"a page context holds a {type(value).__name__}, which no key can follow")
@@ -298,8 +309,9 @@ def brief(text: str) -> str:
     return text if len(text) <= BRIEF else "#" + text_fingerprint(text)
 
 
-#: Texts longer than this a Prior keeps as their fingerprint (a related list's version is hundreds).
-BRIEF = 40
+#: Texts longer than this a Prior keeps as their fingerprint (a paper page's own inputs are shorter, a related
+#: list's version longer).
+BRIEF = 160
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -117,7 +117,7 @@ class PaperView(Tracked):
         if facet == "x":
             return self.paper.fingerprint or text_fingerprint(_front_matter(self.paper) + self.paper.body)
         if facet == "n":
-            return "\x1f".join(tag.name for tag in self.tags)
+            return "\x1f".join([tag.name for tag in self.tags])
         if facet == "r":
             return "\x1f".join(rows.slugs(self._related_text()))
         if facet == "w":
