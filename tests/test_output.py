@@ -304,3 +304,28 @@ def test_a_manifest_written_from_a_read_one_reads_back_the_same(tmp_path):
     _write_manifest(tmp_path, {**third, "p1/index.html": kept})
     assert load_manifest(tmp_path)[0] == {**third, "p1/index.html": kept}
     assert json.loads((tmp_path / MANIFEST).read_text())["reads"] == sorted({"T:q.html", "z#m", *kept.reads})
+
+
+def test_a_manifest_of_mostly_kept_files_keeps_its_table_and_adds_new_keys_at_its_end(tmp_path):
+    """When most files are kept, only the others' reads are looked at: their new keys go at the end of the
+    table, and with no new key the records keep the very table they were read with (nothing is copied)."""
+    from sitegen.build.manifest import Record, _write_manifest, load_manifest
+
+    first = {
+        f"p{i}/index.html": Record(f"d{i}", i, 1000 + i, f"k{i}", ("T:base.html", f"p:{i}#m", "site#N"))
+        for i in range(8)
+    }
+    _write_manifest(tmp_path, first)
+    loaded, _ = load_manifest(tmp_path)
+    table = loaded["p1/index.html"].table
+    same = dict(loaded)
+    same["p0/index.html"] = Record("d0b", 7, 2000, "k0b", ("T:base.html", "p:1#m", "site#N"))
+    written = _write_manifest(tmp_path, same)
+    assert all(record.table is table for record in written.values())
+    assert load_manifest(tmp_path)[0] == same
+    more = dict(written)
+    more["p0/index.html"] = Record("d0c", 7, 3000, "k0c", ("T:base.html", "a:new#m", "p:0#m", "site#N"))
+    _write_manifest(tmp_path, more)
+    assert load_manifest(tmp_path)[0] == more
+    assert json.loads((tmp_path / MANIFEST).read_text())["reads"] == [*table, "a:new#m"]
+    assert load_manifest(tmp_path)[0]["p3/index.html"].row == loaded["p3/index.html"].row

@@ -409,7 +409,7 @@ class Builder:
         def prior() -> Prior:
             # In the order of the manifest the commit writes: its table of read keys, its files by name.
             records = {entry.path: entry.record for entry in staging.entries}
-            versions = [brief(g.versions.version(key)) for key in read_table(records)]
+            versions = list(map(g.versions.brief, read_table(records)))
             return Prior(token, g.stamp, versions, [brief(owns.get(path, "")) for path in sorted(records)])
 
         saving = parallel.start(

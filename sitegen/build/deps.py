@@ -275,6 +275,7 @@ class Versions:
         self._objects = objects
         self._template = template
         self._values: dict[str, str] = {}  # key -> its version
+        self._briefs: dict[str, str] = {}  # key -> brief(its version)
         self._pairs: dict[str, str] = {}  # key -> key and its version, as page keys hash them
 
     def _compute(self, key: str) -> str:
@@ -288,6 +289,13 @@ class Versions:
         value = self._values.get(key)
         if value is None:
             value = self._values[key] = self._compute(key)
+        return value
+
+    def brief(self, key: str) -> str:
+        """brief() of the version of `key` (what a Prior keeps of it)."""
+        value = self._briefs.get(key)
+        if value is None:
+            value = self._briefs[key] = brief(self.version(key))
         return value
 
     def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
@@ -355,7 +363,7 @@ class Unchanged:
         self.stale: set[str] = set()
         self._before = dict(zip(table, prior.versions, strict=True))
         self._owns = dict(zip(files, prior.owns, strict=True))
-        self._version = versions.version
+        self._version = versions.brief
         self._unknown = set(table)
 
     def current(self, path: str, own: str, reads: tuple[str, ...], table: list[str] | None) -> bool | None:
@@ -370,5 +378,5 @@ class Unchanged:
         if todo:
             self._unknown -= todo
             was, version = self._before.__getitem__, self._version
-            self.stale.update(key for key in todo if brief(version(key)) != was(key))
+            self.stale.update(key for key in todo if version(key) != was(key))
         return self.stale.isdisjoint(reads)

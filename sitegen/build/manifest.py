@@ -161,8 +161,16 @@ def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
     """The table of read keys for a manifest of `records`: the table they were read with, new keys added at
     its end, so that the rows of kept files are written as they were; a new table, sorted, when the old one
     would be more than half keys no file reads any more. Also the table kept, if one was."""
-    used = set().union(*[record.reads for record in records.values()])
     base = next((record.table for record in records.values() if record.table is not None), None)
+    if base is not None:
+        fresh = [record.reads for record in records.values() if record.table is not base]
+        if 4 * len(fresh) < len(records):
+            # Most files kept, whose reads are names of `base`: only the others' can add keys. (The table is
+            # looked at again once a build makes a quarter of the files.)
+            added = sorted(set().union(*fresh).difference(base))
+            # (The very same list when nothing is added: the records read with it need no new one.)
+            return (base + added if added else base), base
+    used = set().union(*[record.reads for record in records.values()])
     if base is not None:
         known = set(base)
         if 2 * len(known & used) > len(base):
