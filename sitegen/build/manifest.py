@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 from json.encoder import encode_basestring_ascii as _json_string
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -101,8 +102,9 @@ def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[st
             raise ValueError(f"bad manifest row for {path!r}")
         if not path.isascii():
             os.fsencode(path)  # (UnicodeEncodeError, a ValueError, for a lone surrogate)
-        try:  # (map: the rows hold hundreds of thousands of numbers in all)
-            reads = tuple(map(names.__getitem__, indices))
+        # (itemgetter, which gives a tuple of two or more: the rows hold hundreds of thousands of numbers)
+        try:
+            reads = itemgetter(*indices)(names) if len(indices) > 1 else tuple(names[i] for i in indices)
         except (IndexError, TypeError):  # not a number, or not one of the table's
             raise ValueError(f"bad manifest row for {path!r}") from None
         if indices and min(indices) < 0:
