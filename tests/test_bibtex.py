@@ -297,3 +297,59 @@ def test_every_paper_of_the_sample_site_has_bibtex_that_parses(sample_pages):
     library = bibtexparser.parse_string("\n\n".join(entries.values()))
     assert len(library.entries) + len(library.failed_blocks) == len(entries)
     assert all(type(b).__name__ == "DuplicateBlockKeyBlock" for b in library.failed_blocks)
+
+
+TITLE_CHARACTERS = [*"aAbZ9 -:.,\t\n'{}\\$&%_#~^", "é", "\xa0", "\u2003", "\x1c", "G", "P", "T"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(TITLE_CHARACTERS)))
+def test_a_title_is_braced_the_same_whether_or_not_it_holds_braces(title):
+    """Titles without braces take a shorter way (each word on its own); it gives what pairing braces over
+    the whole title gives."""
+    from sitegen.build.bibtex import _title_word, lone_braces
+
+    lone = lone_braces(title)
+    out = []
+    for word in re.split(r"(\s+)", title.strip()):
+        if word.isspace():
+            out.append(" ")
+            continue
+        braces = word.count("{") + word.count("}")
+        out.append(_title_word(word, lone[:braces]))
+        lone = lone[braces:]
+    assert bibtex_title(title) == "".join(out)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/papers/x/",
+        "https://LOCALHOST/x",
+        "http://127.0.0.1/x",
+        "http://[::1]:8000/x",
+        "http://0.0.0.0/",
+        "https://example.org/review/papers/x/",
+        "https://user@localhost/x",
+        "https://a.localhost?x=1",
+        "https://example.org#localhost",
+        "http://192.168.1.4/x",
+        "mailto:someone@localhost",
+        " http://localhost/x",
+        "http://local\thost/x",
+        "//localhost/x",
+    ],
+)
+def test_is_local_answers_as_the_hostname_urlsplit_finds_does(url):
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from sitegen.text.urls import is_local
+
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+        expected = address.is_loopback or address.is_unspecified
+    except ValueError:
+        expected = host == "localhost" or host.endswith(".localhost")
+    assert is_local(url) == expected

@@ -167,6 +167,8 @@ def bibtex_title(title: str) -> str:
     Braces are paired across the whole title ("{Deep Learning}" is one pair over two words), so that the
     field's braces balance however the title's own do.
     """
+    if "{" not in title and "}" not in title:  # most titles: no brace to pair, each word on its own
+        return " ".join([_title_word(word) for word in title.split()])
     lone = lone_braces(title)
     out: list[str] = []
     for word in re.split(r"(\s+)", title.strip()):

@@ -7,6 +7,7 @@ site's root, without a leading slash, ending in `/` for a page (`papers/x/`) or 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -102,7 +103,19 @@ FEED, SITEMAP, ROBOTS, NOT_FOUND = "feed.xml", "sitemap.xml", "robots.txt", "404
 def is_local(url: str) -> bool:
     """Whether `url` names this computer (localhost, a loopback or unspecified address): a link to it leads
     nowhere once the site is deployed."""
-    host = urlsplit(url).hostname or ""
+    scheme, sep, rest = url.partition("://")
+    # The same host for every page of a site: worked out once (for a URL urlsplit takes as it is).
+    if sep and scheme.isalpha() and url.isascii() and url.isprintable():
+        return _local_netloc(rest[: min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))])
+    return _local_host(urlsplit(url).hostname or "")
+
+
+@functools.lru_cache(maxsize=64)
+def _local_netloc(netloc: str) -> bool:
+    return _local_host(urlsplit("//" + netloc).hostname or "")
+
+
+def _local_host(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
