@@ -7,8 +7,9 @@
 A Builder lives as long as `sitegen serve` does and keeps what can be reused between rebuilds (the loaded
 content, the Jinja environment with its compiled templates, rendered Markdown and list items, related papers,
 hashes of static files, the output manifest). A one-shot build is one Builder and one build(); it finds what
-an earlier run left in ROOT/.sitegen-cache (loaded content, related papers) and, in the output folder's
-manifest, the key each file was made from, so that a build with nothing changed renders and writes nothing.
+an earlier run left in ROOT/.sitegen-cache (loaded content, related papers, papers' rendered Markdown, the
+prior: what the last build's files read, see deps.Prior) and, in the output folder's manifest, the key each
+file was made from, so that a build with nothing changed renders and writes nothing.
 
 Size: the build's recipe (Builder._build) and the few steps only it calls (the dependency check of each page,
 feeds and exports, the held state of `serve`).
