@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import shutil
 
+from conftest import write_site
 from test_incremental import corpus, tree
 
 from sitegen.build import Builder, BuildOptions
 from sitegen.build.deps import Prior, Versions
 from sitegen.store.cache import CACHE_DIR, CacheFolder
-from tests.conftest import write_site
 
 
 def build(root, out):

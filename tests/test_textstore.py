@@ -4,11 +4,11 @@ with other settings."""
 
 from __future__ import annotations
 
+from conftest import write_site
 from test_incremental import corpus, tree
 from test_prior import build, cold_tree
 
 from sitegen.build import views
-from tests.conftest import write_site
 
 
 def count_renders(monkeypatch) -> list[str]:
