@@ -307,18 +307,9 @@ TITLE_CHARACTERS = [*"aAbZ9 -:.,\t\n'{}\\$&%_#~^", "é", "\xa0", "\u2003", "\x1c
 def test_a_title_is_braced_the_same_whether_or_not_it_holds_braces(title):
     """Titles without braces take a shorter way (each word on its own); it gives what pairing braces over
     the whole title gives."""
-    from sitegen.build.bibtex import _title_word, lone_braces
+    from sitegen.build.bibtex import _paired_title
 
-    lone = lone_braces(title)
-    out = []
-    for word in re.split(r"(\s+)", title.strip()):
-        if word.isspace():
-            out.append(" ")
-            continue
-        braces = word.count("{") + word.count("}")
-        out.append(_title_word(word, lone[:braces]))
-        lone = lone[braces:]
-    assert bibtex_title(title) == "".join(out)
+    assert bibtex_title(title) == _paired_title(title)
 
 
 @pytest.mark.parametrize(

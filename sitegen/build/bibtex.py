@@ -169,6 +169,11 @@ def bibtex_title(title: str) -> str:
     """
     if "{" not in title and "}" not in title:  # most titles: no brace to pair, each word on its own
         return " ".join([_title_word(word) for word in title.split()])
+    return _paired_title(title)
+
+
+def _paired_title(title: str) -> str:
+    """bibtex_title, its braces paired across the whole title (see lone_braces)."""
     lone = lone_braces(title)
     out: list[str] = []
     for word in re.split(r"(\s+)", title.strip()):
