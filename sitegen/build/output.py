@@ -196,14 +196,10 @@ class Staging:
         previous: dict[str, Record],
         previous_build: dict[str, Any] | None = None,
         in_place: bool = False,
-        touched: Callable[[], set[str]] | None = None,
     ):
         self.out = out
         self.previous = previous
         self.previous_build = previous_build
-        #: Which files of `previous` changed since it was written (see `touched`), if the caller finds out
-        #: (in another process, say); otherwise intact() looks at each file.
-        self._touched = touched
         #: Write files that do not exist yet in place rather than staged (see expect()).
         self.in_place = in_place
         self.folder = out / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
@@ -232,8 +228,6 @@ class Staging:
         record = self.previous.get(path)
         if record is None or not key or record.key != key:
             return None
-        if self._touched is not None:
-            return None if path in self._touched() else record
         return record if _as_recorded(self._prefix + path, record) else None
 
     def keep(self, path: str, record: Record) -> None:
