@@ -852,16 +852,15 @@ def stage_derived(
     versions: Versions,
     stamp: str,
     items: list[Derived],
-    unchanged: Unchanged | None = None,
-    owns: dict[str, str] | None = None,
+    unchanged: Unchanged | None,
+    owns: dict[str, str],
 ) -> None:
     """Stage the files that Python code makes from tracked views (feeds, exports): each is kept when what it
     read last time is unchanged and its file is intact, else made by its `make(reads)`, which reads the views
     through `recording(view, reads)` so that what it read is recorded as a template's reads are. Those to make
     are shared among processes by their weight when there are many (as pages are). Notes each one's own
     inputs in `owns`."""
-    if owns is not None:
-        owns.update((item.path, item.own) for item in items)
+    owns.update((item.path, item.own) for item in items)
     todo = [
         item for item in items if not keep_current(staging, versions, stamp, item.path, item.own, unchanged)
     ]
@@ -883,7 +882,7 @@ def _papers_changed(result: BuildResult) -> bool:
 def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[Related]) -> None:
     """Attach the related papers, once (they may still be on their way from another process)."""
     shared.attach_related = None
-    attach_related(index, related_lists.result())
+    attach_related(shared, index, related_lists.result())
 
 
 def _objects(index: SiteView) -> Callable[[str], Tracked | None]:

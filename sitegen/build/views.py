@@ -885,11 +885,9 @@ def _digests(site: Site, views: list[PaperView]) -> list[DigestView]:
     return digest_views
 
 
-def attach_related(site: SiteView, related: Mapping[str, str]) -> None:
-    """Give every paper its related papers: `related` maps a slug to its list of (slug, shared terms) pairs,
-    most similar first, as one text (sitegen.content.related.RelatedIndex.row_texts); papers the build does
-    not show are left out. Each view makes its entries when first asked (most builds after an edit show a
-    few)."""
-    for view in site.papers:
-        view.shared.related_rows, view.shared.shown = related, site.by_slug
-        view._related = None
+def attach_related(shared: Shared, site: SiteView, related: Mapping[str, str]) -> None:
+    """Give the papers of `site` (whose views share `shared`) their related papers: `related` maps a slug to
+    its list of (slug, shared terms) pairs, most similar first, as one text
+    (sitegen.content.related.RelatedIndex.row_texts); papers the build does not show are left out. Each view
+    makes its entries when first asked (most builds after an edit show a few)."""
+    shared.related_rows, shared.shown = related, site.by_slug
