@@ -282,7 +282,7 @@ class Builder:
         written = self._write(staging, inputs, counts, report, g, owns, jobs)
         if written is None:
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
-        self._last = _Last(out, g.index, g.env, {urls.output_file(page.path): page for page in pages})
+        self._last = _Last(out, g.index, g.env, pages)
         clock.lap("write")
         if self.retained is not None:
             self.retained.append((g, pages, staging, written))
@@ -359,6 +359,8 @@ class Builder:
         done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved)
         if g.shared.attach_related is not None:  # (unless a list showed related papers)
             g.shared.attach_related()
+        if unchanged is not None:
+            unchanged.compare_all()
         clock.lap("related")
         make([p for p in pages if p.kind == "paper"], done, len(pages))
         generated = {urls.output_file(page.path) for page in pages}
@@ -504,7 +506,7 @@ class Builder:
             deps.append(view.dep + "#")
         written = []
         for file in sorted(files):
-            record, page = self._manifest.get(file), last.pages.get(file)
+            record, page = self._manifest.get(file), last.page(file)
             if record is None or page is None or not any(r.startswith(tuple(deps)) for r in record.reads):
                 continue
             try:
@@ -747,13 +749,22 @@ MAX_RACY = 100
 SAVE_AFTER_READS = 200  # see Builder._save_caches
 
 
-class _Last(NamedTuple):
+@dataclass(slots=True)
+class _Last:
     """What Builder.preview uses of the last successful build."""
 
     out: Path
     index: SiteView
     env: TrackingEnvironment
-    pages: dict[str, PlannedPage]
+    planned: list[PlannedPage]
+    _by_file: dict[str, PlannedPage] | None = None
+
+    def page(self, file: str) -> PlannedPage | None:
+        """The page made into the output file `file`. (Looked up when first asked: a one-shot build never
+        asks, and its forked saver shares this memory until written to.)"""
+        if self._by_file is None:
+            self._by_file = {urls.output_file(page.path): page for page in self.planned}
+        return self._by_file.get(file)
 
 
 class _Gathered(NamedTuple):

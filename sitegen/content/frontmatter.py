@@ -339,7 +339,7 @@ def _implicit_tag(word: str) -> str:
 @functools.lru_cache(maxsize=65536)  # the same few words (tags, dates) recur on every page
 def _plain(word: str) -> Any:
     """The value of a plain scalar, as the YAML parser constructs it; _NO_VALUE when unsure."""
-    if word.endswith(":") or ": " in word or _non_printable().search(word):
+    if word.endswith(":") or ": " in word or _has_non_printable(word):
         return _NO_VALUE
     tag = _implicit_tag(word)
     if tag == _STR:
@@ -375,7 +375,7 @@ def _parse_simple(
             return None  # a duplicate is the YAML parser's to report; a key like "yes" is no string
         start = len(key) + 3
         if quoted is not None:
-            if _non_printable().search(quoted):
+            if _has_non_printable(quoted):
                 return None
             value: Any = quoted
         elif flow is not None:
@@ -410,7 +410,7 @@ def _flow_items(flow: str, line: int, col: int) -> tuple[list[Any], list[Positio
             return None
         quoted, word = match.groups()
         if quoted is not None:
-            if _non_printable().search(quoted):
+            if _has_non_printable(quoted):
                 return None
             values.append(quoted)
             positions.append((line, col + match.start(1) - 1))
@@ -439,6 +439,15 @@ _non_printable = functools.cache(
         "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
     )
 )
+# An ASCII text, which most are, is checked by a pattern that costs nothing to compile.
+_NON_PRINTABLE_ASCII = re.compile("[^\x09\x0a\x0d\x20-\x7e]")
+
+
+def _has_non_printable(text: str) -> bool:
+    pattern = _NON_PRINTABLE_ASCII if text.isascii() else _non_printable()
+    return pattern.search(text) is not None
+
+
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@%+=~?&*!$'()-]*")
 # Plain words that YAML 1.2 reads as numbers although YAML 1.1 (our reader) reads them as strings ("1e3",
 # "0o17"): quoted too, so that a page means the same to any other YAML tool the curator runs on it.
