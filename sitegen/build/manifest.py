@@ -135,6 +135,36 @@ def _write_manifest(
     """JSON with one file per line, easy to read and to diff. Each row's read keys are numbers into one
     table of names at the end (a key is read by many pages). Returns the records, each with its row as
     written (see Record.row: the next manifest of a process that goes on, `serve`, writes it as it is)."""
+    items = sorted(records.items())
+    table, base = _table(records)
+    rows = _rows(items, table, base)
+    atomic_write(out / MANIFEST, _text(build, rows, table).encode("utf-8"))
+    written = dict(items)
+    for row, (path, record) in zip(rows, items, strict=True):
+        if record[5] is not row or record[6] is not table:
+            written[path] = record._replace(row=row, table=table)
+    return written
+
+
+def _rows(items: list[tuple[str, Record]], table: list[str], base: list[str] | None) -> list[str]:
+    """The manifest's rows of `items` (sorted by path), their reads numbered by `table`; the rows of records
+    read with `base` as they were read."""
+    numbers: dict[str, int] = {}
+    rows = []
+    for path, record in items:
+        # (Only the row and its table are looked at when the row is kept: a build forked the process that
+        # saves its caches just before, and every object touched here is a page copied.)
+        row = record[5]
+        if row and base is not None and record[6] is base:
+            rows.append(row)
+            continue
+        if not numbers:
+            numbers = {name: number for number, name in enumerate(table)}
+        rows.append(_manifest_row(path, record, numbers))
+    return rows
+
+
+def _text(build: dict[str, Any] | None, rows: list[str], table: list[str]) -> str:
     head = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
@@ -142,16 +172,8 @@ def _write_manifest(
     if build:
         head["build"] = build
     text = json.dumps(head, separators=(",", ":"))
-    table, base = _table(records)
-    numbers = {name: number for number, name in enumerate(table)}
-    rows = [_manifest_row(path, record, numbers, base) for path, record in sorted(records.items())]
     names = json.dumps(table, separators=(",", ":"))
-    data = text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
-    atomic_write(out / MANIFEST, data.encode("utf-8"))
-    return {
-        path: record if record.row is row and record.table is table else record._replace(row=row, table=table)
-        for row, (path, record) in zip(rows, sorted(records.items()), strict=True)
-    }
+    return text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
 
 
 def read_table(records: dict[str, Record]) -> list[str]:
@@ -180,12 +202,10 @@ def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
     return sorted(used), None
 
 
-def _manifest_row(path: str, record: Record, numbers: dict[str, int], kept: list[str] | None) -> str:
+def _manifest_row(path: str, record: Record, numbers: dict[str, int]) -> str:
     """`"path":[fingerprint,size,mtime,key,[read key numbers]]` as json.dumps writes it (compact, ASCII), a
-    third of its time; the row as it was read when its table is `kept` (the start of the new one)."""
-    fingerprint_, size, mtime_ns, key, reads, row, read_with = record
-    if row and read_with is not None and read_with is kept:
-        return row
+    third of its time."""
+    fingerprint_, size, mtime_ns, key, reads = record[:5]
     if type(size) is int and type(mtime_ns) is int and type(fingerprint_) is str and type(key) is str:
         read_numbers = ",".join(map(str, map(numbers.__getitem__, reads)))
         head = f"{_json_string(path)}:[{_json_string(fingerprint_)},{size},{mtime_ns},{_json_string(key)}"
