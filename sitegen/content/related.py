@@ -53,8 +53,9 @@ from sitegen.content.model import Paper
 from sitegen.store.cache import MAGIC, SEGMENT_HEAD, Damaged, read_segment, read_segments, segment, write_file
 from sitegen.store.files import fingerprint
 
-# Bump when analysis or weighting changes: a cache of another version is discarded, never misread.
-FORMAT_VERSION = 6
+# Bump when analysis or weighting changes, or the text of a list (rows.encode): a cache of another version is
+# discarded, never misread.
+FORMAT_VERSION = 7
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
@@ -459,6 +460,9 @@ class RelatedIndex:
         # Parallel to _rows: the shared terms shown of each pair of the row (see explained), kept up to date
         # by update, so that a build shows them without reading anything but the cache's header.
         self._why: list[Why] = []
+        # Parallel to _rows: each row and its terms as one text (see row_texts), with the row and terms it was
+        # made from: a row or its terms that changed are other objects, whose text is made again.
+        self._texts: list[tuple[Row, Why, str]] = []
         # Derived from the analyses; rebuilt on demand after a load.
         self._df: Counter[str] | None = None
         self._idf: dict[str, float] = {}
@@ -530,8 +534,18 @@ class RelatedIndex:
 
     def row_texts(self) -> dict[str, str]:
         """`lists_with_terms`, each paper's list as one text (sitegen.content.rows): what a forked process
-        sends back an order of magnitude faster than lists of tuples."""
-        return {slug: rows.encode(pairs) for slug, pairs in self.lists_with_terms().items()}
+        sends back an order of magnitude faster than lists of tuples. Kept, in the cache too: after an edit
+        only the lists it changed are made again."""
+        slugs, k, texts = self._slugs, self.options.k, self._texts
+        if len(texts) != len(self._rows):
+            texts = self._texts = [((), (), "")] * len(self._rows)
+        for i, (row, why, (made_of, terms_of, _)) in enumerate(
+            zip(self._rows, self._why, texts, strict=True)
+        ):
+            if row is not made_of or why is not terms_of:
+                pairs = [(slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True)]
+                texts[i] = (row, why, rows.encode(pairs))
+        return {slug: text for slug, (_, _, text) in zip(slugs, texts, strict=True)}
 
     def _stale_why(self, before: list[Row], touched: set[int]) -> set[int] | None:
         """The rows whose terms may have changed: the rows that changed, and those of, or holding, a paper
@@ -624,6 +638,7 @@ class RelatedIndex:
             "fingerprints": self._fingerprints,
             "rows": self._rows,
             "why": self._why,
+            "texts": list(self.row_texts().values()),
         }
         body: list[bytes | memoryview]
         if self._body is not None:  # loaded and never needed: write it back as it was read, if undamaged
@@ -692,6 +707,9 @@ class RelatedIndex:
             index._slugs = sorted(index._hashes)
             index._rows = header["rows"]
             index._why = header["why"]
+            texts = header["texts"]
+            if type(texts) is list and len(texts) == len(index._rows):
+                index._texts = list(zip(index._rows, index._why, texts, strict=True))
             index._body = memoryview(data)[end:]
         except (OSError, EOFError, ValueError, TypeError, KeyError):
             return cls(options)
