@@ -43,7 +43,7 @@ from sitegen.build.deps import (
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.manifest import Record, load_manifest, read_table
+from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
 from sitegen.build.render import map_staged, prepare_papers, render_pages
@@ -250,19 +250,21 @@ class Builder:
             self._swept = True
             output.remove_leftovers(out)  # what killed runs left, in the output and the cache folder
             self._cache.sweep()
-        previous, noted = self._previous_manifest(out)
-        inputs = self._inputs(config, _racy_note(noted))
-        left = self._as_left(out, inputs, previous, noted, report)
+        inputs = self._inputs(config, _racy_note(self._previous_notes(out)))
+        left = self._as_left(out, inputs, report)
         if left is not None:
             clock.lap("load")
             return self._result(left, clock), out, Urls(config.base_url).base_path
 
         # Gather: the content, its views, the templates and static files.
         g = self._gather(config, inputs, changed, report, jobs)
-        clock.lap("load")
         if report.has_errors(self.options.strict):
+            clock.lap("load")
             self._save_caches()
             return self._result(BuildResult(report, True, out), clock), out, ""
+        # (Read once the related papers are under way in another process, which need nothing of it.)
+        previous, noted = self._previous_manifest(out)
+        clock.lap("load")
 
         # Render: plan every page, make again what changed, stage the files.
         pages = plan_pages(g.index, config)
@@ -291,13 +293,23 @@ class Builder:
         )
         return self._result(result, clock), out, g.link.base_path
 
-    def _as_left(
-        self, out: Path, inputs: _Inputs, previous: dict[str, Record], noted: dict[str, Any], report: Report
-    ) -> BuildResult | None:
+    def _as_left(self, out: Path, inputs: _Inputs, report: Report) -> BuildResult | None:
         """The result of a build with nothing to do: no input file, setting, option or code changed since the
         last build into `out`, and its files are as it left them. None: there is work to do."""
-        same = inputs.stamp and noted.get("inputs") == inputs.stamp and inputs.racy_then == _racy_note(noted)
-        if not same or output.touched(out, previous):
+
+        def same(noted: dict[str, Any]) -> bool:
+            return (
+                bool(inputs.stamp)
+                and noted.get("inputs") == inputs.stamp
+                and inputs.racy_then == _racy_note(noted)
+            )
+
+        if not same(self._previous_notes(out)):
+            return None
+        previous, noted = self._previous_manifest(
+            out
+        )  # (the whole of it, which may be damaged past its head)
+        if not same(noted) or output.touched(out, previous):
             return None
         return _as_left(out, noted, report)
 
@@ -689,6 +701,12 @@ class Builder:
         for path, data in files.items():
             staging.put(path, data)
         return made, set(files)
+
+    def _previous_notes(self, out: Path) -> dict[str, Any]:
+        """What the last build into `out` noted about itself (see load_manifest_notes)."""
+        if self._manifest is None or self._manifest_out != out:
+            return load_manifest_notes(out)
+        return self._manifest_build
 
     def _previous_manifest(self, out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
         if self._manifest is None or self._manifest_out != out:
