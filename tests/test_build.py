@@ -14,6 +14,7 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions, build_site
+from sitegen.build.templates import fragment_maker
 
 TAXONOMY = """\
 tags:
@@ -769,3 +770,39 @@ def test_rebuilds_reuse_pages_only_while_their_inputs_are_unchanged(site):
     fresh.build()
     for file in (root / "fresh").rglob("*.html"):
         assert file.read_bytes() == (root / "public" / file.relative_to(root / "fresh")).read_bytes(), file
+
+
+def test_a_fragment_is_made_once_per_values_and_adds_what_it_read_to_each_page(site):
+    """`fragment(name, **values)`: one Fragment per template and values, rendered on first use; each page
+    that shows it reads what the fragment read (the template and the paper's title), as if it had rendered
+    it itself."""
+    root = site(mini_site(**{"templates/partials/stamp.html": "<b>{{ paper.title }}</b>"}))
+    builder = Builder(root, BuildOptions(search=False))
+    builder.retained = []
+    assert not builder.build().failed
+    gathered = builder.retained[0][0]
+    env, alpha, beta = gathered.env, gathered.index.by_slug["alpha"], gathered.index.by_slug["beta"]
+    fragment = fragment_maker(env)
+    assert fragment("partials/stamp.html", paper=alpha) is fragment("partials/stamp.html", paper=alpha)
+    assert fragment("partials/stamp.html", paper=beta) is not fragment("partials/stamp.html", paper=alpha)
+    page = env.from_string("{{ fragment('partials/stamp.html', paper=p) }}", globals={"fragment": fragment})
+    for _ in range(2):  # (the second page shows the fragment as the first made it)
+        env.reads.begin()
+        assert page.render(p=alpha) == "<b>Alpha: A Study</b>"
+        assert {"T:partials/stamp.html", "p:alpha#m"} <= env.reads.end()
+    assert fragment("partials/stamp.html", paper=alpha).done
+    assert not fragment("partials/stamp.html", paper=beta).done
+
+
+def test_an_error_in_a_fragment_is_reported_at_its_line(site, run):
+    files = mini_site(
+        **{
+            "templates/partials/stamp.html": "<b>\n{{ paper.nope }}</b>",
+            "templates/tag.html": "{% extends 'theme/tag.html' %}"
+            "{% block head %}{{ fragment('partials/stamp.html', paper=papers[0]) }}{% endblock %}",
+        }
+    )
+    result = run("build", "--root", site(files), "--no-search")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert re.search(r"templates/partials/stamp\.html:2: .*nope", result.err), result.err

@@ -10,7 +10,8 @@ from conftest import write_site
 from test_incremental import corpus, tree
 
 from sitegen.build import Builder, BuildOptions
-from sitegen.build.deps import Prior, Versions
+from sitegen.build.deps import Versions
+from sitegen.build.prior import Prior
 from sitegen.store.cache import CACHE_DIR, CacheFolder
 
 

@@ -8,7 +8,7 @@ A Builder lives as long as `sitegen serve` does and keeps what can be reused bet
 content, the Jinja environment with its compiled templates, rendered Markdown and list items, related papers,
 hashes of static files, the output manifest). A one-shot build is one Builder and one build(); it finds what
 an earlier run left in ROOT/.sitegen-cache (loaded content, related papers, papers' rendered Markdown, the
-prior: what the last build's files read, see deps.Prior) and, in the output folder's manifest, the key each
+prior: what the last build's files read, see prior.Prior) and, in the output folder's manifest, the key each
 file was made from, so that a build with nothing changed renders and writes nothing.
 
 Size: the build's recipe (Builder._build) and the few steps only it calls (the dependency check of each page,
@@ -32,9 +32,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sitegen.build import feeds, output
 from sitegen.build.deps import (
     Derived,
-    Prior,
     TrackingEnvironment,
-    Unchanged,
     Versions,
     brief,
     context_key,
@@ -46,6 +44,7 @@ from sitegen.build.exports import plan_exports
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
+from sitegen.build.prior import Prior, Unchanged
 from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,

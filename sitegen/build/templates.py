@@ -7,13 +7,14 @@ traceback, and is reported once per template and message, not once per page.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import posixpath
 import stat
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
+import jinja2.runtime
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -34,7 +36,7 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from sitegen import __version__
-from sitegen.build.deps import Fragment, Reads, TrackingEnvironment, text_fingerprint
+from sitegen.build.deps import Fragment, Reads, TrackingEnvironment, context_key, text_fingerprint
 from sitegen.build.plan import human_date
 from sitegen.build.search import filter_value
 from sitegen.build.views import ITEM_TEMPLATE, PaperView
@@ -113,12 +115,55 @@ def make_environment(site_templates: Path, compiled: CacheFolder | None = None) 
         cache_size=-1,
         bytecode_cache=_CompiledTemplates(compiled) if compiled is not None else None,
     )
+    env.template_class = FlatGlobalsTemplate
     env.reads = Reads()
     env.filters["human_date"] = human_date
     env.filters["iso"] = lambda d: d.isoformat() if isinstance(d, date) else str(d)
     env.filters["pagefind_filter"] = filter_value  # a search filter's value, as Pagefind must read it
     env.globals["generator"] = f"sitegen {__version__}"
     return env
+
+
+class FlatGlobalsTemplate(jinja2.Template):
+    """A template whose globals (a ChainMap of its own and the environment's, which Jinja reads key by key in
+    Python) are merged into one dict when a rendering starts, and whose import check compares keys in C. The
+    context gets the same values either way: Jinja copies them into it. (A build renders tens of thousands of
+    pages and fragments, and each page imports its macros.)"""
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> jinja2.runtime.Context:
+        return jinja2.runtime.new_context(
+            self.environment, self.name, self.blocks, vars, shared, _flat(self.globals), locals
+        )
+
+    def _get_default_module(
+        self, ctx: jinja2.runtime.Context | None = None
+    ) -> jinja2.environment.TemplateModule:
+        # (Jinja's own, with the difference of keys taken against each map of the ChainMap)
+        if ctx is not None:
+            keys = ctx.globals_keys.difference(*_maps(self.globals))
+            if keys:
+                return self.make_module({k: ctx.parent[k] for k in keys})
+        if self._module is None:
+            self._module = self.make_module()
+        return self._module
+
+
+def _flat(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    if type(values) is collections.ChainMap:
+        merged: dict[str, Any] = {}
+        for mapping in reversed(values.maps):
+            merged.update(mapping)
+        return merged
+    return values
+
+
+def _maps(values: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return values.maps if type(values) is collections.ChainMap else [values]
 
 
 class _CompiledTemplates(jinja2.BytecodeCache):
@@ -233,6 +278,24 @@ def set_globals(env: TrackingEnvironment, common: dict[str, Any], report: Report
         return found
 
     env.globals["site_header"] = site_header
+    env.globals["fragment"] = fragment_maker(env)
+
+
+def fragment_maker(env: TrackingEnvironment) -> Callable[..., Fragment]:
+    """`fragment(name, **values)` for templates: the template `name` rendered with `values` once per build
+    and reused by every page that shows it (a related paper shown on five pages, say). What it shows may
+    depend only on `values` and what it reads (recorded, see Fragment): it sees the globals, not the page.
+    An error in it propagates to the page that shows it (and is reported there, with the template's line)."""
+    made: dict[tuple[str, str], Fragment] = {}
+
+    def fragment(name: str, **values: Any) -> Fragment:
+        key = (name, context_key(values))
+        found = made.get(key)
+        if found is None:
+            found = made[key] = Fragment(env, lambda: env.get_template(name).render(values))
+        return found
+
+    return fragment
 
 
 def _fragment(env: TrackingEnvironment, name: str, context: dict[str, Any], report: Report) -> Fragment:
