@@ -176,14 +176,19 @@ class Analyzer:
         self.title_weight = title_weight
         self._memo = _TokenTerms()
 
-    def _terms(self, text: str) -> Iterator[str]:
-        """The terms of every token of `text`, in order (unseen tokens are worked out once and remembered)."""
-        return itertools.chain.from_iterable(map(self._memo.__getitem__, _tokens(text)))
+    def _terms(self, tokens: list[bytes]) -> Iterator[str]:
+        """The terms of every token, in order (unseen tokens are worked out once and remembered)."""
+        return itertools.chain.from_iterable(map(self._memo.__getitem__, tokens))
 
-    def analyze(self, title: str, abstract: str) -> Analysis:
-        counts = Counter(self._terms(abstract))
+    def analyze(self, title: str, abstract: str, seen: list[bytes] | None = None) -> Analysis:
+        """The analysis of a paper's text; `seen` gets its tokens, title first (what _Surface reads)."""
+        title_tokens, abstract_tokens = _tokens(title), _tokens(abstract)
+        if seen is not None:
+            seen += title_tokens
+            seen += abstract_tokens
+        counts = Counter(self._terms(abstract_tokens))
         if self.title_weight:
-            title_terms = list(self._terms(title))
+            title_terms = list(self._terms(title_tokens))
             counts.update(title_terms * self.title_weight)
         terms = tuple(counts)  # in order of first appearance: a function of the text, like the counts
         values = tuple(counts.values())
@@ -489,10 +494,13 @@ class RelatedIndex:
         self.dirty = True
         self._read_body()
         old_hashes = self._hashes
+        seen: dict[str, list[bytes]] = {}  # the tokens of the texts analyzed now, for the shared words
         for slug, paper in by_slug.items():
             h = hashes[slug]
             if h not in self._analyses:
-                self._analyses[h] = self._analyzer.analyze(paper.title, paper.abstract)
+                self._analyses[h] = self._analyzer.analyze(
+                    paper.title, paper.abstract, seen.setdefault(slug, [])
+                )
                 self.stats["analyzed"] += 1
         if hashes.keys() == old_hashes.keys() and self._rows:
             edited = [slug for slug, h in hashes.items() if h != old_hashes[slug]]
@@ -506,7 +514,7 @@ class RelatedIndex:
             self._compute_all()
             stale = None
         self._hashes = hashes
-        self._update_why(by_slug, stale)
+        self._update_why(by_slug, stale, seen)
         live = set(hashes.values())
         if len(self._analyses) > len(live):  # forget texts no paper has any more
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
@@ -558,12 +566,15 @@ class RelatedIndex:
             if i in touched or row != before[i] or any(j in touched for _, j in row)
         }
 
-    def _update_why(self, by_slug: dict[str, Paper], stale: set[int] | None) -> None:
-        """Work out the terms of the `stale` rows (None: every row)."""
+    def _update_why(
+        self, by_slug: dict[str, Paper], stale: set[int] | None, seen: dict[str, list[bytes]] | None = None
+    ) -> None:
+        """Work out the terms of the `stale` rows (None: every row); `seen`: papers' tokens, by slug, already
+        known (see Analyzer.analyze)."""
         if stale is None:
             self._why = [()] * len(self._rows)
             stale = set(range(len(self._rows)))
-        surface = _Surface(self._analyzer)
+        surface = _Surface(self._analyzer, seen)
         terms = self.options.why_terms
         for i in sorted(stale):
             self._why[i] = self._why_of(i, by_slug, surface, terms)
@@ -890,8 +901,9 @@ class _Surface:
     Each paper's text is tokenized once (its distinct tokens in reading order), and what one paper offers
     for a term is remembered: a paper is in many pairs, and pairs of a topic share their terms."""
 
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, analyzer: Analyzer, seen: dict[str, list[bytes]] | None = None) -> None:
         self._memo = analyzer._memo
+        self._seen = seen or {}  # each paper's tokens in reading order, if known
         self._tokens: dict[str, dict[bytes, None]] = {}
         self._words: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         # (slug, term) -> the place among the term's forms (see _find) of the first the paper has as a word
@@ -902,7 +914,10 @@ class _Surface:
     def _distinct(self, paper: Paper) -> dict[bytes, None]:
         found = self._tokens.get(paper.slug)
         if found is None:
-            found = self._tokens[paper.slug] = dict.fromkeys(_tokens(f"{paper.title} {paper.abstract}"))
+            # (The tokens of "title abstract" are the title's, then the abstract's.)
+            seen = self._seen.get(paper.slug)
+            tokens = seen if seen is not None else _tokens(f"{paper.title} {paper.abstract}")
+            found = self._tokens[paper.slug] = dict.fromkeys(tokens)
         return found
 
     def _of(self, paper: Paper) -> tuple[dict[str, str], dict[str, str]]:
@@ -942,6 +957,10 @@ class _Surface:
 
     def _find(self, both: list[Paper], term: str) -> str:
         key = term.encode("ascii")
+        if key in self._memo and term in self._memo[key]:  # (most terms are a word of one of the texts)
+            for paper in both:
+                if key in self._distinct(paper):
+                    return term
         forms = (key, key + b"s", key + b"es", key[:-1] + b"ies" if key.endswith(b"y") else key)
         rank = min((self._form_rank(p, term, forms) for p in both), default=len(forms))
         if rank < len(forms):
