@@ -98,8 +98,9 @@ class PaperView(Tracked):
     digests: list[date]
     shared: Shared
     tags: list[TagView] = field(default_factory=list)
-    #: The paper's authors in its own order (a name listed twice, twice).
-    authors: list[Byline] = field(default_factory=list)
+    #: Every author of the build by name as written (see _authors): `authors` are made from it when asked.
+    _author_of: Mapping[str, AuthorView] = field(default_factory=dict)
+    _bylines: list[Byline] | None = None
     _related: list[RelatedEntry] | None = None
     texts: PaperTexts | None = None
     _links: list[Link] | None = None
@@ -110,6 +111,13 @@ class PaperView(Tracked):
     @property
     def dep(self) -> str:
         return self._dep
+
+    @property
+    def authors(self) -> list[Byline]:
+        """The paper's authors in its own order (a name listed twice, twice)."""
+        if self._bylines is None:
+            self._bylines = [_byline(name, self._author_of[name]) for name in self.paper.authors]
+        return self._bylines
 
     def version(self, facet: str) -> str:
         if facet == "m":
@@ -772,7 +780,7 @@ def refresh(view: PaperView, paper: Any, site: SiteView) -> bool:
     view.paper, view.title, view.digests = fresh.paper, fresh.title, fresh.digests
     view.texts, view._links, view._item, view._cited = None, None, None, None
     view.tags = [tags[slug] for slug in paper.tags]
-    view.authors = [_byline(name, authors[slug]) for name, slug in zip(paper.authors, names, strict=True)]
+    view._bylines = [_byline(name, authors[slug]) for name, slug in zip(paper.authors, names, strict=True)]
     return True
 
 
@@ -827,7 +835,7 @@ def build_index(site: Site, shared: Shared, drafts: bool) -> SiteView:
 
 def _authors(recent: list[PaperView]) -> list[AuthorView]:
     """Every author of the papers shown, each with their papers in `recent`'s order, sorted for the index;
-    sets each paper view's `authors`."""
+    gives each paper view the authors by name its `authors` are made from."""
     spellings: dict[str, Counter[str]] = {}
     slug_of: dict[str, str] = {}  # name as written -> slug (many papers share a name)
     members: dict[str, list[PaperView]] = {}
@@ -847,8 +855,9 @@ def _authors(recent: list[PaperView]) -> list[AuthorView]:
         name = min(counts, key=lambda n: (-counts[n], n.isascii(), n))
         shown = _CONTROL.sub("", name)
         authors[slug] = AuthorView(slug=slug, name=shown, group=author_group(name), papers=members[slug])
+    author_of = {name: authors[slug] for name, slug in slug_of.items()}
     for view in recent:
-        view.authors = [_byline(name, authors[slug_of[name]]) for name in view.paper.authors]
+        view._author_of = author_of
     return sorted(authors.values(), key=_author_key)
 
 
