@@ -8,6 +8,7 @@ into an empty folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -81,6 +82,9 @@ class Sites:
         self.root = write_site(tmp / "site", files)
         self.drafts = drafts
         self.live = Builder(self.root, self.options(tmp / "live"))
+        self.live.write_guard = (
+            contextlib.nullcontext
+        )  # (serve's session sets its lock: a builder that stays)
         self.steps = 0
 
     def options(self, out: Path) -> BuildOptions:

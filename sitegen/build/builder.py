@@ -283,7 +283,8 @@ class Builder:
         written = self._write(staging, inputs, counts, report, g, owns, jobs)
         if written is None:
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
-        self._last = _Last(out, g.index, g.env, pages)
+        if self.write_guard is not None:  # (a builder that stays, as `serve`'s, which previews edits)
+            self._last = _Last(out, g.index, g.env, {urls.output_file(page.path): page for page in pages})
         clock.lap("write")
         if self.retained is not None:
             self.retained.append((g, pages, staging, written))
@@ -517,7 +518,7 @@ class Builder:
             deps.append(view.dep + "#")
         written = []
         for file in sorted(files):
-            record, page = self._manifest.get(file), last.page(file)
+            record, page = self._manifest.get(file), last.pages.get(file)
             if record is None or page is None or not any(r.startswith(tuple(deps)) for r in record.reads):
                 continue
             try:
@@ -766,22 +767,13 @@ MAX_RACY = 100
 SAVE_AFTER_READS = 200  # see Builder._save_caches
 
 
-@dataclass(slots=True)
-class _Last:
+class _Last(NamedTuple):
     """What Builder.preview uses of the last successful build."""
 
     out: Path
     index: SiteView
     env: TrackingEnvironment
-    planned: list[PlannedPage]
-    _by_file: dict[str, PlannedPage] | None = None
-
-    def page(self, file: str) -> PlannedPage | None:
-        """The page made into the output file `file`. (Looked up when first asked: a one-shot build never
-        asks, and its forked saver shares this memory until written to.)"""
-        if self._by_file is None:
-            self._by_file = {urls.output_file(page.path): page for page in self.planned}
-        return self._by_file.get(file)
+    pages: dict[str, PlannedPage]
 
 
 class _Gathered(NamedTuple):
