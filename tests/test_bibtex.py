@@ -344,3 +344,11 @@ def test_is_local_answers_as_the_hostname_urlsplit_finds_does(url):
     except ValueError:
         expected = host == "localhost" or host.endswith(".localhost")
     assert is_local(url) == expected
+
+
+def test_every_greek_letter_reads_back_as_itself():
+    """TeX's \\phi is ϕ and \\varphi is φ (and so for epsilon): each letter is written as the command TeX
+    draws it with."""
+    letters = [chr(code) for code in [*range(0x391, 0x3AA), *range(0x3B1, 0x3CA)] if code != 0x3A2]
+    for letter in [*letters, "ϵ", "ϕ", "ϑ", "ϖ", "ϱ"]:
+        assert fold(DECODER.latex_to_text(bibtex_title(letter))) == fold(letter), (letter, bibtex_title(letter))

@@ -70,6 +70,9 @@ for _code in range(0x3B1, 0x3CA):
     _name = "lambda" if _name == "lamda" else _name  # Unicode's spelling
     _LETTERS[chr(_code)] = "o" if _name == "omicron" else f"{{$\\{_name}$}}"
 _LETTERS["ς"] = r"{$\varsigma$}"
+# TeX draws \epsilon and \phi as ϵ and ϕ (Unicode's "symbols"); ε and φ are \varepsilon and \varphi.
+_LETTERS.update({"ε": r"{$\varepsilon$}", "φ": r"{$\varphi$}", "ϵ": r"{$\epsilon$}", "ϕ": r"{$\phi$}"})
+_LETTERS.update({"ϑ": r"{$\vartheta$}", "ϖ": r"{$\varpi$}", "ϱ": r"{$\varrho$}"})
 for _name in _GREEK_CAPITALS:
     _LETTERS[unicodedata.lookup(f"GREEK CAPITAL LETTER {_name.upper().replace('LAMBDA', 'LAMDA')}")] = (
         f"{{$\\{_name}$}}"
