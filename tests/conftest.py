@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import os
 import textwrap
 import threading
 import time
@@ -14,8 +15,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from hypothesis import settings
 
 from sitegen.cli import main
+
+# Property tests draw new examples on every run; CI (HYPOTHESIS_PROFILE=ci, see .ci/run) draws the same ones
+# every time, so that whether a commit lands never depends on luck. A failure found locally is fixed and kept
+# as an example or a test of its own.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 T = TypeVar("T")
 

@@ -351,4 +351,5 @@ def test_every_greek_letter_reads_back_as_itself():
     draws it with."""
     letters = [chr(code) for code in [*range(0x391, 0x3AA), *range(0x3B1, 0x3CA)] if code != 0x3A2]
     for letter in [*letters, "ϵ", "ϕ", "ϑ", "ϖ", "ϱ"]:
-        assert fold(DECODER.latex_to_text(bibtex_title(letter))) == fold(letter), (letter, bibtex_title(letter))
+        written = bibtex_title(letter)
+        assert fold(DECODER.latex_to_text(written)) == fold(letter), (letter, written)
