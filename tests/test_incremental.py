@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -373,3 +374,34 @@ def test_library_versions_are_what_importlib_metadata_reports():
         except importlib.metadata.PackageNotFoundError:
             expected += f"{name}=?;"
     assert library_versions() == expected
+
+
+def test_a_feed_reads_the_papers_it_shows_and_follows_their_drafts(tmp_path):
+    """A feed shows the first `feed_limit` papers of its list that are not drafts, and reads those alone (and
+    the list): a paper further down is not its input. Making a shown paper a draft brings in the next one;
+    making it a paper again takes that one out."""
+    files = corpus()
+    files["sitegen.yaml"] += "feed_limit: 3\n"
+    sites = Sites(tmp_path, files)
+    sites.check()
+    manifest = json.loads((tmp_path / "live" / MANIFEST).read_text(encoding="utf-8"))
+    names = manifest["reads"]
+    read = [names[n] for n in manifest["files"]["feed.xml"][4]]
+    drafts_read = {key for key in read if key.startswith("p:") and key.endswith("#m")}
+    shown = re.findall(
+        r"<id>[^<]*/papers/(p\d+)/</id>", (tmp_path / "live/feed.xml").read_text(encoding="utf-8")
+    )
+    assert len(shown) == 3 and {f"p:{slug}#m" for slug in shown} <= drafts_read and len(drafts_read) <= 4
+    for _ in range(2):
+        sites.edit(
+            f"content/papers/{shown[0]}.md",
+            lambda t: (
+                t.replace("draft: true\n", "")
+                if "draft: true" in t
+                else t.replace("\n---\n", "\ndraft: true\n---\n", 1)
+            ),
+        )
+        feed = sites.check()["feed.xml"].decode("utf-8")
+        assert (f"/papers/{shown[0]}/" in feed) == (
+            "draft: true" not in (sites.root / f"content/papers/{shown[0]}.md").read_text()
+        )

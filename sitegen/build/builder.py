@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import itertools
 import os
 import secrets
 import time
@@ -690,7 +691,10 @@ class Builder:
         for feed_info, source, attribute in all_feeds:
 
             def feed(reads: set[str], feed_info=feed_info, source=source, attribute=attribute) -> bytes:
-                entries = [p for p in getattr(recording(source, reads), attribute) if not p.draft][:limit]
+                # (The first `limit` papers that are not drafts, and no look at the others: what the feed
+                # read is what it shows, and the list's order.)
+                papers = getattr(recording(source, reads), attribute)
+                entries = list(itertools.islice((p for p in papers if not p.draft), limit))
                 return feeds.atom_feed(feed_info, entries, link)
 
             weight = min(limit, len(getattr(source, attribute)))

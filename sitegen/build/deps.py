@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar
 
@@ -131,8 +131,32 @@ def recording(value: Any, reads: set[str]) -> Any:
     if isinstance(value, Tracked):
         return Recording(value, reads)
     if isinstance(value, list | tuple) and value and isinstance(value[0], Tracked):
-        return [Recording(v, reads) for v in value]
+        return RecordedList(value, reads)
     return value
+
+
+class RecordedList(Sequence[Recording]):
+    """A list of tracked objects as Python code sees it: each wrapped in a Recording when taken, so that
+    code that takes the first few (a feed's newest papers of ten thousand) reads those alone."""
+
+    __slots__ = ("_items", "_reads")
+
+    def __init__(self, items: Sequence[Tracked], reads: set[str]):
+        self._items = items
+        self._reads = reads
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [Recording(item, self._reads) for item in self._items[index]]
+        return Recording(self._items[index], self._reads)
+
+    def __iter__(self) -> Iterator[Recording]:
+        reads = self._reads
+        for item in self._items:
+            yield Recording(item, reads)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
