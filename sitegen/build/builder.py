@@ -307,9 +307,8 @@ class Builder:
 
         if not same(self._previous_notes(out)):
             return None
-        previous, noted = self._previous_manifest(
-            out
-        )  # (the whole of it, which may be damaged past its head)
+        # (The whole manifest now, which may be damaged past its head.)
+        previous, noted = self._previous_manifest(out)
         if not same(noted) or output.touched(out, previous):
             return None
         return _as_left(out, noted, report)
