@@ -534,26 +534,29 @@ class RelatedIndex:
 
     def lists_with_terms(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         """What `explained` gives, as (slug, terms) pairs without the scores."""
-        slugs, k = self._slugs, self.options.k
         return {
-            slug: [(slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True)]
-            for slug, row, why in zip(slugs, self._rows, self._why, strict=True)
+            slug: self._pairs(row, why)
+            for slug, row, why in zip(self._slugs, self._rows, self._why, strict=True)
         }
+
+    def _pairs(self, row: Row, why: Why) -> list[tuple[str, tuple[str, ...]]]:
+        """One row's related papers with their terms, as (slug, terms) pairs."""
+        slugs = self._slugs
+        return [(slugs[j], terms) for (_, j), terms in zip(row[: self.options.k], why, strict=True)]
 
     def row_texts(self) -> dict[str, str]:
         """`lists_with_terms`, each paper's list as one text (sitegen.content.rows): what a forked process
         sends back an order of magnitude faster than lists of tuples. Kept, in the cache too: after an edit
         only the lists it changed are made again."""
-        slugs, k, texts = self._slugs, self.options.k, self._texts
+        texts = self._texts
         if len(texts) != len(self._rows):
             texts = self._texts = [((), (), "")] * len(self._rows)
         for i, (row, why, (made_of, terms_of, _)) in enumerate(
             zip(self._rows, self._why, texts, strict=True)
         ):
             if row is not made_of or why is not terms_of:
-                pairs = [(slugs[j], terms) for (_, j), terms in zip(row[:k], why, strict=True)]
-                texts[i] = (row, why, rows.encode(pairs))
-        return {slug: text for slug, (_, _, text) in zip(slugs, texts, strict=True)}
+                texts[i] = (row, why, rows.encode(self._pairs(row, why)))
+        return {slug: text for slug, (_, _, text) in zip(self._slugs, texts, strict=True)}
 
     def _stale_why(self, before: list[Row], touched: set[int]) -> set[int] | None:
         """The rows whose terms may have changed: the rows that changed, and those of, or holding, a paper
