@@ -6,6 +6,7 @@ import contextlib
 import functools
 import http.server
 import os
+import sys
 import textwrap
 import threading
 import time
@@ -144,3 +145,30 @@ def build_table(out: str) -> dict[str, int]:
     """The rows of the table `sitegen build` ends with ("  Files written | 12"), by label."""
     rows = (line.split("|") for line in out.splitlines() if line.startswith("  ") and line.count("|") == 1)
     return {label.strip(): int(number) for label, number in rows}
+
+
+def slow_pagefind(folder: Path) -> tuple[Path, Path]:
+    """A pagefind that notes its process id and sleeps before it runs the real one, as a large index keeps
+    Pagefind busy; (the executable, the file it writes its process id to)."""
+    from sitegen.build.search import find_pagefind
+
+    pagefind = find_pagefind()
+    pid_file = folder / "pagefind.pid"
+    script = folder / "pagefind"
+    # (One process from start to end, as Pagefind is: a shell would leave its `sleep` behind when killed.)
+    script.write_text(
+        f"#!{sys.executable}\nimport os, sys, time\n"
+        f"open({str(pid_file)!r} + '.tmp', 'w').write(str(os.getpid()))\n"
+        f"os.replace({str(pid_file)!r} + '.tmp', {str(pid_file)!r})\n"
+        f"time.sleep(60)\nos.execv({str(pagefind)!r}, [{str(pagefind)!r}, *sys.argv[1:]])\n"
+    )
+    script.chmod(0o755)
+    return script, pid_file
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -11,10 +11,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from conftest import paper, write_site
+from conftest import alive, paper, slow_pagefind, write_site
 
 from sitegen.build.search import PAPER_GLOB, find_pagefind, index_site, plan_shards, read_sort_values
 from sitegen.errors import SitegenError
@@ -272,6 +273,29 @@ def test_pagefind_failure_keeps_the_previous_index(tmp_path):
     assert caught.value.exit_code == 1 and "\n" not in message
     assert message.startswith("pagefind: search index: pagefind failed (exit 1): ")
     assert "did not parse as a valid glob" in message
+    assert sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")) == before
+    assert not (out / ".pagefind.tmp").exists()
+
+
+def test_a_cancelled_run_stops_pagefind_and_keeps_the_previous_index(tmp_path):
+    out = write_output(tmp_path / "public")
+    index_site(out)
+    before = sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*"))
+    binary, pid_file = slow_pagefind(tmp_path)
+    cancel = threading.Event()
+
+    def cancel_once_running() -> None:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        cancel.set()
+
+    threading.Thread(target=cancel_once_running, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(SitegenError, match="search index: stopped"):
+        index_site(out, binary=binary, cancel=cancel)
+    assert time.monotonic() - started < 15  # not the minute the run would have taken
+    assert not alive(int(pid_file.read_text()))
     assert sorted(p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")) == before
     assert not (out / ".pagefind.tmp").exists()
 

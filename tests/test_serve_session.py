@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, paper, write_site
+from conftest import REPO, alive, paper, slow_pagefind, write_site
 
 from sitegen.serve.session import Preview, site_builder
 
@@ -197,12 +197,18 @@ def test_without_watch_nothing_is_injected_but_errors(preview):
 
 
 def test_ctrl_c_stops_cleanly(tmp_path):
-    root = write_site(tmp_path, SITE)
+    """Ctrl-C stops the server, removes its output folder and stops a search refresh under way: no
+    Pagefind is left behind, writing into the removed folder."""
+    root = write_site(tmp_path / "site", SITE)
+    pagefind, pid_file = slow_pagefind(tmp_path)
+    temp = Path(os.environ.get("TMPDIR", "/tmp"))
+    before = set(temp.glob("sitegen-serve-*"))
     process = subprocess.Popen(
         [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0", "--watch"],
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        env={**os.environ, "PAGEFIND_BINARY_PATH": str(pagefind)},
         # Ctrl-C as a terminal sends it, even when the tests run as a background job (whose shell makes it
         # ignore SIGINT, as its children would).
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -217,11 +223,17 @@ def test_ctrl_c_stops_cleanly(tmp_path):
                 break
         assert url, lines
         assert get(url + "papers/alpha/")[0] == 200
-        out_dirs = list(Path(os.environ.get("TMPDIR", "/tmp")).glob("sitegen-serve-*"))
+        out_dirs = set(temp.glob("sitegen-serve-*")) - before
+        assert len(out_dirs) == 1
+        # The search refresh that follows the first build is under way (Pagefind has started).
+        wait_for(pid_file.exists, what="the search refresh")
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
         assert "stopped" in process.stderr.read()
-        assert all(not d.exists() or d in out_dirs for d in out_dirs)
+        assert not alive(int(pid_file.read_text()))
+        assert not any(d.exists() for d in out_dirs)
     finally:
         if process.poll() is None:
             process.kill()
+        if pid_file.exists() and alive(pid := int(pid_file.read_text())):
+            os.kill(pid, signal.SIGKILL)  # (what the test found left behind)

@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ SORT_KEY = "date"  # the sort the search page offers: templates/paper.html's dat
 # 5,000 pages take Pagefind ~0.73 GB (10,000: 1.4 GB), which keeps every process of a build under 1 GB.
 # Fewer, larger shards would mean fewer requests per search in the browser (each shard is fetched apart).
 DEFAULT_SHARD_PAGES = 5_000
+CANCEL_POLL = 0.1  # seconds between looks at a cancellable run's `cancel`
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +215,7 @@ def index_site(
     force_language: str | None = None,
     binary: Path | None = None,
     log: Callable[[str], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> SearchResult:
     """Index the pages of `out_dir` matching `glob` into `out_dir/pagefind/`.
 
@@ -226,6 +229,9 @@ def index_site(
 
     Raises SitegenError (exit 1, one line) when the binary is missing or fails. A site with no pages to index
     gets no bundle (Pagefind refuses to write an empty one) and a result with pages=0.
+
+    `cancel`: once set, a Pagefind run under way is stopped and SitegenError raised, the old index left in
+    place (a server that stops must not leave a Pagefind behind, writing into a folder it has removed).
     """
     started = time.perf_counter()
     bundle = out_dir / BUNDLE_DIR
@@ -245,7 +251,7 @@ def index_site(
     groups = plan_shards(pages, shard_pages, read_sort_values(out_dir, pages) if sharded else None)
     try:
         if len(groups) == 1:
-            _run(executable, out_dir, staging, glob, force_language, log, label="")
+            _run(executable, out_dir, staging, glob, force_language, log, "", cancel)
         else:
             memory = _memory_folder()
 
@@ -255,7 +261,7 @@ def index_site(
                 label = f" shard {i + 1}/{len(groups)} ({len(groups[i])} pages)"
                 # The shard folder holds only its pages: Pagefind's default glob takes them all, so the
                 # pages are chosen by one glob implementation (Python's) alone.
-                _run(executable, site, target, None, force_language, log, label)
+                _run(executable, site, target, None, force_language, log, label, cancel)
                 shutil.rmtree(site, ignore_errors=True)  # keep the disk use to one shard's links
 
             # (imported here, as subprocess below: a build that only removes an index needs neither)
@@ -372,6 +378,7 @@ def _run(
     force_language: str | None,
     log: Callable[[str], None] | None,
     label: str,
+    cancel: threading.Event | None = None,
 ) -> None:
     cmd = [os.fspath(executable), "--site", os.fspath(site), "--output-path", os.fspath(output)]
     if glob:
@@ -382,10 +389,28 @@ def _run(
         log(f"search index{label}: {' '.join(cmd)}")
     import subprocess  # see index_site
 
+    if cancel is not None and cancel.is_set():
+        raise _error(f"search index{label}: stopped")
+    pipe = subprocess.PIPE
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
+        process = subprocess.Popen(cmd, stdout=pipe, stderr=pipe, text=True, errors="replace")
     except OSError as exc:
         raise _error(f"search index: cannot run {executable}: {exc.strerror}") from None
+    with process:
+        try:
+            while True:
+                try:
+                    # (Asked again and again when it may be cancelled: no output is lost in between.)
+                    stdout, stderr = process.communicate(timeout=CANCEL_POLL if cancel else None)
+                    break
+                except subprocess.TimeoutExpired:
+                    if cancel is not None and cancel.is_set():
+                        raise _error(f"search index{label}: stopped") from None
+        except BaseException:  # stopped, Ctrl-C: Pagefind goes too
+            process.kill()
+            process.wait()
+            raise
+    proc = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
     if proc.returncode < 0:
         reason = f"killed by signal {-proc.returncode}" + (
             " (out of memory?)" if proc.returncode == -9 else ""

@@ -78,6 +78,7 @@ class SearchRefresher:
         self._available = True
         self._indexed_once = False
         self._last_problem = ""
+        self._cancel = threading.Event()  # set by stop: a Pagefind run under way ends at once
         self._debouncer = Debouncer(
             lambda _: self._index(), SEARCH_DELAY_SECONDS, SEARCH_MAX_WAIT_SECONDS, "sitegen-search"
         )
@@ -87,6 +88,7 @@ class SearchRefresher:
             self._debouncer.push(Changes(full=True))
 
     def stop(self) -> None:
+        self._cancel.set()
         self._debouncer.stop()
 
     def _index(self) -> None:
@@ -100,9 +102,10 @@ class SearchRefresher:
             pass  # let a rebuild in progress finish first; a rebuild starting later does not wait for us
         started = time.perf_counter()
         try:
-            index_site(self._out_dir)
+            index_site(self._out_dir, cancel=self._cancel)
         except SitegenError as exc:
-            self._problem("\n".join(str(d) for d in exc.diagnostics))
+            if not self._cancel.is_set():
+                self._problem("\n".join(str(d) for d in exc.diagnostics))
             return
         except Exception as exc:  # the preview goes on without fresh search results
             self._problem(f"sitegen serve: search index not refreshed: {type(exc).__name__}: {exc}")
