@@ -3,20 +3,26 @@
     python benchmarks/reload.py [--root DIR | --papers N] [--edits K]
 
 Runs the real CLI (`python -m sitegen serve --watch --port 0`) on a site, opens a paper in headless
-chromium (Playwright, /usr/bin/chromium), then K times saves a new abstract for that paper the way editors
-do (temp file + rename) and waits for the page's load event. For each edit it records:
+chromium (Playwright, /usr/bin/chromium), and in a second tab the page of one of its tags that lists it.
+Then K times it saves an edit of that paper the way editors do (temp file + rename): a new abstract, a new
+note, a new title, in turn (`--kinds`), and waits for the paper's page to load again. For each edit it
+records:
 
   save -> reload start   watcher debounce + incremental rebuild + the reload message (navigation start)
   save -> page loaded    what the curator waits for (the load event of the reloaded page)
   rebuild                the server's own figure ("rebuilt in N ms" on its standard error)
+  title on tag page      for a title edit: until the open tag page has reloaded showing the new title (the
+                         build that follows the paper's own page makes the lists again)
 
-and prints the median and the spread. `--papers N` generates (once, cached in benchmarks/out/) a site of N
-papers with benchmarks/corpus.py; without --root or --papers, a copy of the repository's sample site.
+and prints the median and the spread, over all edits and per kind. `--papers N` generates (once, cached in
+benchmarks/out/) a site of N papers with benchmarks/corpus.py; without --root or --papers, a copy of the
+repository's sample site.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import queue
 import re
@@ -115,12 +121,41 @@ def pick_paper(root: Path) -> Path:
     return papers[len(papers) // 2]
 
 
-def with_abstract(text: str, abstract: str) -> str:
-    """The page with its first body paragraph replaced (the front matter and notes stay)."""
+def _parts(text: str) -> tuple[str, str, str]:
+    """(front matter, abstract, notes) of a paper's file: the abstract is the body's first paragraph."""
     _, head, rest = text.split("---\n", 2) if text.startswith("---\n") else ("", "", text)
     body = rest.lstrip("\n")
-    notes = body.split("\n\n", 1)[1] if "\n\n" in body else ""
-    return f"---\n{head}---\n{abstract}\n\n{notes}" if head else f"{abstract}\n\n{notes}"
+    abstract, _, notes = body.partition("\n\n")
+    return head, abstract, notes
+
+
+def _joined(head: str, abstract: str, notes: str) -> str:
+    body = f"{abstract}\n\n{notes}"
+    return f"---\n{head}---\n{body}" if head else body
+
+
+def with_abstract(text: str, abstract: str) -> str:
+    """The page with its first body paragraph replaced (the front matter and notes stay)."""
+    head, _, notes = _parts(text)
+    return _joined(head, abstract, notes)
+
+
+def with_note(text: str, note: str) -> str:
+    """The page with its notes (the body after the abstract) replaced by `note`."""
+    head, abstract, _ = _parts(text)
+    return _joined(head, abstract, note + "\n")
+
+
+def with_title(text: str, title: str) -> str:
+    """The page with the `title:` of its front matter replaced (a plain title: no quotes needed)."""
+    head, abstract, notes = _parts(text)
+    head, count = re.subn(r"^title:.*$", lambda _: f"title: {title}", head, count=1, flags=re.MULTILINE)
+    if not count:
+        raise SystemExit("the paper's front matter has no title: line")
+    return _joined(head, abstract, notes)
+
+
+EDITS = {"abstract": with_abstract, "note": with_note, "title": with_title}
 
 
 def save_atomically(path: Path, text: str) -> None:
@@ -134,41 +169,83 @@ def slug_of(path: Path) -> str:
     return match.group(1).strip("'\"") if match else path.stem
 
 
-def measure(root: Path, edits: int, pause: float) -> dict[str, list[float]]:
+def tag_page_listing(base_url: str, paper_page: str, slug: str) -> str | None:
+    """The URL of a page of one of the paper's tags that lists the paper (tag pages are paginated), found
+    over HTTP from the links of the paper's page; None if the paper has no tag."""
+    from urllib.request import urlopen
+
+    def read(url: str) -> str:
+        with urlopen(url, timeout=60) as response:
+            return response.read().decode("utf-8", "replace")
+
+    link = f'href="/papers/{slug}/"'
+    for tag_path in dict.fromkeys(re.findall(r'class="chip" href="/(tags/[^"/]+/)"', read(paper_page))):
+        for n in range(1, 1000):
+            url = base_url + tag_path + (f"page/{n}/" if n > 1 else "")
+            try:
+                html = read(url)
+            except OSError:
+                break
+            if link in html:
+                return url
+    return None
+
+
+def measure(root: Path, edits: int, pause: float, kinds: list[str]) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     source = pick_paper(root)
     original = source.read_text(encoding="utf-8")
-    figures: dict[str, list[float]] = {"start": [], "loaded": [], "rebuild": []}
+    figures: dict[str, list[float]] = {"start": [], "loaded": [], "rebuild": [], "tag page": []}
+    for kind in kinds:
+        figures[f"loaded, {kind}"] = []
     server = Server(root)
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page()
-            page.add_init_script(LOAD_LOG_SCRIPT)
+            context = browser.new_context()
+            context.add_init_script(LOAD_LOG_SCRIPT)
+            page = context.new_page()
             page.set_default_timeout(RELOAD_TIMEOUT_MS)
-            page.goto(f"{server.url}papers/{slug_of(source)}/")
+            paper_url = f"{server.url}papers/{slug_of(source)}/"
+            page.goto(paper_url)
             print(f"  editing {source.name} ({page.title()!r})", flush=True)
+            tag_url = tag_page_listing(server.url, paper_url, slug_of(source)) if "title" in kinds else None
+            tag_page = None
+            if tag_url is not None:
+                tag_page = context.new_page()
+                tag_page.set_default_timeout(RELOAD_TIMEOUT_MS)
+                tag_page.goto(tag_url)
+                print(f"  and watching {tag_url} for new titles", flush=True)
             for i in range(edits):
+                kind = kinds[i % len(kinds)]
                 marker = f"Reload benchmark edit {i} {time.time_ns()}."
                 with page.expect_event("load", timeout=RELOAD_TIMEOUT_MS):
                     saved = time.time()
-                    save_atomically(source, with_abstract(original, marker))
+                    save_atomically(source, EDITS[kind](original, marker))
                 # The page may reload more than once (the open page first, then again if the build that
                 # follows changes it more, its related papers say): the figure is the first load that shows
                 # the edit, timed by the browser itself.
                 if not showing(page, marker):
-                    print(f"  edit {i}: no reload showed the new text; not counted", flush=True)
+                    print(f"  edit {i} ({kind}): no reload showed the new text; not counted", flush=True)
                     continue
                 navigation_start, loaded = first_load_showing(page, marker)
                 rebuild = server.rebuild_ms()
                 figures["start"].append((navigation_start - saved) * 1000)
                 figures["loaded"].append((loaded - saved) * 1000)
+                figures[f"loaded, {kind}"].append(figures["loaded"][-1])
                 if rebuild is not None:
                     figures["rebuild"].append(rebuild)
+                listed = ""
+                if kind == "title" and tag_page is not None:
+                    if not showing(tag_page, marker):
+                        raise SystemExit(f"edit {i}: the tag page {tag_url} never showed the new title")
+                    figures["tag page"].append((first_load_showing(tag_page, marker)[1] - saved) * 1000)
+                    listed = f", title on the tag page {figures['tag page'][-1]:.0f} ms"
                 print(
-                    f"  edit {i}: reload starts {figures['start'][-1]:.0f} ms, page loaded "
-                    f"{figures['loaded'][-1]:.0f} ms, server rebuild {rebuild or float('nan'):.0f} ms",
+                    f"  edit {i} ({kind}): reload starts {figures['start'][-1]:.0f} ms, page loaded "
+                    f"{figures['loaded'][-1]:.0f} ms, server rebuild {rebuild or float('nan'):.0f} ms"
+                    + listed,
                     flush=True,
                 )
                 # Let the background search refresh finish, so it does not slow the next rebuild down.
@@ -180,14 +257,15 @@ def measure(root: Path, edits: int, pause: float) -> dict[str, list[float]]:
     return figures
 
 
-# Each load of the page notes, in the tab's storage, when it started and ended and which edit it shows: a page
-# that reloads twice in a row is gone before the harness could look at the first load.
+# Each load of the page notes, in the tab's storage, when it started and ended and the edits it shows (all
+# of them: an edit may leave another's marker, as a kept abstract does): a page that reloads twice in a row
+# is gone before the harness could look at the first load.
 LOAD_LOG_SCRIPT = """
 addEventListener("load", () => setTimeout(() => {
-  const shown = document.body.innerText.match(/Reload benchmark edit \\d+ \\d+\\./);
+  const shown = document.body.innerText.match(/Reload benchmark edit \\d+ \\d+\\./g) || [];
   const nav = performance.getEntriesByType("navigation")[0];
   const log = JSON.parse(sessionStorage.getItem("reload-log") || "[]");
-  log.push([performance.timeOrigin, performance.timeOrigin + nav.loadEventEnd, shown ? shown[0] : null]);
+  log.push([performance.timeOrigin, performance.timeOrigin + nav.loadEventEnd, shown]);
   sessionStorage.setItem("reload-log", JSON.stringify(log));
 }, 0));
 """
@@ -208,9 +286,16 @@ def settled(page, read):
 
 def first_load_showing(page, marker: str) -> tuple[float, float]:
     """(navigation start, load end), in seconds since the epoch, of the first load that showed `marker`."""
-    log = settled(page, lambda: page.evaluate("JSON.parse(sessionStorage.getItem('reload-log') || '[]')"))
-    start, end = next((s, e) for s, e, shown in log if shown == marker)
-    return start / 1000, end / 1000
+    # (The page notes a load just after its load event: the harness may have seen the text a moment before.)
+    deadline = time.monotonic() + 30
+    while True:
+        log = settled(page, lambda: page.evaluate("JSON.parse(sessionStorage.getItem('reload-log') || '[]')"))
+        found = next(((s, e) for s, e, shown in log if marker in shown), None)
+        if found is not None:
+            return found[0] / 1000, found[1] / 1000
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no load of the page noted that it showed {marker!r}")
+        page.wait_for_timeout(20)
 
 
 def showing(page, marker: str, timeout: float = 60.0) -> bool:
@@ -231,8 +316,9 @@ def showing(page, marker: str, timeout: float = 60.0) -> bool:
 def summary(name: str, values: list[float]) -> str:
     if not values:
         return f"{name:>22}: no data"
+    p95 = sorted(values)[math.ceil(0.95 * len(values)) - 1]  # (nearest rank)
     return (
-        f"{name:>22}: median {statistics.median(values):7.0f} ms   "
+        f"{name:>22}: median {statistics.median(values):7.0f} ms   p95 {p95:7.0f}   "
         f"min {min(values):7.0f}   max {max(values):7.0f}   (n={len(values)})"
     )
 
@@ -244,7 +330,15 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--papers", type=int, help="generate a site of N papers with benchmarks/corpus.py")
     parser.add_argument("--edits", type=int, default=7, help="edits to time (default 7)")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between edits (default 5)")
+    parser.add_argument(
+        "--kinds",
+        default="abstract,note,title",
+        help="the edits to make, in turn (default abstract,note,title)",
+    )
     args = parser.parse_args(argv)
+    kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
+    if not kinds or any(kind not in EDITS for kind in kinds):
+        parser.error(f"--kinds: a comma-separated list of {', '.join(EDITS)}")
     if args.papers:
         root = generate(args.papers)
     elif args.root:
@@ -252,12 +346,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = sample_copy()
     count = len(list((root / "content" / "papers").glob("*.md")))
-    print(f"site: {root} ({count} papers), {args.edits} edits", flush=True)
-    figures = measure(root, args.edits, args.pause)
+    print(f"site: {root} ({count} papers), {args.edits} edits: {', '.join(kinds)} in turn", flush=True)
+    figures = measure(root, args.edits, args.pause, kinds)
     print(f"edit-to-reload, {count} papers:")
     print(summary("save -> reload start", figures["start"]))
     print(summary("save -> page loaded", figures["loaded"]))
+    for kind in kinds:
+        print(summary(f"page loaded, {kind}", figures[f"loaded, {kind}"]))
     print(summary("server rebuild", figures["rebuild"]))
+    if "title" in kinds:
+        print(summary("title on the tag page", figures["tag page"]))
     return 0
 
 

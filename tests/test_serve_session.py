@@ -134,6 +134,30 @@ def test_edit_rebuilds_the_page_and_reloads_only_pages_showing_it(preview):
     assert any(line.startswith("rebuilt in ") and "alpha.md" in line for line in logs)
 
 
+def test_an_edit_reloads_the_paper_page_before_the_lists_that_show_it(preview):
+    """The edited paper's open page is made and reloaded on its own, before the open lists that show the
+    paper: the browser loads the page looked at first, not alongside every list."""
+    p, root, _logs = preview()
+    token = token_of(get(p.url + "papers/alpha/")[1])
+    alpha = EventStream(p.url, "/papers/alpha/", token, "papers/alpha/index.html")
+    home = EventStream(p.url, "/", token, "index.html")
+    try:
+        wait_for(lambda: {"papers/alpha/index.html", "index.html"} <= p.live.open_files(), what="the tabs")
+        before = p.live.current.number
+        source = root / "content/papers/alpha.md"
+        source.write_text(paper("alpha", "Alpha Renamed", "Alpha abstract.", digests="[2026-03-13]"))
+        wait_for(lambda: "reload" in alpha.events and "reload" in home.events, what="both reloads")
+        made = [g.changed for g in list(p.live._history) if g.number > before]
+        paper_first = next(i for i, files in enumerate(made) if "papers/alpha/index.html" in files)
+        list_first = next(i for i, files in enumerate(made) if "index.html" in files)
+        assert made[paper_first] == {"papers/alpha/index.html"}
+        assert paper_first < list_first
+        assert "Alpha Renamed" in get(p.url)[1]
+    finally:
+        alpha.close()
+        home.close()
+
+
 def test_broken_yaml_shows_the_error_over_the_page_until_fixed(preview):
     p, root, logs = preview()
     source = root / "content/papers/alpha.md"

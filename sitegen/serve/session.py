@@ -26,6 +26,7 @@ from sitegen.errors import Diagnostic, SitegenError, display_path
 from sitegen.serve.http import OutputLock, SiteServer, bind_error
 from sitegen.serve.livereload import LiveReload
 from sitegen.serve.watch import CONFIG, Changes, Debouncer, Layout, Watcher
+from sitegen.text import urls
 
 EXIT_OK, EXIT_USAGE = 0, 2
 SEARCH_DELAY_SECONDS = 0.8
@@ -252,22 +253,27 @@ class Session:
             self.search.schedule()
 
     def _preview(self, changed: set[Path]) -> None:
-        """Pages open in the browser that show an edited paper are made first and reloaded at once; the build
-        that follows makes the rest (see Builder.preview). Only while no build error is shown: the overlay
-        must stay until a build clears it."""
+        """Pages open in the browser that show an edited paper are made first and reloaded at once, paper
+        pages before lists; the build that follows makes the rest (see Builder.preview). Only while no build
+        error is shown: the overlay must stay until a build clears it."""
         preview = getattr(self.builder, "preview", None)
         if preview is None or self.live.current.errors:
             return
         papers = self.layout.content / "papers"
         if not all(path.suffix == ".md" and path.parent == papers for path in changed):
             return
-        written = preview(changed, self.live.open_files())
-        if written:
-            with self.lock.write():
-                generation = self.live.publish(written, [], [])
-            # The build that follows takes the processor: it waits until the tabs have the pages made for
-            # them (or a moment has passed), so that serving them is not slowed down by it.
-            self.live.wait_shown(written, generation.number, PREVIEW_SHOWN_SECONDS)
+        shown = self.live.open_files()
+        # Paper pages first (the edited paper's own, most likely the one looked at), then the lists that show
+        # it: each tab reloads as soon as its page is made, and the browser loads the paper alone.
+        papers_first = {file for file in shown if file.startswith(urls.PAPERS)}
+        for files in (papers_first, shown - papers_first):
+            written = preview(changed, files) if files else []
+            if written:
+                with self.lock.write():
+                    generation = self.live.publish(written, [], [])
+                # What follows takes the processor: it waits until the tabs have the pages made for them
+                # (or a moment has passed), so that serving them is not slowed down by it.
+                self.live.wait_shown(written, generation.number, PREVIEW_SHOWN_SECONDS)
 
     def _report(
         self,
