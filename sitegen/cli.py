@@ -365,6 +365,10 @@ def run() -> NoReturn:
     # What a quick-exit command leaves here is never freed: the process ends first.
     kept: list[object] = []
     if sys.argv[1:2] and sys.argv[1] in QUICK_EXIT:
+        # Killed politely (a CI job's time limit, `kill`), a command stops as after Ctrl-C: a failed build
+        # leaves the output as it was and its Pagefind run stopped, not running on alone. (`serve` does the
+        # same with its own cleanup.)
+        signal.signal(signal.SIGTERM, _terminated)
         # A one-shot command makes few reference cycles but holds a large, long-lived object graph (every
         # paper, view and page) that each full collection walks again. Only for the program, which ends
         # after the command: main() called in a longer-lived process leaves the collector as it is.
@@ -404,9 +408,20 @@ def main(argv: Sequence[str] | None = None, keep: list[object] | None = None) ->
         where = os.fsdecode(exc.filename) if named else f"sitegen {args.command}"
         _print_diagnostics([Diagnostic(where, exc.strerror or str(exc))])
         return EXIT_CONTENT
+    except Terminated:
+        sys.stderr.write("terminated\n")
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is (see run) so that it unwinds as after Ctrl-C."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import build_table, paper, write_site
+from conftest import alive, build_table, paper, slow_pagefind, wait_for, write_site
 
 from sitegen.build.manifest import MANIFEST
 from sitegen.build.output import STAGING_PREFIX
@@ -195,6 +195,35 @@ def test_a_failing_search_step_takes_the_new_files_back(tmp_path):
 
 
 # --- item 9: a full disk, a read-only output folder ---------------------------------------------------------
+
+
+def test_sigterm_stops_the_build_and_its_pagefind_and_changes_nothing(tmp_path):
+    """`kill` (a CI job's time limit) stops a build as Ctrl-C does: exit 143, the output as it was, and the
+    Pagefind run of its search step stopped too, not left running on alone."""
+    root = write_site(tmp_path / "site", site_files(4))
+    out = root / "public"
+    assert sitegen("build", "--root", root, "--no-search").returncode == 0
+    before = snapshot(out)
+    write_site(root, {"sitegen.yaml": "title: Review Two\n"})
+    pagefind, pid_file = slow_pagefind(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "build", "--root", str(root)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PAGEFIND_BINARY_PATH": str(pagefind)},
+    )
+    try:
+        wait_for(pid_file.exists, what="the search step")
+        process.terminate()
+        assert process.wait(20) == 143
+        assert process.stderr.read().strip() == "terminated"
+        assert not alive(int(pid_file.read_text()))
+        assert snapshot(out) == before
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if pid_file.exists() and alive(pid := int(pid_file.read_text())):
+            os.kill(pid, 9)  # (what the test found left behind)
 
 
 def test_a_read_only_output_folder_is_one_line_and_changes_nothing(tmp_path, run):
