@@ -1,6 +1,6 @@
 """Edit-to-reload time of `sitegen serve --watch`: from saving a paper to the browser having loaded its page.
 
-    python benchmarks/reload.py [--root DIR | --papers N] [--edits K]
+    python benchmarks/reload.py [--root DIR | --papers N [--own-templates]] [--edits K] [--kinds ...]
 
 Runs the real CLI (`python -m sitegen serve --watch --port 0`) on a site, opens a paper in headless
 chromium (Playwright, /usr/bin/chromium), and in a second tab the page of one of its tags that lists it.
@@ -323,6 +323,18 @@ def summary(name: str, values: list[float]) -> str:
     )
 
 
+def with_own_templates(root: Path) -> Path:
+    """A site of `root`'s content with a copy of the theme's templates of its own, made as
+    benchmarks/run.py makes its second kind of site (one line added to paper.html)."""
+    from run import Trash, own_templates
+
+    own = root.with_name(root.name + "-own")
+    trash = Trash(OUT / "trash")
+    own_templates(root, own, trash)
+    trash.empty()
+    return own
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group()
@@ -330,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--papers", type=int, help="generate a site of N papers with benchmarks/corpus.py")
     parser.add_argument("--edits", type=int, default=7, help="edits to time (default 7)")
     parser.add_argument("--pause", type=float, default=5.0, help="seconds between edits (default 5)")
+    parser.add_argument(
+        "--own-templates",
+        action="store_true",
+        help="with --papers: a copy of the theme's templates of the site's own (as run.py's second kind)",
+    )
     parser.add_argument(
         "--kinds",
         default="abstract,note,title",
@@ -339,8 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
     if not kinds or any(kind not in EDITS for kind in kinds):
         parser.error(f"--kinds: a comma-separated list of {', '.join(EDITS)}")
+    if args.own_templates and not args.papers:
+        parser.error("--own-templates goes with --papers")
     if args.papers:
         root = generate(args.papers)
+        if args.own_templates:
+            root = with_own_templates(root)
     elif args.root:
         root = args.root.resolve()
     else:
