@@ -220,6 +220,29 @@ def test_without_watch_nothing_is_injected_but_errors(preview):
     assert status == 200 and "data-sitegen-livereload" not in page
 
 
+def test_the_folder_of_a_server_killed_outright_goes_when_the_next_one_starts(tmp_path, preview):
+    root = write_site(tmp_path / "site", SITE)
+    temp = Path(os.environ.get("TMPDIR", "/tmp"))
+    before = set(temp.glob("sitegen-serve-*"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sitegen", "serve", "--root", str(root), "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        wait_for(lambda: "serving" in process.stderr.readline(), what="the first server")
+        left = set(temp.glob("sitegen-serve-*")) - before
+        assert len(left) == 1 and next(iter(left)).name.startswith(f"sitegen-serve-{process.pid}-")
+    finally:
+        process.kill()  # (kill -9: no cleanup of its own)
+        process.wait()
+    assert all(folder.is_dir() for folder in left)
+    p, _root, _logs = preview()
+    assert not any(folder.exists() for folder in left)
+    assert p.out_dir.is_dir()
+
+
 def test_ctrl_c_stops_cleanly(tmp_path):
     """Ctrl-C stops the server, removes its output folder and stops a search refresh under way: no
     Pagefind is left behind, writing into the removed folder."""

@@ -5,11 +5,13 @@ too long for the file system)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import paper
 
-from sitegen.store.files import atomic_write, remove_leftovers
+from sitegen.store.files import atomic_write, process_folder, remove_abandoned_folders, remove_leftovers
 
 LONGEST = 238  # the longest slug `check` accepts (see test_faults_check)
 
@@ -45,3 +47,38 @@ def test_a_write_deep_in_a_tree_can_put_its_temporary_file_where_the_sweeper_loo
     left.write_bytes(b"the pa")
     assert remove_leftovers(out) == [left]
     assert sorted(os.listdir(out)) == ["papers"]
+
+
+# --- private folders of processes killed outright -----------------------------------------------------------
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been waited for)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_folders_of_processes_that_are_gone_are_removed_and_no_others(tmp_path):
+    prefix = "sitegen-serve-"
+    gone = tmp_path / f"{prefix}{dead_pid()}-abc123"
+    (gone / "papers/x").mkdir(parents=True)
+    (gone / "papers/x/index.html").write_text("left by a server killed outright")
+    mine = process_folder(tmp_path, prefix)
+    assert mine.name.startswith(f"{prefix}{os.getpid()}-")
+    running = tmp_path / f"{prefix}1-def456"  # process 1 always runs
+    running.mkdir()
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep.txt").write_text("not sitegen's")
+    link = tmp_path / f"{prefix}{dead_pid()}-link00"
+    link.symlink_to(target)
+    a_file = tmp_path / f"{prefix}{dead_pid()}-file00"
+    a_file.write_text("a file, not a folder")
+    others = [tmp_path / "sitegen-serve-nopid", tmp_path / f"other-{dead_pid()}-x"]
+    for other in others:
+        other.mkdir()
+    assert remove_abandoned_folders(tmp_path, prefix) == [gone]
+    assert not gone.exists()
+    assert mine.is_dir() and running.is_dir() and a_file.is_file() and all(p.is_dir() for p in others)
+    assert link.is_symlink() and (target / "keep.txt").read_text() == "not sitegen's"

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +42,7 @@ from importlib import resources
 from pathlib import Path
 
 from sitegen.errors import Diagnostic, SitegenError
+from sitegen.store.files import process_folder, remove_abandoned_folders
 from sitegen.store.parallel import chunks
 
 BUNDLE_DIR = "pagefind"
@@ -55,6 +55,7 @@ SORT_KEY = "date"  # the sort the search page offers: templates/paper.html's dat
 # 5,000 pages take Pagefind ~0.73 GB (10,000: 1.4 GB), which keeps every process of a build under 1 GB.
 # Fewer, larger shards would mean fewer requests per search in the browser (each shard is fetched apart).
 DEFAULT_SHARD_PAGES = 5_000
+MEMORY_FOLDER_PREFIX = "sitegen-pagefind-"  # the shards' links, in /dev/shm (see _memory_folder)
 CANCEL_POLL = 0.1  # seconds between looks at a cancellable run's `cancel`
 
 
@@ -323,8 +324,9 @@ def _memory_folder() -> Path | None:
     memory = Path("/dev/shm")
     if not memory.is_dir() or not os.access(memory, os.W_OK | os.X_OK):
         return None
+    remove_abandoned_folders(memory, MEMORY_FOLDER_PREFIX)  # (what a killed build left holds memory)
     try:
-        folder = Path(tempfile.mkdtemp(prefix="sitegen-pagefind-", dir=memory))
+        folder = process_folder(memory, MEMORY_FOLDER_PREFIX)
     except OSError:
         return None
     try:

@@ -17,6 +17,8 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -159,6 +161,37 @@ def remove_leftovers(folder: Path | str) -> list[Path]:
                 removed.append(Path(entry.path))
         except OSError:
             continue  # gone meanwhile (renamed by its writer, removed by another run), or not ours to remove
+    return removed
+
+
+def process_folder(parent: Path | str, prefix: str) -> Path:
+    """A new private folder in `parent`, named `<prefix><process id>-<random>`: should the process be killed
+    outright (kill -9, out of memory) before it removes the folder, the next one to look
+    (remove_abandoned_folders) knows it is no one's."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def remove_abandoned_folders(parent: Path | str, prefix: str) -> list[Path]:
+    """Remove from `parent` the folders process_folder made with `prefix` for processes that are gone; returns
+    them. A folder whose process still runs stays however old it is (a server may run for days), and so does
+    one whose process id was taken by another process since: the folder then goes on a later look. Never a
+    link or anything through one; what cannot be removed (another user's) stays."""
+    try:
+        with os.scandir(parent) as entries:
+            found = [e for e in entries if e.name.startswith(prefix)]
+    except OSError:
+        return []
+    removed: list[Path] = []
+    for entry in found:
+        pid, dash, _ = entry.name[len(prefix) :].partition("-")
+        if not (dash and pid.isdigit()) or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove
     return removed
 
 
