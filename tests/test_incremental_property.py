@@ -10,6 +10,7 @@ test_incremental.Sites).
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import pytest
 from conftest import paper
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_incremental import Sites, corpus
+from test_incremental import Sites, corpus, tree
+
+from sitegen.build.builder import Superseded
 
 OWN_TEMPLATES = {
     # Every paper of the site, with its curator state: a page that reads all the content.
@@ -212,15 +215,37 @@ def apply(sites: Sites, kind: str, pick: int, step: int) -> set[Path] | None:
     return {path}
 
 
+def give_up(sites: Sites, changed: set[Path], at: int) -> None:
+    """A build of the live builder given up at its checkpoint number `at`, as `serve` gives one up when
+    another edit comes: nothing of it reaches the output folder (the next build, told the same, makes it)."""
+    before = tree(sites.tmp / "live")
+    asked = itertools.count()
+    try:
+        sites.live.build(changed=changed, stop=lambda: next(asked) >= at)
+    except Superseded:
+        assert tree(sites.tmp / "live") == before
+    else:
+        raise AssertionError(f"the build went past checkpoint {at}")
+
+
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 100)), min_size=1, max_size=5))
+@given(
+    edits=st.lists(
+        st.tuples(st.sampled_from(EDITS), st.integers(0, 100), st.sampled_from([None, 0, 1, 2, 3])),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_incremental_builds_equal_cold_builds_after_random_edits(tmp_path_factory, edits):
+    """Also when a live build was given up half-way before (`cut`: at which checkpoint, or none)."""
     tmp = tmp_path_factory.mktemp("prop")
     sites = Sites(tmp, {**with_authors(marked(corpus(14, seed=5))), **OWN_TEMPLATES})
     sites.check()
-    for step, (kind, pick) in enumerate(edits):
+    for step, (kind, pick, cut) in enumerate(edits):
         changed = apply(sites, kind, pick, step)
+        if cut is not None and changed is not None:
+            give_up(sites, changed, cut)
         sites.check(changed)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from sitegen.serve.livereload import LiveReload, inject, is_asset, page_files, snippet
 
@@ -93,3 +94,23 @@ def test_a_build_can_wait_until_the_tabs_show_what_a_preview_made():
     thread.start()
     assert live.wait_shown(["papers/a/index.html"], generation.number, 10.0)
     thread.join()
+
+
+def test_a_page_reloading_counts_as_open_for_a_moment():
+    """A tab that reloads closes its event stream until its page has loaded: an edit saved meanwhile must
+    still find the page open and make it first."""
+    live = LiveReload(reloading_seconds=0.2)
+    with live.watching({"papers/a/index.html"}, live.token()):
+        assert live.open_files() == {"papers/a/index.html"}
+    assert live.open_files() == {"papers/a/index.html"}  # reloading
+    time.sleep(0.3)
+    assert live.open_files() == set()  # closed
+
+
+def test_waiting_for_the_tabs_ends_when_an_edit_comes():
+    """The build waits for the tabs to show a preview, but not when another edit waits for it."""
+    live = LiveReload()
+    generation = live.publish(["papers/a/index.html"], [], [])
+    started = time.monotonic()
+    assert not live.wait_shown(["papers/a/index.html"], generation.number, 10.0, stop=lambda: True)
+    assert time.monotonic() - started < 5.0

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, alive, paper, slow_pagefind, write_site
 
+from sitegen.build.builder import Superseded
 from sitegen.serve.session import Preview, site_builder
 
 
@@ -50,9 +51,9 @@ class Recorder:
         recorder = self
 
         class Recording:
-            def build(self, changed=None):
+            def build(self, changed=None, stop=None):
                 recorder.changed.append(None if changed is None else set(changed))
-                return builder.build(changed=changed)
+                return builder.build(changed=changed, stop=stop)
 
         return Recording()
 
@@ -156,6 +157,68 @@ def test_an_edit_reloads_the_paper_page_before_the_lists_that_show_it(preview):
     finally:
         alpha.close()
         home.close()
+
+
+class SlowBuilds:
+    """The site's builder, each incremental build of which takes a while first (a large site's), asking its
+    `stop` meanwhile as the builder does between its steps."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.changed: list[set[Path] | None] = []
+        self.given_up = 0
+
+    def __call__(self, root: Path, out_dir: Path, base_url: str):
+        builder = site_builder(root, out_dir, base_url)
+        slow = self
+
+        class Slow:
+            @property
+            def write_guard(self):
+                return builder.write_guard
+
+            @write_guard.setter
+            def write_guard(self, guard):
+                builder.write_guard = guard  # (the session's lock: a builder that stays, and previews)
+
+            def preview(self, changed, files):
+                return builder.preview(changed, files)
+
+            def build(self, changed=None, stop=None):
+                slow.changed.append(None if changed is None else set(changed))
+                deadline = time.monotonic() + (slow.seconds if changed else 0)
+                while time.monotonic() < deadline:
+                    if stop is not None and stop():
+                        slow.given_up += 1
+                        raise Superseded
+                    time.sleep(0.01)
+                return builder.build(changed=changed, stop=stop)
+
+        return Slow()
+
+
+def test_an_edit_during_a_build_is_shown_without_waiting_for_it(preview):
+    """A second edit that comes while the build of the first runs has its page made and reloaded at once:
+    that build is given up, and the one that follows makes both edits."""
+    slow = SlowBuilds(seconds=3.0)
+    p, root, _logs = preview(recorder=slow)
+    token = token_of(get(p.url + "papers/beta/")[1])
+    beta = EventStream(p.url, "/papers/beta/", token, "papers/beta/index.html")
+    try:
+        wait_for(lambda: "papers/beta/index.html" in p.live.open_files(), what="the tab")
+        alpha, beta_md = root / "content/papers/alpha.md", root / "content/papers/beta.md"
+        alpha.write_text(paper("alpha", "Alpha Paper", "Alpha, edited first.", digests="[2026-03-13]"))
+        wait_for(lambda: len(slow.changed) == 2, what="the first edit's build")
+        started = time.monotonic()
+        beta_md.write_text(paper("beta", "Beta Paper", "Beta, edited second.", digests="[2026-03-13]"))
+        wait_for(lambda: "reload" in beta.events, what="the reload of the second edit")
+        assert time.monotonic() - started < 2.0, (slow.changed, slow.given_up)  # not after the first build
+        assert "Beta, edited second." in get(p.url + "papers/beta/")[1]
+        wait_for(lambda: "Alpha, edited first." in get(p.url + "papers/alpha/")[1], what="the build")
+    finally:
+        beta.close()
+    assert slow.given_up == 1
+    assert slow.changed[1] == {alpha} and slow.changed[2] == {alpha, beta_md}
 
 
 def test_broken_yaml_shows_the_error_over_the_page_until_fixed(preview):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,28 @@ def test_debouncer_keeps_changes_arriving_during_a_call():
         assert calls[1].paths == {Path("b.md")}
     finally:
         release.set()
+        debouncer.stop()
+
+
+def test_debouncer_does_its_idle_work_once_quiet_after_a_call_and_not_before_a_change():
+    """`idle` (serve's cycle collection) runs once no change has come for `idle_after` after a call: never
+    between a change and its call, and not again until another call."""
+    log: list[str] = []
+    debouncer = Debouncer(
+        lambda changes: log.append("call"), delay=0.02, idle=lambda: log.append("idle"), idle_after=1.0
+    )
+    try:
+        time.sleep(1.2)
+        assert log == []  # no call yet, nothing to tidy up after
+        debouncer.push(Changes({Path("a.md")}, {CONTENT}))
+        wait_for(lambda: log == ["call"], what="the call")
+        for name in ("b.md", "c.md"):  # edits that keep coming put the idle work off
+            time.sleep(0.15)
+            debouncer.push(Changes({Path(name)}, {CONTENT}))
+        wait_for(lambda: "idle" in log, what="the idle work")
+        time.sleep(1.2)
+        assert log == ["call", "call", "call", "idle"]
+    finally:
         debouncer.stop()
 
 

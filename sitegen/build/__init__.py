@@ -6,7 +6,7 @@ The names below are imported on first use, so that `check`, which needs only the
 
 from typing import Any
 
-__all__ = ["BuildOptions", "BuildResult", "Builder", "build_site"]
+__all__ = ["BuildOptions", "BuildResult", "Builder", "Superseded", "build_site"]
 
 
 def __getattr__(name: str) -> Any:

@@ -196,19 +196,26 @@ class Builder:
         self._rendered = 0
         #: The last successful build's index, environment and pages by output file (see preview).
         self._last: _Last | None = None
+        self._stop: Callable[[], bool] | None = None  # the build's `stop` (see build)
 
-    def build(self, changed: set[Path] | None = None) -> BuildResult:
+    def build(self, changed: set[Path] | None = None, stop: Callable[[], bool] | None = None) -> BuildResult:
         """Build the whole site, making again only what changed.
 
         `changed` names the sources that changed since the last build of this Builder (None: unknown, look at
-        everything); content files it does not name are then not even looked at.
+        everything); content files it does not name are then not even looked at. `stop`: asked between the
+        steps of the build (loaded, lists made, related papers in, pages made); when it says so, the build
+        gives up (Superseded) and nothing of it reaches the output folder (`serve`: another edit came, whose
+        build makes all this one would). The next build must then be told what this one was, besides what
+        changed since.
         """
         clock = _Clock()
         jobs: list[parallel.Job[Any]] = []
         self._held = None
+        self._stop = stop
         try:
             result, out, base_path = self._build(changed, clock, jobs)
         finally:
+            self._stop = None
             for job in jobs:
                 job.wait()
         # (sitegen.build.search and sitegen.content.related are imported where used: a small rebuild may need
@@ -262,6 +269,7 @@ class Builder:
             clock.lap("load")
             self._save_caches()
             return self._result(BuildResult(report, True, out), clock), out, ""
+        self._checkpoint()
         # (Read once the related papers are under way in another process, which need nothing of it.)
         previous, noted = self._previous_manifest(out)
         clock.lap("load")
@@ -277,6 +285,11 @@ class Builder:
             report.error(exc.filename or out, exc.strerror or str(exc))
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
         except BaseException:
+            staging.discard()
+            raise
+        try:
+            self._checkpoint()
+        except Superseded:
             staging.discard()
             raise
 
@@ -369,11 +382,13 @@ class Builder:
         # While related papers are computed in another process, the work beside them leaves them a core.
         reserved = 1 if g.related_lists.running else 0
         done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved)
+        self._checkpoint()
         if g.shared.attach_related is not None:  # (unless a list showed related papers)
             g.shared.attach_related()
         if unchanged is not None:
             unchanged.compare_all()
         clock.lap("related")
+        self._checkpoint()
         make([p for p in pages if p.kind == "paper"], done, len(pages))
         generated = {urls.output_file(page.path) for page in pages}
         feeds_, staged = self._feeds(g.index, g.config, g.link, pages, staging)
@@ -386,6 +401,10 @@ class Builder:
         if self.progress:
             self.progress("render", len(pages), len(pages))
         return owns
+
+    def _checkpoint(self) -> None:
+        if self._stop is not None and self._stop():
+            raise Superseded
 
     def _unchanged(self, staging: Staging, g: _Gathered) -> Unchanged | None:
         """What tells which files of the last build are current without working out their keys: its Prior,
@@ -768,6 +787,10 @@ class Builder:
 # next build's no-change test, which then looks at everything.
 MAX_RACY = 100
 SAVE_AFTER_READS = 200  # see Builder._save_caches
+
+
+class Superseded(Exception):
+    """A build given up at a checkpoint because its `stop` said so (see Builder.build)."""
 
 
 class _Last(NamedTuple):

@@ -15,8 +15,9 @@ import contextlib
 import html
 import secrets
 import threading
+import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 
@@ -28,6 +29,9 @@ ASSET_SUFFIXES = frozenset(
     | {".woff", ".woff2", ".ttf", ".otf"}
 )
 OVERLAY_LIMIT = 50
+#: Seconds a page counts as open after the last tab showing it closed its stream (see open_files).
+RELOADING_SECONDS = 2.0
+STOP_POLL = 0.01  # seconds between the looks of wait_shown at its `stop`
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +54,15 @@ def is_asset(rel: str) -> bool:
 class LiveReload:
     """The generations of a serve session, shared by the rebuild thread and every request thread."""
 
-    def __init__(self, history: int = 64):
+    def __init__(self, history: int = 64, reloading_seconds: float = RELOADING_SECONDS):
         # A new id per session: a tab opened before a restart reloads when it reconnects.
         self.session = secrets.token_hex(4)
         self._cond = threading.Condition()
         self._history: deque[Generation] = deque([Generation(0, frozenset(), False, ())], maxlen=history)
         self._closed = False
         self._open: Counter[str] = Counter()
+        self._reloading_seconds = reloading_seconds
+        self._left: dict[str, float] = {}  # output file -> when the last tab showing it closed its stream
         self._shown: dict[str, int] = {}  # output file -> newest generation a tab showing it was served at
 
     @contextlib.contextmanager
@@ -76,20 +82,34 @@ class LiveReload:
             with self._cond:
                 self._open.subtract(pages)
                 self._open += Counter()  # (drops the files no tab shows any more)
+                now = time.monotonic()
+                self._left.update((page, now) for page in pages if page not in self._open)
 
-    def wait_shown(self, files: Iterable[str], number: int, timeout: float) -> bool:
+    def wait_shown(
+        self, files: Iterable[str], number: int, timeout: float, stop: Callable[[], bool] | None = None
+    ) -> bool:
         """Wait until a tab served at generation `number` or later shows each of `files` (its event stream,
-        opened once its page has loaded, says so); False after `timeout` seconds."""
+        opened once its page has loaded, says so); False after `timeout` seconds, or as soon as `stop()`
+        says so (asked every STOP_POLL seconds)."""
         wanted = set(files)
+        deadline = time.monotonic() + timeout
         with self._cond:
-            return self._cond.wait_for(
-                lambda: self._closed or all(self._shown.get(f, -1) >= number for f in wanted), timeout
-            )
+            while True:
+                if self._closed or all(self._shown.get(f, -1) >= number for f in wanted):
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0 or (stop is not None and stop()):
+                    return False
+                self._cond.wait(min(left, STOP_POLL) if stop is not None else left)
 
     def open_files(self) -> set[str]:
-        """The output files that open tabs show now: a rebuild makes them first."""
+        """The output files that open tabs show now, or showed until a moment ago (a tab that reloads closes
+        its stream until its page has loaded: an edit saved meanwhile must still make its page first): a
+        rebuild makes them first."""
         with self._cond:
-            return set(self._open)
+            since = time.monotonic() - self._reloading_seconds
+            self._left = {page: left for page, left in self._left.items() if left > since}
+            return set(self._open) | self._left.keys()
 
     @property
     def current(self) -> Generation:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from sitegen.build.builder import Superseded
 from sitegen.config import SiteConfig, load_config
 from sitegen.errors import Diagnostic, SitegenError, display_path
 from sitegen.serve.http import OutputLock, SiteServer, bind_error
@@ -44,7 +45,9 @@ class BuildResultLike(Protocol):
 
 
 class BuilderLike(Protocol):
-    def build(self, changed: set[Path] | None = None) -> BuildResultLike: ...
+    def build(
+        self, changed: set[Path] | None = None, stop: Callable[[], bool] | None = None
+    ) -> BuildResultLike: ...
 
 
 BuilderFactory = Callable[[Path, Path, str], BuilderLike]
@@ -72,6 +75,10 @@ def server_url(host: str, port: int) -> str:
 
 #: How long a build waits, at most, for the open pages a preview made to be loaded again (see _preview).
 PREVIEW_SHOWN_SECONDS = 0.5
+#: How long, at most, edits that keep coming may keep the builds given up (see Session._superseded).
+MAX_SUPERSEDED_SECONDS = 5.0
+#: Seconds without an edit after a rebuild before the cycles it left are collected (see watch).
+COLLECT_IDLE_SECONDS = 1.0
 
 
 class Session:
@@ -103,6 +110,9 @@ class Session:
         self._debouncer: Debouncer | None = None
         self._watcher: Watcher | None = None
         self.search = SearchRefresher(out_dir, self._mutex, log)
+        #: What builds cut short were told (see _superseded), for the next one; and when the first began.
+        self._unbuilt: Changes | None = None
+        self._unbuilt_since = 0.0
 
     def _config(self) -> SiteConfig | None:
         try:
@@ -112,7 +122,7 @@ class Session:
 
     def watch(self) -> None:
         """Start watching the sources; changes seen during a build wait for it and make the next one."""
-        self._debouncer = Debouncer(self.rebuild)
+        self._debouncer = Debouncer(self.rebuild, idle=gc.collect, idle_after=COLLECT_IDLE_SECONDS)
         self._watcher = Watcher(self.layout, self._debouncer.push, self.log)
 
     def stop(self) -> None:
@@ -138,7 +148,10 @@ class Session:
                     self.live.publish([], [], [message])
             finally:
                 gc.enable()
-        gc.collect()
+        if self._debouncer is None or self.builds <= 1:
+            gc.collect()
+        # (Watching, the debouncer collects once no edit has come for a moment: a full collection holds the
+        # interpreter for a third of a second at 10,000 papers, which an edit saved then would wait for.)
 
     @contextlib.contextmanager
     def _hold_output(self) -> Iterator[None]:
@@ -151,8 +164,24 @@ class Session:
             self._held = held
         yield
 
+    def _waiting(self) -> bool:
+        """Whether an edit waits for the rebuild under way to end."""
+        return self._debouncer is not None and self._debouncer.waiting()
+
+    def _superseded(self) -> bool:
+        """Whether the incremental build under way should give up for the edit that came meanwhile: its
+        preview must not wait for a whole build, and the build that follows makes all this one would. Only
+        while the builds given up began less than MAX_SUPERSEDED_SECONDS ago: when the curator keeps saving,
+        the other pages still come up to date."""
+        return self._waiting() and time.monotonic() - self._unbuilt_since < MAX_SUPERSEDED_SECONDS
+
     def _rebuild(self, changes: Changes) -> None:
         started = time.perf_counter()
+        if self._unbuilt is None:
+            self._unbuilt_since = time.monotonic()
+        else:  # (what a build given up was told is still to build)
+            self._unbuilt.merge(changes)
+            changes, self._unbuilt = self._unbuilt, None
         if CONFIG in changes.kinds or self.builder is None:
             self.builder = None
             config = self._config()
@@ -177,7 +206,12 @@ class Session:
                 # requests for its whole build.
                 if getattr(self.builder, "write_guard", None) is None:
                     self._hold_output().__enter__()
-                result = self.builder.build(changed=changed)
+                try:
+                    # (A full build is never given up: the next one would start again from nothing.)
+                    result = self.builder.build(changed=changed, stop=self._superseded if changed else None)
+                except Superseded:
+                    self._unbuilt = changes
+                    return
                 diagnostics = list(result.report.diagnostics)
                 failed = result.failed
                 written, removed = list(result.written), list(result.removed)
@@ -220,7 +254,7 @@ class Session:
                     generation = self.live.publish(written, [], [])
                 # What follows takes the processor: it waits until the tabs have the pages made for them
                 # (or a moment has passed), so that serving them is not slowed down by it.
-                self.live.wait_shown(written, generation.number, PREVIEW_SHOWN_SECONDS)
+                self.live.wait_shown(written, generation.number, PREVIEW_SHOWN_SECONDS, self._waiting)
 
     def _report(
         self,

@@ -173,7 +173,9 @@ class Debouncer:
     """Collects changes and calls `action` once they have been quiet for `delay` seconds (at most `max_wait`).
 
     `action` runs on this object's own thread, one call at a time, so rebuilds never overlap; changes that
-    arrive during a call are kept for the next one.
+    arrive during a call are kept for the next one. `idle`, if given, is called on the same thread once no
+    change has come for `idle_after` seconds after a call: work that may wait, and must not make the next
+    call wait.
     """
 
     def __init__(
@@ -182,10 +184,14 @@ class Debouncer:
         delay: float = DEBOUNCE_SECONDS,
         max_wait: float = MAX_WAIT_SECONDS,
         name: str = "sitegen-debounce",
+        idle: Callable[[], None] | None = None,
+        idle_after: float = 1.0,
     ):
         self._action = action
         self._delay = delay
         self._max_wait = max_wait
+        self._idle = idle
+        self._idle_after = idle_after
         self._cond = threading.Condition()
         self._pending = Changes()
         self._first = 0.0
@@ -205,6 +211,11 @@ class Debouncer:
             self._last = now
             self._cond.notify_all()
 
+    def waiting(self) -> bool:
+        """Whether changes wait for the next call (they may have come during the call in progress)."""
+        with self._cond:
+            return bool(self._pending)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop taking changes; wait a little for a call in progress (Ctrl-C must not wait for long)."""
         with self._cond:
@@ -214,10 +225,14 @@ class Debouncer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        idle_due = False
         while True:
+            batch: Changes | None = None
             with self._cond:
-                self._cond.wait_for(lambda: self._stopped or bool(self._pending))
-                while not self._stopped:
+                came = self._cond.wait_for(
+                    lambda: self._stopped or bool(self._pending), self._idle_after if idle_due else None
+                )
+                while came and not self._stopped:
                     now = time.monotonic()
                     due = min(self._last + self._delay, self._first + self._max_wait)
                     if now >= due:
@@ -225,8 +240,15 @@ class Debouncer:
                     self._cond.wait(due - now)
                 if self._stopped:
                     return
-                batch, self._pending = self._pending, Changes()
+                if came:
+                    batch, self._pending = self._pending, Changes()
+            if batch is None:  # quiet since the last call
+                idle_due = False
+                if self._idle is not None:
+                    self._idle()
+                continue
             self._action(batch)
+            idle_due = self._idle is not None
 
 
 class _Handler(FileSystemEventHandler):
