@@ -145,7 +145,8 @@ def test_debouncer_does_its_idle_work_once_quiet_after_a_call_and_not_before_a_c
             debouncer.push(Changes({Path(name)}, {CONTENT}))
         wait_for(lambda: "idle" in log, what="the idle work")
         time.sleep(1.2)
-        assert log == ["call", "call", "call", "idle"]
+        # (Two or three calls: a slow machine may take the last two edits as one burst.)
+        assert log[-1] == "idle" and log.count("idle") == 1 and log.count("call") >= 2
     finally:
         debouncer.stop()
 
