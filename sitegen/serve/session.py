@@ -134,6 +134,7 @@ class Session:
 
     def rebuild(self, changes: Changes) -> None:
         """Build what `changes` need; report problems and never raise (the server must keep running)."""
+        first = self.builds == 0
         with self._mutex:
             # The builder keeps the whole site in memory between rebuilds: a cycle collection during a
             # rebuild would walk all of it, again and again. Cycles are collected once the pages are out.
@@ -148,7 +149,7 @@ class Session:
                     self.live.publish([], [], [message])
             finally:
                 gc.enable()
-        if self._debouncer is None or self.builds <= 1:
+        if self._debouncer is None or first:
             gc.collect()
         # (Watching, the debouncer collects once no edit has come for a moment: a full collection holds the
         # interpreter for a third of a second at 10,000 papers, which an edit saved then would wait for.)
