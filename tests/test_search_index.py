@@ -300,6 +300,26 @@ def test_a_cancelled_run_stops_pagefind_and_keeps_the_previous_index(tmp_path):
     assert not (out / ".pagefind.tmp").exists()
 
 
+def test_a_background_run_has_a_lower_priority(tmp_path):
+    """serve's search refresh runs Pagefind below the priority of the server, whose pages edits reload."""
+    out = write_output(tmp_path / "public")
+    binary, pid_file = slow_pagefind(tmp_path)
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def look_then_cancel() -> None:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.append(os.getpriority(os.PRIO_PROCESS, int(pid_file.read_text())))
+        cancel.set()
+
+    threading.Thread(target=look_then_cancel, daemon=True).start()
+    with pytest.raises(SitegenError, match="stopped"):
+        index_site(out, binary=binary, cancel=cancel, background=True)
+    assert seen == [min(os.getpriority(os.PRIO_PROCESS, 0) + 10, 19)]
+
+
 def test_default_glob_is_paper_pages():
     assert PAPER_GLOB == "papers/*/index.html"
 

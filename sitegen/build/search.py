@@ -29,6 +29,7 @@ its own failure handling.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -57,6 +58,7 @@ SORT_KEY = "date"  # the sort the search page offers: templates/paper.html's dat
 DEFAULT_SHARD_PAGES = 5_000
 MEMORY_FOLDER_PREFIX = "sitegen-pagefind-"  # the shards' links, in /dev/shm (see _memory_folder)
 CANCEL_POLL = 0.1  # seconds between looks at a cancellable run's `cancel`
+BACKGROUND_NICENESS = 10  # added to a background run's niceness (see index_site)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,7 @@ def index_site(
     binary: Path | None = None,
     log: Callable[[str], None] | None = None,
     cancel: threading.Event | None = None,
+    background: bool = False,
 ) -> SearchResult:
     """Index the pages of `out_dir` matching `glob` into `out_dir/pagefind/`.
 
@@ -233,6 +236,8 @@ def index_site(
 
     `cancel`: once set, a Pagefind run under way is stopped and SitegenError raised, the old index left in
     place (a server that stops must not leave a Pagefind behind, writing into a folder it has removed).
+    `background`: Pagefind runs at a lower priority (`serve`'s refresh, which must not slow down the pages
+    an edit reloads; a build waits for its index and runs it at its own).
     """
     started = time.perf_counter()
     bundle = out_dir / BUNDLE_DIR
@@ -252,7 +257,7 @@ def index_site(
     groups = plan_shards(pages, shard_pages, read_sort_values(out_dir, pages) if sharded else None)
     try:
         if len(groups) == 1:
-            _run(executable, out_dir, staging, glob, force_language, log, "", cancel)
+            _run(executable, out_dir, staging, glob, force_language, log, "", cancel, background)
         else:
             memory = _memory_folder()
 
@@ -262,7 +267,7 @@ def index_site(
                 label = f" shard {i + 1}/{len(groups)} ({len(groups[i])} pages)"
                 # The shard folder holds only its pages: Pagefind's default glob takes them all, so the
                 # pages are chosen by one glob implementation (Python's) alone.
-                _run(executable, site, target, None, force_language, log, label, cancel)
+                _run(executable, site, target, None, force_language, log, label, cancel, background)
                 shutil.rmtree(site, ignore_errors=True)  # keep the disk use to one shard's links
 
             # (imported here, as subprocess below: a build that only removes an index needs neither)
@@ -381,6 +386,7 @@ def _run(
     log: Callable[[str], None] | None,
     label: str,
     cancel: threading.Event | None = None,
+    background: bool = False,
 ) -> None:
     cmd = [os.fspath(executable), "--site", os.fspath(site), "--output-path", os.fspath(output)]
     if glob:
@@ -398,6 +404,12 @@ def _run(
         process = subprocess.Popen(cmd, stdout=pipe, stderr=pipe, text=True, errors="replace")
     except OSError as exc:
         raise _error(f"search index: cannot run {executable}: {exc.strerror}") from None
+    if background and hasattr(os, "setpriority"):
+        # (Set from here, not in the child before it runs: a process with threads, as `serve` is, must not
+        # run Python code between fork and exec. Pagefind starts its worker threads after reading the
+        # pages, and they take its priority.)
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, BACKGROUND_NICENESS)
     with process:
         try:
             while True:

@@ -49,7 +49,7 @@ class SearchRefresher:
             pass  # let a rebuild in progress finish first; a rebuild starting later does not wait for us
         started = time.perf_counter()
         try:
-            index_site(self._out_dir, cancel=self._cancel)
+            index_site(self._out_dir, cancel=self._cancel, background=True)
         except SitegenError as exc:
             if not self._cancel.is_set():
                 self._problem("\n".join(str(d) for d in exc.diagnostics))
