@@ -280,16 +280,12 @@ class Builder:
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         try:
             owns = self._render(g, pages, staging, report, clock)
+            self._checkpoint()
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
             staging.discard()
             report.error(exc.filename or out, exc.strerror or str(exc))
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
-        except BaseException:
-            staging.discard()
-            raise
-        try:
-            self._checkpoint()
-        except Superseded:
+        except BaseException:  # (given up, too: see build)
             staging.discard()
             raise
 

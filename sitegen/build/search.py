@@ -424,15 +424,13 @@ def _run(
             process.kill()
             process.wait()
             raise
-    proc = subprocess.CompletedProcess(cmd, process.returncode, stdout, stderr)
-    if proc.returncode < 0:
-        reason = f"killed by signal {-proc.returncode}" + (
-            " (out of memory?)" if proc.returncode == -9 else ""
-        )
+    code = process.returncode
+    if code < 0:
+        reason = f"killed by signal {-code}" + (" (out of memory?)" if code == -9 else "")
         raise _error(f"search index{label}: pagefind failed ({reason})")
-    if proc.returncode != 0:
-        tail = _failure_line(proc.stderr + "\n" + proc.stdout)
-        raise _error(f"search index{label}: pagefind failed (exit {proc.returncode}): {tail}")
+    if code != 0:
+        tail = _failure_line(stderr + "\n" + stdout)
+        raise _error(f"search index{label}: pagefind failed (exit {code}): {tail}")
 
 
 def _failure_line(output: str) -> str:

@@ -249,7 +249,7 @@ class Session:
         # it: each tab reloads as soon as its page is made, and the browser loads the paper alone.
         papers_first = {file for file in shown if file.startswith(urls.PAPERS)}
         for files in (papers_first, shown - papers_first):
-            written = preview(changed, files) if files else []
+            written = preview(changed, files)
             if written:
                 with self.lock.write():
                     generation = self.live.publish(written, [], [])
