@@ -27,10 +27,12 @@ from conftest import REPO, paper, static_server, write_site
 from test_bibtex import DECODER, fold
 from test_incremental import Sites, corpus
 
-from sitegen.build import bibtex
+from sitegen.build import Builder, BuildOptions, bibtex
 from sitegen.build.bibtex import citation_key, unique_keys
 from sitegen.build.manifest import load_manifest
 from sitegen.content.model import Paper
+from sitegen.store.cache import CACHE_DIR, SHARDS, CacheFolder
+from sitegen.store.files import text_fingerprint
 
 BASE = "https://example.org/review/"
 PAPER_LINK = re.compile(r'href="/review/papers/([^/"]+)/"')
@@ -504,3 +506,89 @@ def test_a_static_file_in_an_exports_place_is_left_out_and_check_says_so_as_buil
     assert built.stderr == checked.stderr
     assert len(read_csl(root / "public/tags/x/papers.json")) == 1
     assert (root / "public/tags/x/notes.json").read_text() == "{}"
+
+
+# --- citations kept between builds ------------------------------------------------------------------------
+
+
+def queued_corpus() -> dict[str, str]:
+    """A corpus whose papers are all in the reading queue: its exports cite every paper shown."""
+    files = corpus(10, seed=11)
+    for name in list(files):
+        if name.startswith("content/papers/"):
+            files[name] = files[name].replace("\n---\n", "\nstatus: unread\n---\n", 1)
+    return files
+
+
+def build_into(root: Path, out: Path, base_url: str) -> None:
+    result = Builder(root, BuildOptions(out=out, base_url=base_url, search=False)).build()
+    assert not result.failed, result.report.diagnostics
+
+
+def cold_exports(root: Path, tmp: Path, base_url: str) -> dict[str, bytes]:
+    """The reading queue's exports of a cold build of `root` (a copy without its cache)."""
+    copy = tmp / "cold-copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+    build_into(copy, tmp / "cold-out", base_url)
+    return {name: (tmp / "cold-out/reading" / name).read_bytes() for name in ("papers.bib", "papers.json")}
+
+
+def test_exports_made_from_kept_citations_follow_the_base_url(tmp_path):
+    root = write_site(tmp_path / "site", queued_corpus())
+    out = tmp_path / "out"
+    build_into(root, out, "https://a.example/")
+    kept = CacheFolder(root).load_sharded(f"citations-{text_fingerprint('https://a.example/', 4)}")
+    assert len(kept) == 9  # every paper shown (p7 is a draft), kept by the build that made none of them here
+    urls_a = [item.get("URL", "") for item in read_csl(out / "reading/papers.json")]
+    assert sum(url.startswith("https://a.example/papers/") for url in urls_a) >= 5  # (those without arXiv id)
+
+    # Another base URL: the kept citations of the first are not used (each URL to the site is the new one's).
+    build_into(root, out, "https://b.example/")
+    got = {name: (out / "reading" / name).read_bytes() for name in ("papers.bib", "papers.json")}
+    assert got == cold_exports(root, tmp_path, "https://b.example/")
+    assert b"a.example" not in got["papers.bib"] + got["papers.json"]
+
+
+def test_a_damaged_citation_shard_is_made_again_and_never_shown(tmp_path):
+    root = write_site(tmp_path / "site", queued_corpus())
+    out = tmp_path / "out"
+    build_into(root, out, "https://a.example/")
+    name = f"citations-{text_fingerprint('https://a.example/', 4)}"
+    cache = CacheFolder(root)
+    shards = [n for n in range(SHARDS) if cache.load(f"{name}-{n:02d}")]
+    for n in shards:  # a title of another paper in every entry: only a checked, decoded entry is used
+        data = cache.load(f"{name}-{n:02d}")
+        cache.save(f"{name}-{n:02d}", {k: (v[0], "Forged", *v[2:]) for k, v in data.items()})
+        raw = cache.path(f"{name}-{n:02d}")
+        raw.write_bytes(raw.read_bytes()[:-3] + b"???")  # ... and damaged past its checksum
+    path = root / "content/papers/p1.md"
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Retitled ', 1))
+    build_into(root, out, "https://a.example/")
+    got = {name: (out / "reading" / name).read_bytes() for name in ("papers.bib", "papers.json")}
+    assert got == cold_exports(root, tmp_path, "https://a.example/")
+    assert b"Forged" not in got["papers.bib"]
+    # The damaged shards were written again, whole.
+    assert sum(len(cache.load(f"{name}-{n:02d}") or {}) for n in range(SHARDS)) == 9
+
+
+def test_an_export_made_again_takes_the_other_papers_citations_from_the_cache(tmp_path):
+    # (What makes a title edit in a large reading queue cheap: shown by an entry changed in the cache, which a
+    # build takes as is, as every cache entry whose checksum matches.)
+    root = write_site(tmp_path / "site", queued_corpus())
+    out = tmp_path / "out"
+    build_into(root, out, "https://a.example/")
+    name = f"citations-{text_fingerprint('https://a.example/', 4)}"
+    cache = CacheFolder(root)
+    for n in range(SHARDS):
+        data = cache.load(f"{name}-{n:02d}")
+        if data:
+            cache.save(f"{name}-{n:02d}", {k: (v[0], "Kept " + v[1], *v[2:]) for k, v in data.items()})
+    path = root / "content/papers/p1.md"
+    path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Retitled ', 1))
+    build_into(root, out, "https://a.example/")
+    titles = [item["title"] for item in json.loads((out / "reading/papers.json").read_text(encoding="utf-8"))]
+    assert len(titles) == 9
+    assert [t for t in titles if not t.startswith("Kept ")] == [
+        t for t in titles if t.startswith("Retitled ")
+    ]

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sitegen.build import feeds, output
+from sitegen.build.citestore import CitationStore
 from sitegen.build.deps import (
     Derived,
     TrackingEnvironment,
@@ -177,6 +178,7 @@ class Builder:
         self._markdown: MarkdownRenderer | None = None
         self._markdown_key: tuple[bool, str] | None = None
         self._texts: TextStore | None = None
+        self._citations: CitationStore | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_build: dict[str, Any] = {}
@@ -352,6 +354,7 @@ class Builder:
         jobs.append(related_lists)
         shared = Shared(self._markdown_renderer(config, link), link)
         shared.stored = self._texts.get if self._texts is not None else None
+        shared.stored_citation = self._citation_store(link).get
         index = build_index(site, shared, self.options.drafts)
         shared.attach_related = functools.partial(_attach_once, index, shared, related_lists)
         env = self._environment(config)
@@ -595,6 +598,13 @@ class Builder:
             self._texts = TextStore(self._cache, list(key))
         return self._markdown
 
+    def _citation_store(self, link: Urls) -> CitationStore:
+        key = link.absolute(urls.HOME)
+        if self._citations is None or self._citations.key != key:
+            self._citations = CitationStore(self._cache, key)
+        self._citations.begin()
+        return self._citations
+
     def _related_papers(self, papers: list[Paper], config: SiteConfig) -> Related:
         """Related papers, each with the terms it shares ("why related"), from an index kept across rebuilds
         and, between runs, in ROOT/.sitegen-cache: after a small edit only what the edit reaches is
@@ -638,6 +648,8 @@ class Builder:
             self._cache.save("prior", prior().as_data())
         if self._texts is not None:
             self._texts.save(papers)
+        if self._citations is not None:
+            self._citations.save(papers)
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)

@@ -82,6 +82,8 @@ class Shared:
         self.shown: Mapping[str, PaperView] = {}
         #: A paper's texts as an earlier build rendered them from the same file, if kept (see textstore).
         self.stored: Callable[[PaperView], PaperTexts | None] | None = None
+        #: A paper's citation and BibTeX entry as an earlier build made them, if kept (see citestore).
+        self.stored_citation: Callable[[PaperView], tuple[bibtex.Citation, str] | None] | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -245,8 +247,9 @@ class PaperView(Tracked):
     def _citation(self) -> tuple[bibtex.Citation, str]:
         # Made once per build: the paper's page and every export that lists it show the same entry.
         if self._cited is None:
-            cited = bibtex.citation(self.paper, url=self.shared.link.absolute(self.path))
-            self._cited = cited, bibtex.citation_entry(cited)
+            stored = self.shared.stored_citation
+            found = stored(self) if stored is not None else None
+            self._cited = found if found is not None else cite(self)
         return self._cited
 
     @property
@@ -266,6 +269,14 @@ class PaperView(Tracked):
                 raise RuntimeError("list items are made by the renderer")
             self._item = maker(self)
         return self._item
+
+
+def cite(view: PaperView) -> tuple[bibtex.Citation, str]:
+    """The citation of `view`'s paper and its BibTeX entry, made now (see PaperView.citation)."""
+    if view._cited is not None:
+        return view._cited
+    cited = bibtex.citation(view.paper, url=view.shared.link.absolute(view.path))
+    return cited, bibtex.citation_entry(cited)
 
 
 def render_texts(paper: Any, markdown: MarkdownRenderer) -> PaperTexts:
