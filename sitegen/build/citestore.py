@@ -49,17 +49,33 @@ class CitationStore:
     def save(self, views: Sequence[PaperView]) -> None:
         """Keep the citations of the papers the build shows: every shard when one is missing (the first
         build, another base URL), made here for the papers whose citation the build did not make (its pages
-        and exports were made in other processes); else the shards of the papers this process asked for and
-        did not find. A shard written holds the papers the build shows alone."""
+        and exports were made in other processes); else the papers this process asked for and did not find,
+        added to their shards. A shard written whole holds the papers the build shows alone; one that an
+        edit after another has grown past its share is written whole (the old versions of papers leave)."""
         missed, self._missed = self._missed, []
         names = [f"{self._name}-{number:02d}" for number in range(SHARDS)]
         if all(self._cache.path(name).exists() for name in names):
-            shards = {shard_of(_entry_key(view)) for view in missed if view.paper.fingerprint}
-            if not shards:
-                return
+            added: dict[int, dict[str, PaperView]] = {}
+            for view in missed:
+                if view.paper.fingerprint:
+                    entry_key = _entry_key(view)
+                    added.setdefault(shard_of(entry_key), {})[entry_key] = view
+            whole: set[int] = set()
+            for number, group in added.items():
+                have = self._shard(names[number])
+                if len(have) + len(group) > len(views) // SHARDS * 5 // 4 + 8:
+                    whole.add(number)
+                    continue
+                new = {**have, **{entry_key: _encode(*cite(view)) for entry_key, view in group.items()}}
+                self._cache.save(names[number], new)
         else:
-            shards = set(range(SHARDS))
+            whole = set(range(SHARDS))
             self._remove_others()
+        if whole:
+            self._save_whole(views, names, whole)
+        self._entries = None  # (read again when next asked: it lacks what was just saved)
+
+    def _save_whole(self, views: Sequence[PaperView], names: list[str], shards: set[int]) -> None:
         groups: dict[int, list[tuple[str, PaperView]]] = {number: [] for number in shards}
         for view in views:
             if view.paper.fingerprint:
@@ -68,15 +84,16 @@ class CitationStore:
                 if group is not None:
                     group.append((entry_key, view))
         for number, group in groups.items():
-            have = self._entries if self._entries is not None else self._cache.load(names[number])
-            have = have if type(have) is dict else {}
+            have = self._shard(names[number])
             new = {}
             for entry_key, view in group:
                 found = have.get(entry_key)
                 new[entry_key] = found if _decode(found) is not None else _encode(*cite(view))
             self._cache.save(names[number], new)
-        if self._entries is not None:
-            self._entries = None  # (read again when next asked: it lacks what was just saved)
+
+    def _shard(self, name: str) -> dict[str, Any]:
+        have = self._cache.load(name)
+        return have if type(have) is dict else {}
 
     def _remove_others(self) -> None:
         """Remove the shards kept for other base URLs (a site is built for one at a time)."""

@@ -10,7 +10,6 @@ the Markdown was rendered with (the code and the libraries are in every cache fi
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,24 +38,25 @@ class TextStore:
         return PaperTexts(Markup(abstract_html), Markup(notes_html), summary, description)
 
     def save(self, views: Iterable[PaperView]) -> None:
-        """Write the files whose papers got texts this build that they do not hold (only the papers a file
-        now groups are kept in it)."""
-        groups: dict[str, list[PaperView]] = defaultdict(list)
+        """Write the files that lack the texts of a paper rendered this build, without the papers the build
+        no longer shows (by fingerprint: a paper whose latest digest changed is another file's)."""
+        views = list(views)
+        added: dict[str, Stored] = {}
         for view in views:
-            groups[_name(view)].append(view)
-        for name, group in groups.items():
-            if all(view.texts is None for view in group):
+            texts = view.texts
+            if texts is None:
                 continue
-            old = self._file(name)
-            new: Stored = {}
-            for view in group:
-                fingerprint, texts = view.paper.fingerprint, view.texts
-                if texts is not None:
-                    html = (str(texts.abstract_html), str(texts.notes_html))
-                    new[fingerprint] = (*html, texts.summary, texts.description)
-                elif fingerprint in old:
-                    new[fingerprint] = old[fingerprint]
-            if new != old and self._cache.save(name, new, self._key):
+            name, fingerprint = _name(view), view.paper.fingerprint
+            if fingerprint not in self._file(name):
+                html = (str(texts.abstract_html), str(texts.notes_html))
+                added.setdefault(name, {})[fingerprint] = (*html, texts.summary, texts.description)
+        if not added:
+            return
+        shown = {view.paper.fingerprint for view in views}
+        for name, entries in added.items():
+            new = {key: kept for key, kept in self._file(name).items() if key in shown}
+            new.update(entries)
+            if self._cache.save(name, new, self._key):
                 self._files[name] = new
 
     def _file(self, name: str) -> Stored:
