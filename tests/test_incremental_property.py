@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from conftest import paper
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from test_incremental import Sites, corpus, tree
 
 from sitegen.build.builder import Superseded
+from sitegen.store import parallel
 
 OWN_TEMPLATES = {
     # Every paper of the site, with its curator state: a page that reads all the content.
@@ -238,15 +240,18 @@ def give_up(sites: Sites, changed: set[Path], at: int) -> None:
     )
 )
 def test_incremental_builds_equal_cold_builds_after_random_edits(tmp_path_factory, edits):
-    """Also when a live build was given up half-way before (`cut`: at which checkpoint, or none)."""
+    """Also when a live build was given up half-way before (`cut`: at which checkpoint, or none). The work
+    a large site's build shares among processes is shared here too (the comparison of the last build's keys
+    in its own process, related papers in theirs, pages in chunks), as if the site were large."""
     tmp = tmp_path_factory.mktemp("prop")
-    sites = Sites(tmp, {**with_authors(marked(corpus(14, seed=5))), **OWN_TEMPLATES})
-    sites.check()
-    for step, (kind, pick, cut) in enumerate(edits):
-        changed = apply(sites, kind, pick, step)
-        if cut is not None and changed is not None:
-            give_up(sites, changed, cut)
-        sites.check(changed)
+    with mock.patch.object(parallel, "MIN_ITEMS", 4):
+        sites = Sites(tmp, {**with_authors(marked(corpus(14, seed=5))), **OWN_TEMPLATES})
+        sites.check()
+        for step, (kind, pick, cut) in enumerate(edits):
+            changed = apply(sites, kind, pick, step)
+            if cut is not None and changed is not None:
+                give_up(sites, changed, cut)
+            sites.check(changed)
 
 
 def test_one_edit_renders_only_the_pages_that_show_it(tmp_path):

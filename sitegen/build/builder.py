@@ -34,6 +34,7 @@ from sitegen.build import feeds, output
 from sitegen.build.citestore import CitationStore
 from sitegen.build.deps import (
     Derived,
+    NotYet,
     TrackingEnvironment,
     Versions,
     brief,
@@ -46,7 +47,7 @@ from sitegen.build.exports import plan_exports
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
-from sitegen.build.prior import Prior, Unchanged
+from sitegen.build.prior import Prior, Unchanged, compare
 from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,
@@ -272,6 +273,11 @@ class Builder:
             self._save_caches()
             return self._result(BuildResult(report, True, out), clock), out, ""
         self._checkpoint()
+        # The last build's keys compared beside the manifest's reading (in another process, when it may fork).
+        prior = self._usable_prior(out, g.stamp)
+        comparing = self._compare_job(g, prior)
+        if comparing is not None:
+            jobs.append(comparing)
         # (Read once the related papers are under way in another process, which need nothing of it.)
         previous, noted = self._previous_manifest(out)
         clock.lap("load")
@@ -281,7 +287,8 @@ class Builder:
         counts = {**counts_by_kind(pages), "feed": 1 + len(g.index.tags) + len(g.index.queue)}
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         try:
-            owns = self._render(g, pages, staging, report, clock)
+            unchanged = self._unchanged(staging, g, prior, comparing)
+            owns = self._render(g, pages, staging, unchanged, report, clock)
             self._checkpoint()
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
             staging.discard()
@@ -292,7 +299,7 @@ class Builder:
             raise
 
         # Write: move the staged files into place, only without errors.
-        written = self._write(staging, inputs, counts, report, g, owns, jobs)
+        written = self._write(staging, inputs, counts, report, g, owns, unchanged, jobs)
         if written is None:
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
         if self.write_guard is not None:  # (a builder that stays, as `serve`'s, which previews edits)
@@ -369,13 +376,18 @@ class Builder:
         return _Gathered(config, link, site, index, shared, env, static, stamp, versions, related_lists)
 
     def _render(
-        self, g: _Gathered, pages: list[PlannedPage], staging: Staging, report: Report, clock: _Clock
+        self,
+        g: _Gathered,
+        pages: list[PlannedPage],
+        staging: Staging,
+        unchanged: Unchanged | None,
+        report: Report,
+        clock: _Clock,
     ) -> dict[str, str]:
         """Stage every file of the site: the pages whose inputs changed rendered (lists first: related
         papers may still be on their way), the others kept; then feeds, exports and static files. Returns
         each generated file's own inputs (context_key), by output file."""
         owns: dict[str, str] = {}
-        unchanged = self._unchanged(staging, g)
         make = functools.partial(self._make, g, staging, unchanged, owns, report, clock)
         staging.expect(urls.output_file(page.path) for page in pages)
         # While related papers are computed in another process, the work beside them leaves them a core.
@@ -405,22 +417,47 @@ class Builder:
         if self._stop is not None and self._stop():
             raise Superseded
 
-    def _unchanged(self, staging: Staging, g: _Gathered) -> Unchanged | None:
-        """What tells which files of the last build are current without working out their keys: its Prior,
-        if the manifest notes it and the site-wide stamp is the same; None otherwise."""
-        token = staging.previous_build.get("prior") if staging.previous_build else None
-        if not isinstance(token, str) or not staging.previous:
+    def _usable_prior(self, out: Path, stamp: str) -> Prior | None:
+        """The Prior of the last build into `out`, if its manifest notes it and the site-wide stamp is the
+        same."""
+        token = self._previous_notes(out).get("prior")
+        if not isinstance(token, str):
             return None
         prior = self._prior
         if prior is None or prior.token != token:
             prior = Prior.from_data(self._cache.load("prior"))
+        return prior if prior is not None and prior.token == token and prior.stamp == stamp else None
+
+    def _compare_job(self, g: _Gathered, prior: Prior | None) -> parallel.Job[bytes] | None:
+        """The verdicts of `compare` on the keys of `prior`, worked out in another process while this one
+        reads the manifest and plans the pages. A key whose version needs the related papers is left for
+        later (they are on their way from yet another process, which only this one may wait for)."""
+        if prior is None:
+            return None
+
+        def verdicts() -> bytes:
+            attach, g.shared.attach_related = g.shared.attach_related, _not_yet
+            try:
+                return compare(prior, g.versions)
+            finally:
+                g.shared.attach_related = attach
+
+        return parallel.start(verdicts, len(prior.table))
+
+    def _unchanged(
+        self, staging: Staging, g: _Gathered, prior: Prior | None, comparing: parallel.Job[bytes] | None
+    ) -> Unchanged | None:
+        """What tells which files of the last build are current without working out their keys: its Prior
+        (see _usable_prior), if the manifest read is the one written with it; None otherwise."""
+        token = staging.previous_build.get("prior") if staging.previous_build else None
+        if prior is None or prior.token != token or not staging.previous:
+            return None
         previous = staging.previous
         table = next((record.table for record in previous.values() if record.table is not None), None)
-        if prior is None or prior.token != token or prior.stamp != g.stamp or table is None:
+        if table is None or len(prior.owns) != len(previous) or prior.table != table:
             return None
-        if len(prior.versions) != len(table) or len(prior.owns) != len(previous):
-            return None
-        return Unchanged(prior, g.versions, table, previous)
+        verdicts = comparing.result() if comparing is not None else None
+        return Unchanged(prior, g.versions, table, previous, verdicts)
 
     def _write(
         self,
@@ -430,6 +467,7 @@ class Builder:
         report: Report,
         g: _Gathered,
         owns: dict[str, str],
+        unchanged: Unchanged | None,
         jobs: list[parallel.Job[Any]],
     ) -> WriteResult | None:
         """Move the staged files into place and save the caches (beside it, in another process when it may
@@ -442,8 +480,11 @@ class Builder:
         def prior() -> Prior:
             # In the order of the manifest the commit writes: its table of read keys, its files by name.
             records = {entry.path: entry.record for entry in staging.entries}
-            versions = list(map(g.versions.brief, read_table(records)))
-            return Prior(token, g.stamp, versions, [brief(owns.get(path, "")) for path in sorted(records)])
+            table = read_table(records)
+            # (The versions of the keys found unchanged were worked out in another process: the old ones.)
+            versions = list(map(unchanged.brief if unchanged is not None else g.versions.brief, table))
+            owns_ = [brief(owns.get(path, "")) for path in sorted(records)]
+            return Prior(token, g.stamp, table, versions, owns_)
 
         saving = parallel.start(
             functools.partial(self._save_caches, prior, g.index.papers), len(g.index.papers)
@@ -937,6 +978,10 @@ def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[Re
     """Attach the related papers, once (they may still be on their way from another process)."""
     shared.attach_related = None
     attach_related(shared, index, related_lists.result())
+
+
+def _not_yet() -> None:
+    raise NotYet
 
 
 def _objects(index: SiteView) -> Callable[[str], Tracked | None]:

@@ -322,6 +322,19 @@ class Versions:
             value = self._briefs[key] = brief(self.version(key))
         return value
 
+    def verdicts(self, keys: Sequence[str], before: Sequence[str]) -> bytes:
+        """For each of `keys`, whether its brief() is the one `before` gives in the same place (SAME), another
+        (CHANGED), or cannot be worked out yet (LATER: NotYet)."""
+        out = bytearray(len(keys))
+        brief_of = self.brief
+        for i, (key, then) in enumerate(zip(keys, before, strict=True)):
+            try:
+                if brief_of(key) != then:
+                    out[i] = CHANGED
+            except NotYet:
+                out[i] = LATER
+        return bytes(out)
+
     def changed(self, keys: Iterable[str], before: Callable[[str], str]) -> list[str]:
         """The keys among `keys` whose brief() differs from `before(key)`."""
         return [key for key in keys if self.brief(key) != before(key)]
@@ -338,6 +351,15 @@ class Versions:
                     pairs[key] = key + "\x1f" + self.version(key)
             parts = [pairs[key] for key in reads]
         return text_fingerprint("\x1f".join([stamp, own, *parts]))
+
+
+class NotYet(Exception):
+    """A version that cannot be worked out yet: what it shows is still being computed elsewhere (related
+    papers, in another process)."""
+
+
+#: Versions.verdicts' answers.
+SAME, CHANGED, LATER = 0, 1, 2
 
 
 def brief(text: str) -> str:

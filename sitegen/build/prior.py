@@ -8,52 +8,75 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from sitegen.build.deps import Versions, brief
+from sitegen.build.deps import CHANGED, LATER, Versions, brief
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Prior:
     """What the files of one build were made from, kept for the next build so that it can tell which files
-    are current without working out their keys: the site-wide stamp, the version then of each key they
-    read, in the order of the manifest's table of read keys, and each file's own inputs (`context_key`), in
-    the manifest's order of files (both `brief`). The build's manifest notes `token`: the two are written
-    apart, and a prior whose token the manifest does not note describes another build and is not used."""
+    are current without working out their keys: the site-wide stamp, the keys its files read (the
+    manifest's table of read keys) and the version then of each (`brief`), and each file's own inputs
+    (`context_key`, brief), in the manifest's order of files. The build's manifest notes `token`: the two
+    are written apart, and a prior whose token the manifest does not note describes another build and is
+    not used. (The table is the manifest's, kept here too: the next build compares the versions while it
+    still reads the manifest.)"""
 
     token: str
     stamp: str
+    table: list[str]
     versions: list[str]
     owns: list[str]
 
-    def as_data(self) -> tuple[str, str, list[str], list[str]]:
-        return (self.token, self.stamp, self.versions, self.owns)
+    def as_data(self) -> tuple[str, str, list[str], list[str], list[str]]:
+        return (self.token, self.stamp, self.table, self.versions, self.owns)
 
     @classmethod
     def from_data(cls, data: Any) -> Prior | None:
         """The prior `as_data` gave; None for anything else."""
-        if type(data) is not tuple or len(data) != 4:
+        if type(data) is not tuple or len(data) != 5:
             return None
-        token, stamp, versions, owns = data
-        if not (type(token) is type(stamp) is str and type(versions) is type(owns) is list):
+        token, stamp, table, versions, owns = data
+        if not (type(token) is type(stamp) is str and type(table) is type(versions) is type(owns) is list):
             return None
-        return cls(token, stamp, versions, owns)
+        if len(table) != len(versions):
+            return None
+        return cls(token, stamp, table, versions, owns)
+
+
+def compare(prior: Prior, versions: Versions) -> bytes:
+    """Which keys of the prior's table have another version now: deps.Versions.verdicts of them all (run
+    beside the rest of the build, in another process when it may fork)."""
+    return versions.verdicts(prior.table, prior.versions)
 
 
 class Unchanged:
     """Which files of the last build are current, told from its Prior: a file is current if its own inputs
     are as they were and none of the keys it read has another version now. `table` and `files`: the names
-    of the keys the last build's files read and its files, as its manifest lists them. Each key's version is
-    worked out when a file that read it is first asked about (a paper's related papers, say, may still be
-    on their way), and at most once."""
+    of the keys the last build's files read and its files, as its manifest lists them (the table must be the
+    prior's). `verdicts`: `compare`'s, if already worked out; a key whose version could not be worked out
+    then (LATER), or any key without them, is compared when a file that read it is first asked about (a
+    paper's related papers, say, may still be on their way), and at most once."""
 
     __slots__ = ("_before", "_owns", "_unknown", "_versions", "stale", "table")
 
-    def __init__(self, prior: Prior, versions: Versions, table: list[str], files: Iterable[str]):
+    def __init__(
+        self,
+        prior: Prior,
+        versions: Versions,
+        table: list[str],
+        files: Iterable[str],
+        verdicts: bytes | None = None,
+    ):
         self.table = table
-        self.stale: set[str] = set()
         self._before = dict(zip(table, prior.versions, strict=True))
         self._owns = dict(zip(files, prior.owns, strict=True))
         self._versions = versions
-        self._unknown = set(table)
+        if verdicts is None or len(verdicts) != len(table):
+            self.stale: set[str] = set()
+            self._unknown = set(table)
+        else:
+            self.stale = {key for key, verdict in zip(table, verdicts, strict=True) if verdict == CHANGED}
+            self._unknown = {key for key, verdict in zip(table, verdicts, strict=True) if verdict == LATER}
 
     def current(self, path: str, own: str, reads: tuple[str, ...], table: list[str] | None) -> bool | None:
         """Whether the file at `path`, whose own inputs are now `own` and which read `reads`, is current;
@@ -74,6 +97,14 @@ class Unchanged:
         are attached), one pass over the table costs less than a look at each of ten thousand pages' reads."""
         keys, self._unknown = self._unknown, set()
         self.stale.update(self._versions.changed(keys, self._before.__getitem__))
+
+    def brief(self, key: str) -> str:
+        """brief() of the version of `key` now: the prior's for a key compared and found the same (its
+        version was worked out elsewhere, perhaps in another process)."""
+        before = self._before.get(key)
+        if before is not None and key not in self.stale and key not in self._unknown:
+            return before
+        return self._versions.brief(key)
 
     def _compare(self, keys: set[str]) -> None:
         self._unknown -= keys
