@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import paper
+from conftest import paper, write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_incremental import Sites, corpus, tree
 
+from sitegen.build import Builder, BuildOptions, builder
 from sitegen.build.builder import Superseded
 from sitegen.store import parallel
+from sitegen.store.cache import CACHE_DIR
 
 OWN_TEMPLATES = {
     # Every paper of the site, with its curator state: a page that reads all the content.
@@ -287,3 +290,40 @@ def test_the_preview_makes_open_pages_first_and_the_build_agrees(tmp_path):
     sites.check({path})
     path = sites.edit("content/papers/p5.md", lambda t: t.replace("title:", "title: [unclosed"))
     assert sites.live.preview({path}, open_files) == []
+
+
+def test_a_list_made_again_shows_the_items_of_its_other_papers_as_the_last_build_rendered_them(
+    tmp_path, monkeypatch
+):
+    """The list items of papers an edit did not reach are taken from the cache (sitegen.build.itemstore),
+    not rendered again: after an abstract edit, the lists that show the paper are made again, and the one
+    item rendered is the edited paper's."""
+    root = write_site(tmp_path / "site", {**corpus(14, seed=5), **OWN_TEMPLATES})
+    options = BuildOptions(out=tmp_path / "out", search=False)
+    assert not Builder(root, options).build().failed
+    rendered: list[str] = []
+    make = builder.item_maker
+
+    def counting(env):
+        item = make(env)
+
+        def counted(view):
+            fragment = item(view)
+            original = fragment._make
+            fragment._make = lambda: rendered.append(view.slug) or original()
+            return fragment
+
+        return counted
+
+    monkeypatch.setattr(builder, "item_maker", counting)
+    page = root / "content/papers/p4.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("(method M4).", "(method M4, revised)."))
+    result = Builder(root, options).build()
+    assert not result.failed
+    lists = [path for path in result.written if not path.startswith("papers/") and path.endswith(".html")]
+    assert lists and result.rendered >= 2, result.written
+    assert rendered == ["p4"]
+    copy = tmp_path / "cold-site"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(CACHE_DIR))
+    assert not Builder(copy, BuildOptions(out=tmp_path / "cold", search=False)).build().failed
+    assert tree(tmp_path / "out") == tree(tmp_path / "cold")

@@ -44,6 +44,7 @@ from sitegen.build.deps import (
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
+from sitegen.build.itemstore import ItemStore
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
@@ -180,6 +181,7 @@ class Builder:
         self._markdown_key: tuple[bool, str] | None = None
         self._texts: TextStore | None = None
         self._citations: CitationStore | None = None
+        self._items: ItemStore | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_build: dict[str, Any] = {}
@@ -373,6 +375,9 @@ class Builder:
         set_globals(env, self._common_context(config, helpers, index), report)
         versions = Versions(_objects(index), functools.partial(template_version, env))
         stamp = self._site_stamp(config, static.assets)
+        if self._items is None or self._items.key != stamp:
+            self._items = ItemStore(self._cache, stamp)
+        self._items.begin()
         return _Gathered(config, link, site, index, shared, env, static, stamp, versions, related_lists)
 
     def _render(
@@ -482,12 +487,13 @@ class Builder:
             records = {entry.path: entry.record for entry in staging.entries}
             table = read_table(records)
             # (The versions of the keys found unchanged were worked out in another process: the old ones.)
-            versions = list(map(unchanged.brief if unchanged is not None else g.versions.brief, table))
+            versions = list(map(_brief_now(g, unchanged), table))
             owns_ = [brief(owns.get(path, "")) for path in sorted(records)]
             return Prior(token, g.stamp, table, versions, owns_)
 
         saving = parallel.start(
-            functools.partial(self._save_caches, prior, g.index.papers), len(g.index.papers)
+            functools.partial(self._save_caches, prior, g.index.papers, _brief_now(g, unchanged)),
+            len(g.index.papers),
         )
         jobs.append(saving)
         if report.has_errors(self.options.strict):
@@ -543,7 +549,10 @@ class Builder:
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
         listed = list({id(v): v for page in todo for v in page.items}.values())
-        prepare_papers(env, shown, listed, report, reserved)
+        restore = (
+            functools.partial(self._items.restore, brief=_brief_now(g, unchanged)) if self._items else None
+        )
+        prepare_papers(env, shown, listed, report, reserved, restore)
         clock.lap("markdown")
         skipped = done + len(pages) - len(todo)
         render_pages(
@@ -673,7 +682,10 @@ class Builder:
         return self.root / CACHE_DIR / "related.cache"
 
     def _save_caches(
-        self, prior: Callable[[], Prior] | None = None, papers: Sequence[PaperView] = ()
+        self,
+        prior: Callable[[], Prior] | None = None,
+        papers: Sequence[PaperView] = (),
+        brief: Callable[[str], str] | None = None,
     ) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
@@ -691,6 +703,8 @@ class Builder:
             self._texts.save(papers)
         if self._citations is not None:
             self._citations.save(papers)
+        if self._items is not None and brief is not None:
+            self._items.save(papers, brief)
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)
@@ -978,6 +992,11 @@ def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[Re
     """Attach the related papers, once (they may still be on their way from another process)."""
     shared.attach_related = None
     attach_related(shared, index, related_lists.result())
+
+
+def _brief_now(g: _Gathered, unchanged: Unchanged | None) -> Callable[[str], str]:
+    """The version of a key now, as a Prior keeps it: the last build's for a key found unchanged."""
+    return unchanged.brief if unchanged is not None else g.versions.brief
 
 
 def _not_yet() -> None:

@@ -31,16 +31,24 @@ class CitationStore:
         self._name = f"{NAME}-{text_fingerprint(key, 4)}"
         self._entries: dict[str, Any] | None = None  # every shard, once a build asks for one citation
         self._missed: list[PaperView] = []  # papers this process asked for and the store did not hold
+        self._unread: set[int] = set()  # shards this process could not read
 
     def begin(self) -> None:
         """Start a build: what the last one missed went to its saver (which may have been another process)."""
         self._missed = []
+        self._unread = set()
 
     def get(self, view: PaperView) -> tuple[Citation, str] | None:
         """The citation of `view`'s paper and its BibTeX entry, as an earlier build made them from the same
         file under the same slug."""
         if self._entries is None:
-            self._entries = self._cache.load_sharded(self._name)
+            self._entries = {}
+            for number in range(SHARDS):
+                part = self._cache.load(f"{self._name}-{number:02d}")
+                if type(part) is dict:
+                    self._entries.update(part)
+                else:  # (missing or damaged: written whole by the saver)
+                    self._unread.add(number)
         found = _decode(self._entries.get(_entry_key(view)))
         if found is None:
             self._missed.append(view)
@@ -53,6 +61,7 @@ class CitationStore:
         added to their shards. A shard written whole holds the papers the build shows alone; one that an
         edit after another has grown past its share is written whole (the old versions of papers leave)."""
         missed, self._missed = self._missed, []
+        self._unread, unread = set(), self._unread
         names = [f"{self._name}-{number:02d}" for number in range(SHARDS)]
         if all(self._cache.path(name).exists() for name in names):
             added: dict[int, dict[str, PaperView]] = {}
@@ -60,8 +69,10 @@ class CitationStore:
                 if view.paper.fingerprint:
                     entry_key = _entry_key(view)
                     added.setdefault(shard_of(entry_key), {})[entry_key] = view
-            whole: set[int] = set()
+            whole = unread
             for number, group in added.items():
+                if number in whole:
+                    continue
                 have = self._shard(names[number])
                 if len(have) + len(group) > len(views) // SHARDS * 5 // 4 + 8:
                     whole.add(number)

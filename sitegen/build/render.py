@@ -70,12 +70,19 @@ def prepare_papers(
     listed: Sequence[PaperView],
     report: Report,
     reserved: int = 0,
+    restore: Callable[[PaperView], bool] | None = None,
 ) -> None:
     """Render, before the pages that need them, the Markdown of `shown` and the list items of `listed`,
-    shared among processes when there are many (`reserved`: cores other work of the build keeps busy)."""
-    want_item = {id(v) for v in listed if v._item is None or not v._item.done}
+    shared among processes when there are many (`reserved`: cores other work of the build keeps busy).
+    `restore` gives a paper its item as an earlier build rendered it, when it can: that item and its
+    Markdown are then not rendered (a page that shows the Markdown itself renders it when it does)."""
+    want_item = {
+        id(v)
+        for v in listed
+        if (v._item is None or not v._item.done) and not (restore is not None and restore(v))
+    }
     chosen = {id(v): v for v in shown if v.texts is None}
-    chosen.update((id(v), v) for v in listed if id(v) in want_item or v.texts is None)
+    chosen.update((id(v), v) for v in listed if id(v) in want_item and v.texts is None)
     todo = list(chosen.values())
     if not todo:
         return
