@@ -48,7 +48,7 @@ from sitegen.build.itemstore import ItemStore
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
-from sitegen.build.prior import Prior, Unchanged, compare
+from sitegen.build.prior import Prior, Seen, Unchanged, compare
 from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,
@@ -277,7 +277,7 @@ class Builder:
         self._checkpoint()
         # The last build's keys compared beside the manifest's reading (in another process, when it may fork).
         prior = self._usable_prior(out, g.stamp)
-        comparing = self._compare_job(g, prior)
+        comparing = self._compare_job(g, prior, out)
         if comparing is not None:
             jobs.append(comparing)
         # (Read once the related papers are under way in another process, which need nothing of it.)
@@ -433,24 +433,30 @@ class Builder:
             prior = Prior.from_data(self._cache.load("prior"))
         return prior if prior is not None and prior.token == token and prior.stamp == stamp else None
 
-    def _compare_job(self, g: _Gathered, prior: Prior | None) -> parallel.Job[bytes] | None:
-        """The verdicts of `compare` on the keys of `prior`, worked out in another process while this one
-        reads the manifest and plans the pages. A key whose version needs the related papers is left for
-        later (they are on their way from yet another process, which only this one may wait for)."""
+    def _compare_job(
+        self, g: _Gathered, prior: Prior | None, out: Path
+    ) -> parallel.Job[tuple[bytes, list[Seen]]] | None:
+        """`compare` of `prior`, worked out in another process while this one reads the manifest and plans
+        the pages. A key whose version needs the related papers is left for later (they are on their way
+        from yet another process, which only this one may wait for)."""
         if prior is None:
             return None
 
-        def verdicts() -> bytes:
+        def verdicts() -> tuple[bytes, list[Seen]]:
             attach, g.shared.attach_related = g.shared.attach_related, _not_yet
             try:
-                return compare(prior, g.versions)
+                return compare(prior, g.versions, os.path.join(out, ""))
             finally:
                 g.shared.attach_related = attach
 
         return parallel.start(verdicts, len(prior.table))
 
     def _unchanged(
-        self, staging: Staging, g: _Gathered, prior: Prior | None, comparing: parallel.Job[bytes] | None
+        self,
+        staging: Staging,
+        g: _Gathered,
+        prior: Prior | None,
+        comparing: parallel.Job[tuple[bytes, list[Seen]]] | None,
     ) -> Unchanged | None:
         """What tells which files of the last build are current without working out their keys: its Prior
         (see _usable_prior), if the manifest read is the one written with it; None otherwise."""
@@ -461,7 +467,11 @@ class Builder:
         table = next((record.table for record in previous.values() if record.table is not None), None)
         if table is None or len(prior.owns) != len(previous) or prior.table != table:
             return None
-        verdicts = comparing.result() if comparing is not None else None
+        if comparing is None:
+            return Unchanged(prior, g.versions, table, previous)
+        verdicts, seen = comparing.result()
+        if len(seen) == len(prior.files):
+            staging.seen = dict(zip(prior.files, seen, strict=True))
         return Unchanged(prior, g.versions, table, previous, verdicts)
 
     def _write(
@@ -488,8 +498,10 @@ class Builder:
             table = read_table(records)
             # (The versions of the keys found unchanged were worked out in another process: the old ones.)
             versions = list(map(_brief_now(g, unchanged), table))
-            owns_ = [brief(owns.get(path, "")) for path in sorted(records)]
-            return Prior(token, g.stamp, table, versions, owns_)
+            files = sorted(records)
+            return Prior(
+                token, g.stamp, table, versions, [brief(owns.get(path, "")) for path in files], files
+            )
 
         saving = parallel.start(
             functools.partial(self._save_caches, prior, g.index.papers, _brief_now(g, unchanged)),

@@ -171,6 +171,7 @@ def _as_recorded(file: str, record: Record) -> bool:
 
 
 STAGING_PREFIX = ".sitegen-staging-"
+_UNSEEN = object()
 _PENDING = Record("", -1, -1)  # a file a build may be writing: sitegen's own, content unknown
 _FOLDER = ""  # in a commit's undo log: a folder the commit made
 _JOURNAL = "made-"  # in the staging folder: what a forked worker wrote in place (see Staging._note)
@@ -213,6 +214,9 @@ class Staging:
         self._manifest_changed = False
         self._manifest_before: bytes | Literal[True] | None = None  # True: linked into the staging folder
         self._expected: set[str] = set()
+        #: The size and mtime of files of the last build as another process saw them during this build (see
+        #: sitegen.build.prior.compare), or None for one that is not a file there: intact() need not look.
+        self.seen: dict[str, tuple[int, int] | None] = {}
         self._out_existed = out.is_dir()
         self._count = 0
         self._owner = os.getpid()
@@ -228,7 +232,10 @@ class Staging:
         record = self.previous.get(path)
         if record is None or not key or record.key != key:
             return None
-        return record if _as_recorded(self._prefix + path, record) else None
+        seen = self.seen.get(path, _UNSEEN)
+        if seen is _UNSEEN:
+            return record if _as_recorded(self._prefix + path, record) else None
+        return record if seen == (record.size, record.mtime_ns) else None
 
     def keep(self, path: str, record: Record) -> None:
         self.entries.append(Staged(path, record))

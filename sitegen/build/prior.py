@@ -5,6 +5,8 @@ out every file's key (see sitegen.build.deps)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,37 +18,51 @@ class Prior:
     """What the files of one build were made from, kept for the next build so that it can tell which files
     are current without working out their keys: the site-wide stamp, the keys its files read (the
     manifest's table of read keys) and the version then of each (`brief`), and each file's own inputs
-    (`context_key`, brief), in the manifest's order of files. The build's manifest notes `token`: the two
-    are written apart, and a prior whose token the manifest does not note describes another build and is
-    not used. (The table is the manifest's, kept here too: the next build compares the versions while it
-    still reads the manifest.)"""
+    (`context_key`, brief) in the manifest's order of files (`files`). The build's manifest notes `token`:
+    the two are written apart, and a prior whose token the manifest does not note describes another build
+    and is not used. (The table and the files are the manifest's, kept here too: the next build compares
+    the versions and looks at the files while it still reads the manifest.)"""
 
     token: str
     stamp: str
     table: list[str]
     versions: list[str]
     owns: list[str]
+    files: list[str]
 
-    def as_data(self) -> tuple[str, str, list[str], list[str], list[str]]:
-        return (self.token, self.stamp, self.table, self.versions, self.owns)
+    def as_data(self) -> tuple[str, str, list[str], list[str], list[str], list[str]]:
+        return (self.token, self.stamp, self.table, self.versions, self.owns, self.files)
 
     @classmethod
     def from_data(cls, data: Any) -> Prior | None:
         """The prior `as_data` gave; None for anything else."""
-        if type(data) is not tuple or len(data) != 5:
+        if type(data) is not tuple or len(data) != 6:
             return None
-        token, stamp, table, versions, owns = data
-        if not (type(token) is type(stamp) is str and type(table) is type(versions) is type(owns) is list):
+        token, stamp, table, versions, owns, files = data
+        if not (type(token) is type(stamp) is str and all(type(part) is list for part in data[2:])):
             return None
-        if len(table) != len(versions):
+        if len(table) != len(versions) or len(owns) != len(files):
             return None
-        return cls(token, stamp, table, versions, owns)
+        return cls(token, stamp, table, versions, owns, files)
 
 
-def compare(prior: Prior, versions: Versions) -> bytes:
-    """Which keys of the prior's table have another version now: deps.Versions.verdicts of them all (run
-    beside the rest of the build, in another process when it may fork)."""
-    return versions.verdicts(prior.table, prior.versions)
+#: What a look at a file of the last build saw: its size and mtime, or None when it is not a file there.
+Seen = tuple[int, int] | None
+
+
+def compare(prior: Prior, versions: Versions, out: str) -> tuple[bytes, list[Seen]]:
+    """Which keys of the prior's table have another version now (deps.Versions.verdicts of them all), and
+    the size and mtime of each file of the last build, in the output folder `out` (run beside the rest of
+    the build, in another process when it may fork: the build then needs to look at no file itself)."""
+    return versions.verdicts(prior.table, prior.versions), [_seen(out + path) for path in prior.files]
+
+
+def _seen(file: str) -> Seen:
+    try:
+        st = os.stat(file)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
 class Unchanged:
