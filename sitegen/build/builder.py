@@ -503,14 +503,22 @@ class Builder:
                 token, g.stamp, table, versions, [brief(owns.get(path, "")) for path in files], files
             )
 
+        papers, brief_now = g.index.papers, _brief_now(g, unchanged)
+        # The items and citations a first build keeps are saved in a process of their own, beside the rest.
+        items = self._items.pending(papers) if self._items is not None else 0
+        apart = parallel.workers(items) > 1
         saving = parallel.start(
-            functools.partial(self._save_caches, prior, g.index.papers, _brief_now(g, unchanged)),
-            len(g.index.papers),
+            functools.partial(self._save_caches, prior, papers, None if apart else brief_now), len(papers)
         )
-        jobs.append(saving)
+        storing = (
+            parallel.start(functools.partial(self._save_stores, papers, brief_now), items) if apart else None
+        )
+        jobs += [job for job in (saving, storing) if job is not None]
         if report.has_errors(self.options.strict):
             staging.discard()
             saving.result()
+            if storing is not None:
+                storing.result()
             return None
         noting = {
             "inputs": inputs.stamp,
@@ -529,6 +537,8 @@ class Builder:
             return None
         finally:
             saving.result()
+            if storing is not None:
+                storing.result()
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
@@ -713,15 +723,20 @@ class Builder:
             self._cache.save("prior", prior().as_data())
         if self._texts is not None:
             self._texts.save(papers)
-        if self._citations is not None:
-            self._citations.save(papers)
-        if self._items is not None and brief is not None:
-            self._items.save(papers, brief)
+        if brief is not None:
+            self._save_stores(papers, brief)
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)
             if self._cache.save_sharded("content", data, shards):
                 loaded.changed = set()
+
+    def _save_stores(self, papers: Sequence[PaperView], brief: Callable[[str], str]) -> None:
+        """Keep the citations and list items of the build (see citestore, itemstore)."""
+        if self._citations is not None:
+            self._citations.save(papers)
+        if self._items is not None:
+            self._items.save(papers, brief)
 
     def _save_related(self) -> None:
         if self._related is not None and self._related.dirty:

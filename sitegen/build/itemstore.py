@@ -4,21 +4,19 @@ build rendered them.
 
 An item is kept with what it read while it rendered (sitegen.build.deps: the paper's facets, its tags'
 names, the templates) and the version of each then. It is shown again only if every one of those versions
-is the same now: the rule by which a page is kept, applied to the fragment. Each item is a file of its own
-(named after a fingerprint of the slug), under the build's site-wide stamp (code, settings, assets) as the
-file's key: the pages an edit reaches list papers of every part of the site, and a file of many items
-would be read for one or two of them.
+is the same now: the rule by which a page is kept, applied to the fragment. One file per day of the papers'
+latest digest ("items-<date>", as sitegen.build.textstore keeps texts): the lists an edit reaches show papers
+of a few neighbouring days, and a first build writes a hundred files, not ten thousand. A file's key is the
+build's site-wide stamp (code, settings, assets).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sitegen.build.views import PaperView
 from sitegen.store.cache import CacheFolder
-from sitegen.store.files import text_fingerprint
 
 PREFIX = "item-"
 
@@ -32,6 +30,7 @@ class ItemStore:
     def __init__(self, cache: CacheFolder, key: str):
         self._cache = cache
         self.key = key
+        self._files: dict[str, dict[str, Any]] = {}  # the files read (or found missing) by this process
         self._kept: set[str] = set()  # the slugs whose item this build took from here
 
     def begin(self) -> None:
@@ -40,10 +39,10 @@ class ItemStore:
     def restore(self, view: PaperView, brief: Brief) -> bool:
         """Give `view` its item as an earlier build rendered it, if what it read then has the same versions
         now; whether it did."""
-        found = self._cache.load(_name(view.slug), self.key)
-        if type(found) is not tuple or len(found) != 4 or found[0] != view.slug:
+        found = self._file(_name(view)).get(view.slug)
+        if type(found) is not tuple or len(found) != 3:
             return False
-        _, reads, briefs, html = found
+        reads, briefs, html = found
         if not (type(reads) is type(briefs) is tuple and len(reads) == len(briefs) and type(html) is str):
             return False
         if not all(brief(key) == then for key, then in zip(reads, briefs, strict=True)):
@@ -52,29 +51,43 @@ class ItemStore:
         self._kept.add(view.slug)
         return True
 
+    def pending(self, views: Sequence[PaperView]) -> int:
+        """How many items `save` would write."""
+        return sum(1 for view in views if _made(view) and view.slug not in self._kept)
+
     def save(self, views: Sequence[PaperView], brief: Brief) -> None:
         """Keep the items this build rendered (not those it took from here), each with the versions of what
-        it read. A build that rendered most of them (the first, or one after a change of the theme) also
-        removes the files of papers it does not show."""
-        made = [
-            view
-            for view in views
-            if (item := view._item) is not None and item.done and view.slug not in self._kept
-        ]
-        for view in made:
-            fragment = view.item_html
-            reads = tuple(sorted(fragment.reads))
-            entry = (view.slug, reads, tuple(map(brief, reads)), str(fragment.render()))
-            self._cache.save(_name(view.slug), entry, self.key)
-        self._kept.update(view.slug for view in made)
-        if 2 * len(made) > len(views):
-            shown = {_name(view.slug) + ".cache" for view in views}
-            with contextlib.suppress(OSError):
-                for entry in os.scandir(self._cache.folder):
-                    if entry.name.startswith(PREFIX) and entry.name not in shown:
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
+        it read; a file written holds papers the build shows alone."""
+        made: dict[str, list[PaperView]] = {}
+        for view in views:
+            if _made(view) and view.slug not in self._kept:
+                made.setdefault(_name(view), []).append(view)
+        if not made:
+            return
+        shown = {view.slug for view in views}
+        for name, group in made.items():
+            entries = {slug: kept for slug, kept in self._file(name).items() if slug in shown}
+            for view in group:
+                fragment = view.item_html
+                reads = tuple(sorted(fragment.reads))
+                entries[view.slug] = (reads, tuple(map(brief, reads)), str(fragment.render()))
+                self._kept.add(view.slug)
+            if self._cache.save(name, entries, self.key):
+                self._files[name] = entries
+
+    def _file(self, name: str) -> dict[str, Any]:
+        stored = self._files.get(name)
+        if stored is None:
+            data = self._cache.load(name, self.key)
+            stored = self._files[name] = data if type(data) is dict else {}
+        return stored
 
 
-def _name(slug: str) -> str:
-    return PREFIX + text_fingerprint(slug, 8)
+def _made(view: PaperView) -> bool:
+    item = view._item
+    return item is not None and item.done
+
+
+def _name(view: PaperView) -> str:
+    latest = view.latest
+    return "items-" + (latest.isoformat() if latest is not None else "undated")
