@@ -534,11 +534,28 @@ def cold_exports(root: Path, tmp: Path, base_url: str) -> dict[str, bytes]:
     return {name: (tmp / "cold-out/reading" / name).read_bytes() for name in ("papers.bib", "papers.json")}
 
 
+def citation_shards(base_url: str) -> str:
+    """The name of the shards of kept citations for `base_url` (see sitegen.build.citestore)."""
+    return f"citations-{text_fingerprint(base_url, 4)}"
+
+
+def rewrite_shards(cache: CacheFolder, name: str, change) -> list[str]:
+    """Save every shard of `name` that holds entries with `change` applied to each entry (through the
+    cache's own writer: a valid file); returns the shards' names."""
+    shards = []
+    for n in range(SHARDS):
+        data = cache.load(f"{name}-{n:02d}")
+        if data:
+            cache.save(f"{name}-{n:02d}", {k: change(v) for k, v in data.items()})
+            shards.append(f"{name}-{n:02d}")
+    return shards
+
+
 def test_exports_made_from_kept_citations_follow_the_base_url(tmp_path):
     root = write_site(tmp_path / "site", queued_corpus())
     out = tmp_path / "out"
     build_into(root, out, "https://a.example/")
-    kept = CacheFolder(root).load_sharded(f"citations-{text_fingerprint('https://a.example/', 4)}")
+    kept = CacheFolder(root).load_sharded(citation_shards("https://a.example/"))
     assert len(kept) == 9  # every paper shown (p7 is a draft), kept by the build that made none of them here
     urls_a = [item.get("URL", "") for item in read_csl(out / "reading/papers.json")]
     assert sum(url.startswith("https://a.example/papers/") for url in urls_a) >= 5  # (those without arXiv id)
@@ -554,14 +571,11 @@ def test_a_damaged_citation_shard_is_made_again_and_never_shown(tmp_path):
     root = write_site(tmp_path / "site", queued_corpus())
     out = tmp_path / "out"
     build_into(root, out, "https://a.example/")
-    name = f"citations-{text_fingerprint('https://a.example/', 4)}"
-    cache = CacheFolder(root)
-    shards = [n for n in range(SHARDS) if cache.load(f"{name}-{n:02d}")]
-    for n in shards:  # a title of another paper in every entry: only a checked, decoded entry is used
-        data = cache.load(f"{name}-{n:02d}")
-        cache.save(f"{name}-{n:02d}", {k: (v[0], "Forged", *v[2:]) for k, v in data.items()})
-        raw = cache.path(f"{name}-{n:02d}")
-        raw.write_bytes(raw.read_bytes()[:-3] + b"???")  # ... and damaged past its checksum
+    cache, name = CacheFolder(root), citation_shards("https://a.example/")
+    # A title of another paper in every entry: only a checked, decoded entry is used ...
+    for shard in rewrite_shards(cache, name, lambda v: (v[0], "Forged", *v[2:])):
+        raw = cache.path(shard)
+        raw.write_bytes(raw.read_bytes()[:-3] + b"???")  # ... and each shard damaged past its checksum
     path = root / "content/papers/p1.md"
     path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Retitled ', 1))
     build_into(root, out, "https://a.example/")
@@ -578,12 +592,8 @@ def test_an_export_made_again_takes_the_other_papers_citations_from_the_cache(tm
     root = write_site(tmp_path / "site", queued_corpus())
     out = tmp_path / "out"
     build_into(root, out, "https://a.example/")
-    name = f"citations-{text_fingerprint('https://a.example/', 4)}"
     cache = CacheFolder(root)
-    for n in range(SHARDS):
-        data = cache.load(f"{name}-{n:02d}")
-        if data:
-            cache.save(f"{name}-{n:02d}", {k: (v[0], "Kept " + v[1], *v[2:]) for k, v in data.items()})
+    rewrite_shards(cache, citation_shards("https://a.example/"), lambda v: (v[0], "Kept " + v[1], *v[2:]))
     path = root / "content/papers/p1.md"
     path.write_text(path.read_text(encoding="utf-8").replace('title: "', 'title: "Retitled ', 1))
     build_into(root, out, "https://a.example/")

@@ -5,16 +5,14 @@ build rendered them.
 An item is kept with what it read while it rendered (sitegen.build.deps: the paper's facets, its tags'
 names, the templates) and the version of each then. It is shown again only if every one of those versions
 is the same now: the rule by which a page is kept, applied to the fragment. One file per day of the papers'
-latest digest ("items-<date>", as sitegen.build.textstore keeps texts): the lists an edit reaches show papers
-of a few neighbouring days, and a first build writes a hundred files, not ten thousand. A file's key is the
-build's site-wide stamp (code, settings, assets).
+latest digest (sitegen.build.dayfiles), under the build's site-wide stamp (code, settings, assets).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from sitegen.build.dayfiles import DayFiles
 from sitegen.build.views import PaperView
 from sitegen.store.cache import CacheFolder
 
@@ -28,9 +26,8 @@ class ItemStore:
     """The list items of papers rendered by earlier builds; `key`: the site-wide stamp they were made with."""
 
     def __init__(self, cache: CacheFolder, key: str):
-        self._cache = cache
         self.key = key
-        self._files: dict[str, dict[str, Any]] = {}  # the files read (or found missing) by this process
+        self._files = DayFiles(cache, "items", key)
         self._kept: set[str] = set()  # the slugs whose item this build took from here
 
     def begin(self) -> None:
@@ -39,7 +36,7 @@ class ItemStore:
     def restore(self, view: PaperView, brief: Brief) -> bool:
         """Give `view` its item as an earlier build rendered it, if what it read then has the same versions
         now; whether it did."""
-        found = self._file(_name(view)).get(view.slug)
+        found = self._files.read(self._files.name(view)).get(view.slug)
         if type(found) is not tuple or len(found) != 3:
             return False
         reads, briefs, html = found
@@ -61,33 +58,20 @@ class ItemStore:
         made: dict[str, list[PaperView]] = {}
         for view in views:
             if _made(view) and view.slug not in self._kept:
-                made.setdefault(_name(view), []).append(view)
+                made.setdefault(self._files.name(view), []).append(view)
         if not made:
             return
         shown = {view.slug for view in views}
         for name, group in made.items():
-            entries = {slug: kept for slug, kept in self._file(name).items() if slug in shown}
+            entries = {slug: kept for slug, kept in self._files.read(name).items() if slug in shown}
             for view in group:
                 fragment = view.item_html
                 reads = tuple(sorted(fragment.reads))
                 entries[view.slug] = (reads, tuple(map(brief, reads)), str(fragment.render()))
                 self._kept.add(view.slug)
-            if self._cache.save(name, entries, self.key):
-                self._files[name] = entries
-
-    def _file(self, name: str) -> dict[str, Any]:
-        stored = self._files.get(name)
-        if stored is None:
-            data = self._cache.load(name, self.key)
-            stored = self._files[name] = data if type(data) is dict else {}
-        return stored
+            self._files.write(name, entries)
 
 
 def _made(view: PaperView) -> bool:
     item = view._item
     return item is not None and item.done
-
-
-def _name(view: PaperView) -> str:
-    latest = view.latest
-    return "items-" + (latest.isoformat() if latest is not None else "undated")

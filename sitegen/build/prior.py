@@ -5,6 +5,7 @@ out every file's key (see sitegen.build.deps)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import stat
 from collections.abc import Iterable
@@ -111,8 +112,9 @@ class Unchanged:
     def compare_all(self) -> None:
         """Work out now the versions of every key not yet compared: once all of them can be (related papers
         are attached), one pass over the table costs less than a look at each of ten thousand pages' reads."""
-        keys, self._unknown = self._unknown, set()
-        self.stale.update(self._versions.changed(keys, self._before.__getitem__))
+        keys, self._unknown = sorted(self._unknown), set()  # (sorted: grouped by object, see verdicts)
+        verdicts = self._versions.verdicts(keys, list(map(self._before.__getitem__, keys)))
+        self.stale.update(itertools.compress(keys, verdicts))
 
     def brief(self, key: str) -> str:
         """brief() of the version of `key` now: the prior's for a key compared and found the same (its

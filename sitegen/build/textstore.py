@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from sitegen.build.dayfiles import DayFiles
 from sitegen.build.views import PaperTexts, PaperView
 from sitegen.store.cache import CacheFolder
 
@@ -25,13 +26,11 @@ class TextStore:
     """The texts of papers rendered by earlier builds; `key`: what the Markdown was rendered with."""
 
     def __init__(self, cache: CacheFolder, key: Any):
-        self._cache = cache
-        self._key = key
-        self._files: dict[str, Stored] = {}  # the files read (or found missing) by this process
+        self._files = DayFiles(cache, "texts", key)
 
     def get(self, view: PaperView) -> PaperTexts | None:
         """The texts of the paper of `view` as an earlier build rendered them from the same file."""
-        found = self._file(_name(view)).get(view.paper.fingerprint)
+        found = self._files.read(self._files.name(view)).get(view.paper.fingerprint)
         if type(found) is not tuple or len(found) != 4:
             return None
         abstract_html, notes_html, summary, description = found
@@ -46,27 +45,14 @@ class TextStore:
             texts = view.texts
             if texts is None:
                 continue
-            name, fingerprint = _name(view), view.paper.fingerprint
-            if fingerprint not in self._file(name):
+            name, fingerprint = self._files.name(view), view.paper.fingerprint
+            if fingerprint not in self._files.read(name):
                 html = (str(texts.abstract_html), str(texts.notes_html))
                 added.setdefault(name, {})[fingerprint] = (*html, texts.summary, texts.description)
         if not added:
             return
         shown = {view.paper.fingerprint for view in views}
         for name, entries in added.items():
-            new = {key: kept for key, kept in self._file(name).items() if key in shown}
+            new = {key: kept for key, kept in self._files.read(name).items() if key in shown}
             new.update(entries)
-            if self._cache.save(name, new, self._key):
-                self._files[name] = new
-
-    def _file(self, name: str) -> Stored:
-        stored = self._files.get(name)
-        if stored is None:
-            data = self._cache.load(name, self._key)
-            stored = self._files[name] = data if type(data) is dict else {}
-        return stored
-
-
-def _name(view: PaperView) -> str:
-    latest = view.latest
-    return "texts-" + (latest.isoformat() if latest is not None else "undated")
+            self._files.write(name, new)
