@@ -497,7 +497,10 @@ class Builder:
             records = {entry.path: entry.record for entry in staging.entries}
             table = read_table(records)
             # (The versions of the keys found unchanged were worked out in another process: the old ones.)
-            versions = list(map(_brief_now(g, unchanged), table))
+            if unchanged is not None and table is unchanged.table:
+                versions = unchanged.versions_now()
+            else:
+                versions = list(map(_brief_now(g, unchanged), table))
             files = sorted(records)
             return Prior(
                 token, g.stamp, table, versions, [brief(owns.get(path, "")) for path in files], files

@@ -74,7 +74,7 @@ class Unchanged:
     then (LATER), or any key without them, is compared when a file that read it is first asked about (a
     paper's related papers, say, may still be on their way), and at most once."""
 
-    __slots__ = ("_before", "_owns", "_unknown", "_versions", "stale", "table")
+    __slots__ = ("_before", "_owns", "_prior", "_unknown", "_versions", "stale", "table")
 
     def __init__(
         self,
@@ -85,6 +85,7 @@ class Unchanged:
         verdicts: bytes | None = None,
     ):
         self.table = table
+        self._prior = prior
         self._before = dict(zip(table, prior.versions, strict=True))
         self._owns = dict(zip(files, prior.owns, strict=True))
         self._versions = versions
@@ -123,6 +124,17 @@ class Unchanged:
         if before is not None and key not in self.stale and key not in self._unknown:
             return before
         return self._versions.brief(key)
+
+    def versions_now(self) -> list[str]:
+        """brief() of the version now of each key of `table`, in its order (what the next Prior keeps): the
+        prior's, but for the keys found changed or not compared."""
+        versions = list(self._prior.versions)
+        todo = self.stale | self._unknown
+        if todo:
+            for i, key in enumerate(self.table):
+                if key in todo:
+                    versions[i] = self._versions.brief(key)
+        return versions
 
     def _compare(self, keys: set[str]) -> None:
         self._unknown -= keys
