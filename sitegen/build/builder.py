@@ -46,9 +46,17 @@ from sitegen.build.deps import (
 from sitegen.build.exports import plan_exports
 from sitegen.build.itemstore import ItemStore
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
-from sitegen.build.output import Artifact, SourceHashes, Staging, StaticFiles, WriteResult, collect_static
+from sitegen.build.output import (
+    Artifact,
+    Seen,
+    SourceHashes,
+    Staging,
+    StaticFiles,
+    WriteResult,
+    collect_static,
+)
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
-from sitegen.build.prior import Prior, Seen, Unchanged, compare
+from sitegen.build.prior import Prior, Unchanged, compare
 from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,

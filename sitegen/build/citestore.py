@@ -41,14 +41,8 @@ class CitationStore:
     def get(self, view: PaperView) -> tuple[Citation, str] | None:
         """The citation of `view`'s paper and its BibTeX entry, as an earlier build made them from the same
         file under the same slug."""
-        if self._entries is None:
-            self._entries = {}
-            for number in range(SHARDS):
-                part = self._cache.load(f"{self._name}-{number:02d}")
-                if type(part) is dict:
-                    self._entries.update(part)
-                else:  # (missing or damaged: written whole by the saver)
-                    self._unread.add(number)
+        if self._entries is None:  # (a shard missing or damaged is written whole by the saver)
+            self._entries = self._cache.load_sharded(self._name, unread=self._unread)
         found = _decode(self._entries.get(_entry_key(view)))
         if found is None:
             self._missed.append(view)
@@ -87,20 +81,15 @@ class CitationStore:
         self._entries = None  # (read again when next asked: it lacks what was just saved)
 
     def _save_whole(self, views: Sequence[PaperView], names: list[str], shards: set[int]) -> None:
-        groups: dict[int, list[tuple[str, PaperView]]] = {number: [] for number in shards}
+        have: dict[str, Any] = {}
+        for number in shards:
+            have.update(self._shard(names[number]))
+        entries = {}
         for view in views:
-            if view.paper.fingerprint:
-                entry_key = _entry_key(view)
-                group = groups.get(shard_of(entry_key))
-                if group is not None:
-                    group.append((entry_key, view))
-        for number, group in groups.items():
-            have = self._shard(names[number])
-            new = {}
-            for entry_key, view in group:
+            if view.paper.fingerprint and shard_of(entry_key := _entry_key(view)) in shards:
                 found = have.get(entry_key)
-                new[entry_key] = found if _decode(found) is not None else _encode(*cite(view))
-            self._cache.save(names[number], new)
+                entries[entry_key] = found if _decode(found) is not None else _encode(*cite(view))
+        self._cache.save_sharded(self._name, entries, shards)
 
     def _shard(self, name: str) -> dict[str, Any]:
         have = self._cache.load(name)

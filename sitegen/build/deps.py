@@ -306,8 +306,7 @@ class Versions:
         if key.startswith("T:"):
             return "\x1e".join(map(self._template, key[2:].split(TEMPLATE_SEPARATOR)))
         dep, _, facet = key.rpartition("#")
-        obj = self._objects(dep)
-        return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
+        return _facet_version(self._objects(dep), facet)
 
     def version(self, key: str) -> str:
         value = self._values.get(key)
@@ -338,11 +337,11 @@ class Versions:
                     dep, _, facet = key.rpartition("#")
                     if dep != last:
                         last, obj = dep, objects(dep)
-                    value = "-" if obj is None else obj.version(facet)
+                    value = _facet_version(obj, facet)
             except NotYet:
                 out[i] = LATER
                 continue
-            if (value if len(value) <= BRIEF else "#" + text_fingerprint(value)) != then:
+            if brief(value) != then:
                 out[i] = CHANGED
         return bytes(out)
 
@@ -362,6 +361,10 @@ class Versions:
                     pairs[key] = key + "\x1f" + self.version(key)
             parts = [pairs[key] for key in reads]
         return text_fingerprint("\x1f".join([stamp, own, *parts]))
+
+
+def _facet_version(obj: Tracked | None, facet: str) -> str:
+    return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
 
 
 class NotYet(Exception):

@@ -16,8 +16,6 @@ from sitegen.build.dayfiles import DayFiles
 from sitegen.build.views import PaperView
 from sitegen.store.cache import CacheFolder
 
-PREFIX = "item-"
-
 #: The version of a key now, as a Prior keeps it (deps.brief).
 Brief = Callable[[str], str]
 

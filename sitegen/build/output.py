@@ -163,11 +163,20 @@ def touched(out: Path, records: dict[str, Record]) -> set[str]:
 
 def _as_recorded(file: str, record: Record) -> bool:
     """Whether the file is there with the size and mtime its record noted."""
+    return seen(file) == (record.size, record.mtime_ns)
+
+
+#: What a look at a file of the last build saw: its size and mtime, or None when it is not a file there.
+Seen = tuple[int, int] | None
+
+
+def seen(file: str) -> Seen:
+    """A look at `file` (see Seen)."""
     try:
         st = os.stat(file)
-    except OSError:
-        return False
-    return (st.st_size, st.st_mtime_ns) == (record.size, record.mtime_ns)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
 STAGING_PREFIX = ".sitegen-staging-"
@@ -216,7 +225,7 @@ class Staging:
         self._expected: set[str] = set()
         #: The size and mtime of files of the last build as another process saw them during this build (see
         #: sitegen.build.prior.compare), or None for one that is not a file there: intact() need not look.
-        self.seen: dict[str, tuple[int, int] | None] = {}
+        self.seen: dict[str, Seen] = {}
         self._out_existed = out.is_dir()
         self._count = 0
         self._owner = os.getpid()
@@ -232,10 +241,10 @@ class Staging:
         record = self.previous.get(path)
         if record is None or not key or record.key != key:
             return None
-        seen = self.seen.get(path, _UNSEEN)
-        if seen is _UNSEEN:
+        looked = self.seen.get(path, _UNSEEN)
+        if looked is _UNSEEN:
             return record if _as_recorded(self._prefix + path, record) else None
-        return record if seen == (record.size, record.mtime_ns) else None
+        return record if looked == (record.size, record.mtime_ns) else None
 
     def keep(self, path: str, record: Record) -> None:
         self.entries.append(Staged(path, record))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
-import stat
 from collections.abc import Iterable
 from typing import Any
 
 from sitegen.build.deps import CHANGED, LATER, Versions, brief
+from sitegen.build.output import Seen, seen
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,23 +46,11 @@ class Prior:
         return cls(token, stamp, table, versions, owns, files)
 
 
-#: What a look at a file of the last build saw: its size and mtime, or None when it is not a file there.
-Seen = tuple[int, int] | None
-
-
 def compare(prior: Prior, versions: Versions, out: str) -> tuple[bytes, list[Seen]]:
     """Which keys of the prior's table have another version now (deps.Versions.verdicts of them all), and
     the size and mtime of each file of the last build, in the output folder `out` (run beside the rest of
     the build, in another process when it may fork: the build then needs to look at no file itself)."""
-    return versions.verdicts(prior.table, prior.versions), [_seen(out + path) for path in prior.files]
-
-
-def _seen(file: str) -> Seen:
-    try:
-        st = os.stat(file)
-    except (OSError, ValueError):
-        return None
-    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+    return versions.verdicts(prior.table, prior.versions), [seen(out + path) for path in prior.files]
 
 
 class Unchanged:

@@ -249,14 +249,16 @@ class CacheFolder:
         one rule of sitegen.store.files.remove_leftovers (their process is gone); returns how many."""
         return len(remove_leftovers(self.folder))
 
-    def load_sharded(self, name: str, key: Any = None) -> dict[str, Any]:
+    def load_sharded(self, name: str, key: Any = None, unread: set[int] | None = None) -> dict[str, Any]:
         """All entries of a cache kept in shards (see save_sharded); a shard that is missing or unusable
-        only means that its entries are not cached."""
+        only means that its entries are not cached (its number is added to `unread`, if given)."""
         entries: dict[str, Any] = {}
         for number in range(SHARDS):
             part = self.load(f"{name}-{number:02d}", key)
             if isinstance(part, dict):
                 entries.update(part)
+            elif unread is not None:
+                unread.add(number)
         return entries
 
     def save_sharded(
