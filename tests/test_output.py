@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
+
+import pytest
 
 from sitegen.build.manifest import (
     MANIFEST,
@@ -261,7 +264,7 @@ def test_the_manifest_is_the_json_of_its_records_one_file_per_line(tmp_path):
     assert sorted(names) == ["T:x.html", "p:a#m", "site#N"]
     expected: dict[str, list] = {}
     for path, record in records.items():
-        row = list(record[:4])
+        row = list(record.fields()[:4])
         if type(record.size) is int:
             row.append([names.index(name) for name in record.reads])
         expected[path] = row
@@ -329,3 +332,75 @@ def test_a_manifest_of_mostly_kept_files_keeps_its_table_and_adds_new_keys_at_it
     assert load_manifest(tmp_path)[0] == more
     assert json.loads((tmp_path / MANIFEST).read_text())["reads"] == [*table, "a:new#m"]
     assert load_manifest(tmp_path)[0]["p3/index.html"].row == loaded["p3/index.html"].row
+
+
+# --- the checked manifest: read without a full parse, rows searched as text ---------------------------------
+
+
+def _many(n: int, keys: int) -> dict[str, Record]:
+    return {
+        f"p{i}/index.html": Record(
+            f"d{i}",
+            i,
+            1000 + i,
+            f"k{i}",
+            tuple(sorted({f"p:{(i * 7 + j * 13) % keys}#m" for j in range(i % 5)})),
+        )
+        for i in range(n)
+    }
+
+
+def test_a_manifest_as_written_is_read_from_its_rows_and_reads_back_the_same(tmp_path):
+    records = _many(40, 30)
+    _write_manifest(tmp_path, records, {"inputs": "x"})
+    loaded, build = load_manifest(tmp_path)
+    # (read from the rows' text: their reads are read when first asked for)
+    assert all(record._reads is None for record in loaded.values())
+    assert (loaded, build) == (records, {"inputs": "x"})
+    assert [loaded[path].reads for path in records] == [record.reads for record in records.values()]
+
+
+def test_a_manifest_whose_rows_were_edited_is_read_in_full(tmp_path):
+    """The first line's checksum covers the rest: an edit that keeps the layout (a hand edit, a damaged
+    disk) is not trusted as written, and the manifest is read and checked as any other."""
+    _write_manifest(tmp_path, _many(5, 9))
+    path = tmp_path / MANIFEST
+    text = path.read_text()
+    path.write_text(text.replace('"k3"', '"k9"', 1))
+    loaded = load_manifest(tmp_path)[0]
+    assert loaded["p3/index.html"].key == "k9" and loaded["p3/index.html"]._reads is not None
+    path.write_text(text.replace(",[", ',["x",', 1))  # a row sitegen would not write: no manifest at all
+    assert load_manifest(tmp_path) == ({}, {})
+
+
+def test_a_checked_manifest_with_numbers_of_no_key_reads_as_a_key_no_page_read(tmp_path):
+    """A manifest made by hand to pass the checksum, with read numbers its table does not have: reading it
+    raises nothing, and its rows read a key no object has (the page is made again)."""
+    _write_manifest(tmp_path, _many(3, 9))
+    path = tmp_path / MANIFEST
+    head, body = path.read_bytes().split(b"\n", 1)
+    body = body.replace(b",[", b",[99999,", 1).replace(b",[", b",[-1,", 2)
+    head = json.loads(head.removesuffix(b",") + b"}")
+    head["check"] = zlib.crc32(body)
+    path.write_bytes(json.dumps(head, separators=(",", ":"))[:-1].encode() + b",\n" + body)
+    loaded = load_manifest(tmp_path)[0]
+    assert {record.reads for record in loaded.values()} >= {("\0unreadable#",)}
+
+
+@pytest.mark.parametrize("kept", [0, 10, 40])
+@pytest.mark.parametrize("changed", [0, 1, 3, 30])
+def test_the_readers_of_keys_found_in_the_rows_text_are_those_the_records_name(tmp_path, kept, changed):
+    from sitegen.build.manifest import readers
+
+    _write_manifest(tmp_path, _many(40, 30))
+    loaded = load_manifest(tmp_path)[0]
+    table = json.loads((tmp_path / MANIFEST).read_text())["reads"]
+    records = dict(loaded)
+    for i in range(kept, 40, 3):  # files made again: reads of their own, not numbers of the table
+        records[f"p{i}/index.html"] = Record("e", 1, 1, "k", (f"p:{i % 30}#m", "new#m"))
+    for i in range(0, kept, 4):  # rows whose reads were asked for
+        assert records[f"p{i}/index.html"].reads is not None
+    keys = {f"p:{(k * 11) % 30}#m" for k in range(changed)} | ({"new#m"} if changed == 3 else set())
+    expected = {path for path, record in records.items() if not keys.isdisjoint(record.reads)}
+    assert readers(records, table, keys) == expected
+    assert readers(records, table, keys | {"gone#m"}) == expected

@@ -56,7 +56,7 @@ from sitegen.build.output import (
     collect_static,
 )
 from sitegen.build.plan import PlannedPage, counts_by_kind, plan_pages
-from sitegen.build.prior import Prior, Unchanged, compare
+from sitegen.build.prior import Prior, Unchanged, compare, look
 from sitegen.build.render import map_staged, prepare_papers, render_pages
 from sitegen.build.templates import (
     Helpers,
@@ -276,6 +276,15 @@ class Builder:
             clock.lap("load")
             return self._result(left, clock), out, Urls(config.base_url).base_path
 
+        # The files of the last build looked at (in another process, when it may fork) while this one gathers.
+        prior = self._noted_prior(out)
+        looking = (
+            parallel.start(functools.partial(look, prior, os.path.join(out, "")), len(prior.files))
+            if prior
+            else None
+        )
+        if looking is not None:
+            jobs.append(looking)
         # Gather: the content, its views, the templates and static files.
         g = self._gather(config, inputs, changed, report, jobs)
         if report.has_errors(self.options.strict):
@@ -284,8 +293,8 @@ class Builder:
             return self._result(BuildResult(report, True, out), clock), out, ""
         self._checkpoint()
         # The last build's keys compared beside the manifest's reading (in another process, when it may fork).
-        prior = self._usable_prior(out, g.stamp)
-        comparing = self._compare_job(g, prior, out)
+        prior = prior if prior is not None and prior.stamp == g.stamp else None
+        comparing = self._compare_job(g, prior)
         if comparing is not None:
             jobs.append(comparing)
         # (Read once the related papers are under way in another process, which need nothing of it.)
@@ -297,8 +306,10 @@ class Builder:
         counts = {**counts_by_kind(pages), "feed": 1 + len(g.index.tags) + len(g.index.queue)}
         staging = Staging(out, previous, noted, in_place=self.write_guard is None)
         try:
-            unchanged = self._unchanged(staging, g, prior, comparing)
-            owns = self._render(g, pages, staging, unchanged, report, clock)
+            # Each page's own inputs (see context_key), keyed while the last build's keys are still compared.
+            owns = {urls.output_file(page.path): context_key(page.context) for page in pages}
+            unchanged = self._unchanged(staging, g, prior, comparing, looking)
+            self._render(g, pages, staging, unchanged, owns, report, clock)
             self._checkpoint()
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output
             staging.discard()
@@ -394,13 +405,13 @@ class Builder:
         pages: list[PlannedPage],
         staging: Staging,
         unchanged: Unchanged | None,
+        owns: dict[str, str],
         report: Report,
         clock: _Clock,
-    ) -> dict[str, str]:
+    ) -> None:
         """Stage every file of the site: the pages whose inputs changed rendered (lists first: related
-        papers may still be on their way), the others kept; then feeds, exports and static files. Returns
-        each generated file's own inputs (context_key), by output file."""
-        owns: dict[str, str] = {}
+        papers may still be on their way), the others kept; then feeds, exports and static files. `owns`:
+        each page's own inputs (context_key) by output file, where those of the other files are added."""
         make = functools.partial(self._make, g, staging, unchanged, owns, report, clock)
         staging.expect(urls.output_file(page.path) for page in pages)
         # While related papers are computed in another process, the work beside them leaves them a core.
@@ -424,36 +435,33 @@ class Builder:
         clock.lap("render")
         if self.progress:
             self.progress("render", len(pages), len(pages))
-        return owns
 
     def _checkpoint(self) -> None:
         if self._stop is not None and self._stop():
             raise Superseded
 
-    def _usable_prior(self, out: Path, stamp: str) -> Prior | None:
-        """The Prior of the last build into `out`, if its manifest notes it and the site-wide stamp is the
-        same."""
+    def _noted_prior(self, out: Path) -> Prior | None:
+        """The Prior of the last build into `out`, if its manifest notes it (whether the site-wide stamp is
+        still the same is for the caller to see)."""
         token = self._previous_notes(out).get("prior")
         if not isinstance(token, str):
             return None
         prior = self._prior
         if prior is None or prior.token != token:
             prior = Prior.from_data(self._cache.load("prior"))
-        return prior if prior is not None and prior.token == token and prior.stamp == stamp else None
+        return prior if prior is not None and prior.token == token else None
 
-    def _compare_job(
-        self, g: _Gathered, prior: Prior | None, out: Path
-    ) -> parallel.Job[tuple[bytes, list[Seen]]] | None:
+    def _compare_job(self, g: _Gathered, prior: Prior | None) -> parallel.Job[bytes] | None:
         """`compare` of `prior`, worked out in another process while this one reads the manifest and plans
         the pages. A key whose version needs the related papers is left for later (they are on their way
         from yet another process, which only this one may wait for)."""
         if prior is None:
             return None
 
-        def verdicts() -> tuple[bytes, list[Seen]]:
+        def verdicts() -> bytes:
             attach, g.shared.attach_related = g.shared.attach_related, _not_yet
             try:
-                return compare(prior, g.versions, os.path.join(out, ""))
+                return compare(prior, g.versions)
             finally:
                 g.shared.attach_related = attach
 
@@ -464,10 +472,12 @@ class Builder:
         staging: Staging,
         g: _Gathered,
         prior: Prior | None,
-        comparing: parallel.Job[tuple[bytes, list[Seen]]] | None,
+        comparing: parallel.Job[bytes] | None,
+        looking: parallel.Job[list[Seen]] | None,
     ) -> Unchanged | None:
         """What tells which files of the last build are current without working out their keys: its Prior
-        (see _usable_prior), if the manifest read is the one written with it; None otherwise."""
+        (see _noted_prior), if the manifest read is the one written with it; None otherwise. `comparing`
+        and `looking`: the jobs working out its verdicts and looking at its files, if started."""
         token = staging.previous_build.get("prior") if staging.previous_build else None
         if prior is None or prior.token != token or not staging.previous:
             return None
@@ -475,12 +485,14 @@ class Builder:
         table = next((record.table for record in previous.values() if record.table is not None), None)
         if table is None or len(prior.owns) != len(previous) or prior.table != table:
             return None
-        if comparing is None:
-            return Unchanged(prior, g.versions, table, previous)
-        verdicts, seen = comparing.result()
-        if len(seen) == len(prior.files):
-            staging.seen = dict(zip(prior.files, seen, strict=True))
-        return Unchanged(prior, g.versions, table, previous, verdicts)
+        unchanged = Unchanged(prior, g.versions, table, previous)
+        if looking is not None:
+            seen = looking.result()
+            if len(seen) == len(prior.files):
+                staging.seen = dict(zip(prior.files, seen, strict=True))
+        if comparing is not None:
+            unchanged.take(comparing.result())
+        return unchanged
 
     def _write(
         self,
@@ -571,13 +583,12 @@ class Builder:
     ) -> int:
         """Stage `pages`: a page whose inputs (what it read last time) are unchanged and whose file is as the
         last build left it is kept; the others are rendered (the Markdown and list items they show first).
-        Notes each page's own inputs in `owns`. Returns `done` plus the pages handled."""
+        `owns`: each page's own inputs (context_key). Returns `done` plus the pages handled."""
         env, versions, stamp = g.env, g.versions, g.stamp
         todo: list[PlannedPage] = []
         for page in pages:
             path = urls.output_file(page.path)
-            own = owns[path] = context_key(page.context)
-            if not keep_current(staging, versions, stamp, path, own, unchanged):
+            if not keep_current(staging, versions, stamp, path, owns[path], unchanged):
                 todo.append(page)
         clock.lap("plan")
         shown = [paper for page in todo if (paper := page.paper) is not None]
@@ -982,7 +993,7 @@ def keep_current(
     record = staging.previous.get(path)
     if record is None or not record.key:
         return False
-    current = unchanged.current(path, own, record.reads, record.table) if unchanged is not None else None
+    current = unchanged.current(path, own, record) if unchanged is not None else None
     if current is None:
         current = record.key == versions.page_key(stamp, own, record.reads)
     if not current:

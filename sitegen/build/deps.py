@@ -327,21 +327,23 @@ class Versions:
         will ask for these versions (another process), and a table of keys comes grouped by object, each
         looked up once."""
         out = bytearray(len(keys))
-        objects = self._objects
-        last, obj = "", None
+        objects, template = self._objects, self.version
+        last, version = None, _gone
+        # (One loop over forty thousand keys: each step kept to a few operations, brief() inlined.)
         for i, (key, then) in enumerate(zip(keys, before, strict=True)):
             try:
                 if key.startswith("T:"):
-                    value = self.version(key)
+                    value = template(key)
                 else:
                     dep, _, facet = key.rpartition("#")
                     if dep != last:
                         last, obj = dep, objects(dep)
-                    value = _facet_version(obj, facet)
+                        version = _gone if obj is None else obj.version
+                    value = version(facet)
             except NotYet:
                 out[i] = LATER
                 continue
-            if brief(value) != then:
+            if (value if len(value) <= BRIEF else brief(value)) != then:
                 out[i] = CHANGED
         return bytes(out)
 
@@ -364,7 +366,12 @@ class Versions:
 
 
 def _facet_version(obj: Tracked | None, facet: str) -> str:
-    return "-" if obj is None else obj.version(facet)  # gone: it cannot equal any earlier version
+    return _gone(facet) if obj is None else obj.version(facet)
+
+
+def _gone(facet: str) -> str:
+    """The version of any facet of an object that is gone: it cannot equal any earlier version."""
+    return "-"
 
 
 class NotYet(Exception):

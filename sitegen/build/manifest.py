@@ -12,40 +12,89 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
+import zlib
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sitegen.store.files import atomic_write
 
 MANIFEST = ".sitegen-manifest.json"
 
 
-class Record(NamedTuple):
+class Record:
     """What the manifest remembers of a written file: content hash, size and mtime after writing, and the key
-    of the inputs it was made from ("" when unknown: the file is then made again and compared). A named tuple:
-    a build reads and writes one for each of its ten thousand files."""
+    of the inputs it was made from ("" when unknown: the file is then made again and compared). A build reads
+    and writes one for each of its ten thousand files."""
 
-    fingerprint: str
-    size: int
-    mtime_ns: int
-    key: str = ""
-    #: What the file was made from (see sitegen.build.deps): the keys its key hashes the versions of.
-    reads: tuple[str, ...] = ()
-    #: The record's row as the manifest it was read from has it, and that manifest's table of read keys (the
-    #: next manifest, when it keeps that table, writes the row as it was: most files of a build are kept).
-    row: str = ""
-    table: list[str] | None = None
+    __slots__ = ("_reads", "fingerprint", "key", "mtime_ns", "row", "size", "table")
+
+    def __init__(
+        self,
+        fingerprint: str,
+        size: int,
+        mtime_ns: int,
+        key: str = "",
+        reads: tuple[str, ...] | None = (),
+        row: str = "",
+        table: list[str] | None = None,
+    ):
+        self.fingerprint = fingerprint
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self.key = key
+        self._reads = reads
+        #: The record's row as the manifest it was read from has it, and that manifest's table of read keys
+        #: (the next manifest, when it keeps that table, writes the row as it was: most files of a build are
+        #: kept). With reads None, they are read from the row when first asked for.
+        self.row = row
+        self.table = table
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """What the file was made from (see sitegen.build.deps): the keys its key hashes the versions of."""
+        reads = self._reads
+        if reads is None:
+            reads = self._reads = _row_reads(self.row, self.table or [])
+        return reads
+
+    def fields(self) -> tuple[str, int, int, str, tuple[str, ...]]:
+        return (self.fingerprint, self.size, self.mtime_ns, self.key, self.reads)
+
+    def with_row(self, row: str, table: list[str]) -> Record:
+        return Record(self.fingerprint, self.size, self.mtime_ns, self.key, self._reads, row, table)
 
     def __eq__(self, other: object) -> bool:  # (row and table are how it was stored, not what it says)
-        return isinstance(other, tuple) and self[:5] == other[:5]
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+        return self is other or (isinstance(other, Record) and self.fields() == other.fields())
 
     def __hash__(self) -> int:
-        return hash(self[:5])
+        return hash(self.fields())
+
+    def __repr__(self) -> str:
+        return f"Record{self.fields()!r}"
+
+
+#: The reads of a row that does not hold numbers of its table (a manifest made by hand to look like
+#: sitegen's): a key no object has, whose version never equals one a page was made with.
+_UNREADABLE = ("\0unreadable#",)
+
+
+def _row_reads(row: str, table: list[str]) -> tuple[str, ...]:
+    """The read keys of a manifest row as _manifest_row writes it, named by `table`."""
+    inner = row[row.rfind("[") + 1 : -2]
+    if not inner:
+        return ()
+    try:
+        numbers = list(map(int, inner.split(",")))
+        if min(numbers) < 0:
+            return _UNREADABLE
+        return itemgetter(*numbers)(table) if len(numbers) > 1 else (table[numbers[0]],)
+    except (ValueError, IndexError):
+        return _UNREADABLE
 
 
 def read_manifest(out: Path) -> dict[str, Record]:
@@ -69,13 +118,54 @@ def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
     itself (see Staging.commit); empty when there is no usable manifest. A manifest with any row that sitegen
     would not write (a damaged or hand-edited one) is not used at all: the build then compares bytes."""
     try:
-        text = (out / MANIFEST).read_text(encoding="utf-8")
-        data = json.loads(text)
-        records = _records(data["files"], data.get("reads", []), text)
-        build = data.get("build")
+        data = (out / MANIFEST).read_bytes()
+        checked = _checked(data)
+        if checked is not None:
+            return checked
+        text = data.decode("utf-8")
+        files = json.loads(text)
+        records = _records(files["files"], files.get("reads", []), text)
+        build = files.get("build")
         return records, build if isinstance(build, dict) else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}, {}
+
+
+def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
+    """The records and notes of a manifest whose text after its first line is the one the first line's
+    checksum was made of (as sitegen wrote it, untouched), read without a full parse: each row's fields
+    split off its text, its reads left to be read when asked for (a build keeps most files, and tells which
+    read a changed key from the rows' text, see readers). None for any other manifest (see _records)."""
+    end = data.find(b"\n")
+    try:
+        head = json.loads(data[:end].rstrip().removesuffix(b",") + b"}") if end > 0 else None
+    except ValueError:
+        return None
+    check = head.get("check") if type(head) is dict else None
+    if type(check) is not int or zlib.crc32(memoryview(data)[end + 1 :]) != check:
+        return None
+    body = data[end + 1 :].decode("utf-8")
+    last = body.rfind(_TABLE)
+    if not body.startswith(_FILES) or last < 0 or not body.endswith("}\n"):
+        return None
+    table = json.loads(body[last + len(_TABLE) : -2])
+    if type(table) is not list:
+        return None
+    records = {}
+    for row in body[len(_FILES) : last].split(",\n") if last > len(_FILES) else ():
+        start = row.find('":["')
+        fields = row[start + 3 :].split(",", 4)
+        if start < 0 or len(fields) != 5 or "\\" in row:
+            return None  # (an escape in a path or key, or a row of odd types: rare, and read in full)
+        fingerprint_, size, mtime_ns, key, _ = fields
+        records[row[1:start]] = Record(
+            fingerprint_[1:-1], int(size), int(mtime_ns), key[1:-1], None, row, table
+        )
+    build = head.get("build")
+    return records, build if isinstance(build, dict) else {}
+
+
+_FILES, _TABLE = '"files":{\n', '\n},\n"reads":'
 
 
 def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[str, Record]:
@@ -138,11 +228,11 @@ def _write_manifest(
     items = sorted(records.items())
     table, base = _table(records)
     rows = _rows(items, table, base)
-    atomic_write(out / MANIFEST, _text(build, rows, table).encode("utf-8"))
+    atomic_write(out / MANIFEST, _text(build, rows, table))
     written = dict(items)
     for row, (path, record) in zip(rows, items, strict=True):
-        if record[5] is not row or record[6] is not table:
-            written[path] = record._replace(row=row, table=table)
+        if record.row is not row or record.table is not table:
+            written[path] = record.with_row(row, table)
     return written
 
 
@@ -154,8 +244,8 @@ def _rows(items: list[tuple[str, Record]], table: list[str], base: list[str] | N
     for path, record in items:
         # (Only the row and its table are looked at when the row is kept: a build forked the process that
         # saves its caches just before, and every object touched here is a page copied.)
-        row = record[5]
-        if row and base is not None and record[6] is base:
+        row = record.row
+        if row and base is not None and record.table is base:
             rows.append(row)
             continue
         if not numbers:
@@ -164,16 +254,19 @@ def _rows(items: list[tuple[str, Record]], table: list[str], base: list[str] | N
     return rows
 
 
-def _text(build: dict[str, Any] | None, rows: list[str], table: list[str]) -> str:
-    head = {
+def _text(build: dict[str, Any] | None, rows: list[str], table: list[str]) -> bytes:
+    """The manifest: its first line the head (what the build noted, and a checksum of the rest: see
+    _checked), then the rows and the table of read keys."""
+    names = json.dumps(table, separators=(",", ":"))
+    body = (_FILES + ",\n".join(rows) + _TABLE + names + "}\n").encode("utf-8")
+    head: dict[str, Any] = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
     }
     if build:
         head["build"] = build
-    text = json.dumps(head, separators=(",", ":"))
-    names = json.dumps(table, separators=(",", ":"))
-    return text[:-1] + ',\n"files":{\n' + ",\n".join(rows) + '\n},\n"reads":' + names + "}\n"
+    head["check"] = zlib.crc32(body)
+    return json.dumps(head, separators=(",", ":"))[:-1].encode("utf-8") + b",\n" + body
 
 
 def read_table(records: dict[str, Record]) -> list[str]:
@@ -205,9 +298,32 @@ def _table(records: dict[str, Record]) -> tuple[list[str], list[str] | None]:
 def _manifest_row(path: str, record: Record, numbers: dict[str, int]) -> str:
     """`"path":[fingerprint,size,mtime,key,[read key numbers]]` as json.dumps writes it (compact, ASCII), a
     third of its time."""
-    fingerprint_, size, mtime_ns, key, reads = record[:5]
+    fingerprint_, size, mtime_ns, key, reads = record.fields()
     if type(size) is int and type(mtime_ns) is int and type(fingerprint_) is str and type(key) is str:
         read_numbers = ",".join(map(str, map(numbers.__getitem__, reads)))
         head = f"{_json_string(path)}:[{_json_string(fingerprint_)},{size},{mtime_ns},{_json_string(key)}"
         return f"{head},[{read_numbers}]]"
-    return json.dumps({path: record[:4]}, separators=(",", ":"))[1:-1]  # a record read from an odd manifest
+    # (a record read from an odd manifest)
+    return json.dumps({path: record.fields()[:4]}, separators=(",", ":"))[1:-1]
+
+
+def readers(records: Mapping[str, Record], table: list[str], keys: AbstractSet[str]) -> set[str]:
+    """The paths of `records` that read any of `keys`. A record read with `table` whose reads were not asked
+    for is told by its row's text (its numbers searched for those of `keys`), without reading the row: a
+    build asks this of ten thousand rows after an edit changed a few keys."""
+    numbers = [str(number) for number, name in enumerate(table) if name in keys]
+    if len(numbers) > _SEARCHED:  # (many alternatives: the rows are read instead)
+        return {path for path, record in records.items() if not keys.isdisjoint(record.reads)}
+    found = re.compile(r"[\[,](?:" + "|".join(numbers) + r")[\],]").search if numbers else None
+    paths = set()
+    for path, record in records.items():
+        if record._reads is None and record.table is table:
+            if found is not None and found(record.row, record.row.rfind("[")):
+                paths.add(path)
+        elif not keys.isdisjoint(record.reads):
+            paths.add(path)
+    return paths
+
+
+#: The most numbers readers() looks for in the rows' text at once.
+_SEARCHED = 24

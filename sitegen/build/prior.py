@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable
+from collections.abc import Mapping
 from typing import Any
 
 from sitegen.build.deps import CHANGED, LATER, Versions, brief
+from sitegen.build.manifest import Record, readers
 from sitegen.build.output import Seen, seen
 
 
@@ -46,56 +47,82 @@ class Prior:
         return cls(token, stamp, table, versions, owns, files)
 
 
-def compare(prior: Prior, versions: Versions, out: str) -> tuple[bytes, list[Seen]]:
-    """Which keys of the prior's table have another version now (deps.Versions.verdicts of them all), and
-    the size and mtime of each file of the last build, in the output folder `out` (run beside the rest of
-    the build, in another process when it may fork: the build then needs to look at no file itself)."""
-    return versions.verdicts(prior.table, prior.versions), [seen(out + path) for path in prior.files]
+def compare(prior: Prior, versions: Versions) -> bytes:
+    """Which keys of the prior's table have another version now (deps.Versions.verdicts of them all): run
+    beside the rest of the build, in another process when it may fork."""
+    return versions.verdicts(prior.table, prior.versions)
+
+
+def look(prior: Prior, out: str) -> list[Seen]:
+    """The size and mtime of each file of the last build, in the output folder `out` (run beside the rest
+    of the build, in another process when it may fork: the build then needs to look at no file itself)."""
+    return [seen(out + path) for path in prior.files]
 
 
 class Unchanged:
     """Which files of the last build are current, told from its Prior: a file is current if its own inputs
-    are as they were and none of the keys it read has another version now. `table` and `files`: the names
-    of the keys the last build's files read and its files, as its manifest lists them (the table must be the
-    prior's). `verdicts`: `compare`'s, if already worked out; a key whose version could not be worked out
-    then (LATER), or any key without them, is compared when a file that read it is first asked about (a
-    paper's related papers, say, may still be on their way), and at most once."""
+    are as they were and none of the keys it read has another version now. `table` and `records`: the names
+    of the keys the last build's files read and its files' records, as its manifest has them (the table must
+    be the prior's). `take` gives it `compare`'s verdicts, if worked out; a key whose version could not be
+    worked out then (LATER), or any key without them, is compared when a file that read it is first asked
+    about (a paper's related papers, say, may still be on their way), and at most once. Once every key is
+    compared, the files that read a changed key are found at once from the manifest's rows (see
+    manifest.readers)."""
 
-    __slots__ = ("_before", "_owns", "_prior", "_unknown", "_versions", "stale", "table")
+    __slots__ = (
+        "_before",
+        "_owns",
+        "_prior",
+        "_records",
+        "_stale_files",
+        "_unknown",
+        "_versions",
+        "stale",
+        "table",
+    )
 
     def __init__(
         self,
         prior: Prior,
         versions: Versions,
         table: list[str],
-        files: Iterable[str],
-        verdicts: bytes | None = None,
+        records: Mapping[str, Record],
     ):
         self.table = table
         self._prior = prior
+        self._records = records
         self._before = dict(zip(table, prior.versions, strict=True))
-        self._owns = dict(zip(files, prior.owns, strict=True))
+        self._owns = dict(zip(records, prior.owns, strict=True))
         self._versions = versions
-        if verdicts is None or len(verdicts) != len(table):
-            self.stale: set[str] = set()
-            self._unknown = set(table)
-        else:
+        self._stale_files: set[str] | None = None
+        self.stale: set[str] = set()
+        self._unknown = set(table)
+
+    def take(self, verdicts: bytes) -> None:
+        """`compare`'s verdicts on the keys of the table (before any file is asked about)."""
+        table = self.table
+        if len(verdicts) == len(table):
             self.stale = {key for key, verdict in zip(table, verdicts, strict=True) if verdict == CHANGED}
             self._unknown = {key for key, verdict in zip(table, verdicts, strict=True) if verdict == LATER}
 
-    def current(self, path: str, own: str, reads: tuple[str, ...], table: list[str] | None) -> bool | None:
-        """Whether the file at `path`, whose own inputs are now `own` and which read `reads`, is current;
-        None when the prior cannot tell (a file it does not know, or whose reads are not names of `table`)."""
+    def current(self, path: str, own: str, record: Record) -> bool | None:
+        """Whether the file at `path`, whose own inputs are now `own` and whose record the last build's
+        manifest has, is current; None when the prior cannot tell (a file it does not know, or whose reads
+        are not names of `table`)."""
         before = self._owns.get(path)
-        if before is None or table is not self.table:
+        if before is None or record.table is not self.table:
             return None
         if before != brief(own):
             return False
         if self._unknown:
+            reads = record.reads
             todo = self._unknown.intersection(reads)  # (sets: the loop over a page's reads stays in C)
             if todo:
                 self._compare(todo)
-        return self.stale.isdisjoint(reads)
+            return self.stale.isdisjoint(reads)
+        if self._stale_files is None:  # (every key compared: the changed ones are all known)
+            self._stale_files = readers(self._records, self.table, self.stale)
+        return path not in self._stale_files
 
     def compare_all(self) -> None:
         """Work out now the versions of every key not yet compared: once all of them can be (related papers
