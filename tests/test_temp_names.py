@@ -82,3 +82,27 @@ def test_folders_of_processes_that_are_gone_are_removed_and_no_others(tmp_path):
     assert not gone.exists()
     assert mine.is_dir() and running.is_dir() and a_file.is_file() and all(p.is_dir() for p in others)
     assert link.is_symlink() and (target / "keep.txt").read_text() == "not sitegen's"
+
+
+def test_a_file_written_to_replace_another_holds_exactly_its_bytes(tmp_path):
+    """A file to be renamed over another gets its blocks before it is written (see files._allocate): its size
+    is still that of its bytes, however they are given (bytes, parts, a view of wider items)."""
+    import array
+
+    from sitegen.store.files import atomic_write, write_new
+
+    wide = array.array("H", range(300))
+    cases = {
+        "bytes": (b"x" * 5000, b"x" * 5000),
+        "parts": ([b"ab", memoryview(b"cdef")[1:], bytearray(b"g")], b"abdefg"),
+        "streamed": ((part for part in [b"ab", b"c"]), b"abc"),
+        "wide": ([memoryview(wide), b"!"], wide.tobytes() + b"!"),
+        "empty": (b"", b""),
+    }
+    for name, (data, expected) in cases.items():
+        target = tmp_path / name
+        target.write_bytes(b"an older and much longer file " * 400)
+        atomic_write(target, data)
+        assert target.read_bytes() == expected, name
+        st = write_new(tmp_path / f"{name}.new", [expected], replacing=True)
+        assert st.st_size == len(expected) and (tmp_path / f"{name}.new").read_bytes() == expected

@@ -708,7 +708,7 @@ class Builder:
         options = related.RelatedOptions(k=config.related_count)
         if self._related is None or self._related.options != options:
             self._related = related.RelatedIndex.load(self._related_cache(), options)
-        self._related.update(papers)
+        self._related.refresh(papers)
         return self._related.row_texts()
 
     def _related_job(self, site: Site, config: SiteConfig) -> parallel.Job[Related]:

@@ -306,10 +306,10 @@ class Staging:
         temp = self._next_temp()
         try:
             try:
-                st = write_new(self._staged + temp, data)
+                st = write_new(self._staged + temp, data, replacing=True)
             except FileNotFoundError:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                st = write_new(self._staged + temp, data)
+                st = write_new(self._staged + temp, data, replacing=True)
         except OSError as exc:
             raise about(exc, self._prefix + path) from None
         self._folder_for(path)

@@ -486,11 +486,16 @@ class RelatedIndex:
 
     def update(self, papers: Sequence[Paper]) -> dict[str, list[str]]:
         """The k most similar other slugs of every paper, most similar first (see the class docstring)."""
+        self.refresh(papers)
+        return self._result()
+
+    def refresh(self, papers: Sequence[Paper]) -> None:
+        """Bring the lists up to date with `papers` (see update; a build reads them from row_texts)."""
         by_slug = {paper.slug: paper for paper in papers}  # slugs are unique in a site; if not, the last wins
         hashes = self._content_hashes(by_slug)
         self.stats = {"analyzed": 0, "vectors": 0, "rows": 0, "merged": 0}
         if hashes == self._hashes and len(self._rows) == len(hashes):
-            return self._result()
+            return
         self.dirty = True
         self._read_body()
         old_hashes = self._hashes
@@ -518,7 +523,6 @@ class RelatedIndex:
         live = set(hashes.values())
         if len(self._analyses) > len(live):  # forget texts no paper has any more
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
-        return self._result()
 
     def explained(self) -> dict[str, list[RelatedPair]]:
         """What the last `update` returned, with why: each related paper's similarity and its top shared terms
