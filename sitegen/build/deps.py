@@ -118,12 +118,17 @@ class Recording:
 
     def __getattr__(self, attribute: str) -> Any:
         obj = self._obj
-        facet = type(obj).FACETS.get(attribute)
+        facet = obj.FACETS.get(attribute)
         if facet is None:
             raise AttributeError(f"{type(obj).__name__}.{attribute} is not a tracked attribute")
         if facet:
-            self._reads.add(obj.dep + "#" + facet)
-        return recording(getattr(obj, attribute), self._reads)
+            self._reads.add(f"{obj.dep}#{facet}")
+        value = getattr(obj, attribute)
+        # (An export reads three attributes of each of thousands of papers: plain values go back as they are.)
+        return value if type(value) in _PLAIN else recording(value, self._reads)
+
+
+_PLAIN = frozenset({str, Markup, bool, int, float, type(None), date})
 
 
 def recording(value: Any, reads: set[str]) -> Any:
