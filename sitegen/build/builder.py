@@ -270,13 +270,8 @@ class Builder:
             self._swept = True
             output.remove_leftovers(out)  # what killed runs left, in the output and the cache folder
             self._cache.sweep()
-        inputs = self._inputs(config, _racy_note(self._previous_notes(out)))
-        left = self._as_left(out, inputs, report)
-        if left is not None:
-            clock.lap("load")
-            return self._result(left, clock), out, Urls(config.base_url).base_path
-
-        # The files of the last build looked at (in another process, when it may fork) while this one gathers.
+        # The files of the last build looked at (in another process, when it may fork) while this one looks at
+        # the inputs and gathers the content.
         prior = self._noted_prior(out)
         looking = (
             parallel.start(functools.partial(look, prior, os.path.join(out, "")), len(prior.files))
@@ -285,6 +280,12 @@ class Builder:
         )
         if looking is not None:
             jobs.append(looking)
+        inputs = self._inputs(config, _racy_note(self._previous_notes(out)))
+        left = self._as_left(out, inputs, report, prior, looking)
+        if left is not None:
+            clock.lap("load")
+            return self._result(left, clock), out, Urls(config.base_url).base_path
+
         # Gather: the content, its views, the templates and static files.
         g = self._gather(config, inputs, changed, report, jobs)
         if report.has_errors(self.options.strict):
@@ -333,9 +334,17 @@ class Builder:
         )
         return self._result(result, clock), out, g.link.base_path
 
-    def _as_left(self, out: Path, inputs: _Inputs, report: Report) -> BuildResult | None:
+    def _as_left(
+        self,
+        out: Path,
+        inputs: _Inputs,
+        report: Report,
+        prior: Prior | None,
+        looking: parallel.Job[list[Seen]] | None,
+    ) -> BuildResult | None:
         """The result of a build with nothing to do: no input file, setting, option or code changed since the
-        last build into `out`, and its files are as it left them. None: there is work to do."""
+        last build into `out`, and its files are as it left them (as `looking` saw the files of `prior`, if
+        it is that build's). None: there is work to do."""
 
         def same(noted: dict[str, Any]) -> bool:
             return (
@@ -348,7 +357,12 @@ class Builder:
             return None
         # (The whole manifest now, which may be damaged past its head.)
         previous, noted = self._previous_manifest(out)
-        if not same(noted) or output.touched(out, previous):
+        if not same(noted):
+            return None
+        looked = None
+        if looking is not None and prior is not None and noted.get("prior") == prior.token:
+            looked = dict(zip(prior.files, looking.result(), strict=False))
+        if output.touched(out, previous, looked):
             return None
         return _as_left(out, noted, report)
 

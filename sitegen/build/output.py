@@ -155,10 +155,16 @@ class WriteResult:
     records: dict[str, Record]
 
 
-def touched(out: Path, records: dict[str, Record]) -> set[str]:
-    """The files of `records` that are gone from `out`, or differ from their record in size or mtime."""
+def touched(out: Path, records: dict[str, Record], looked: dict[str, Seen] | None = None) -> set[str]:
+    """The files of `records` that are gone from `out`, or differ from their record in size or mtime.
+    `looked`: what a look at some of them just saw (see seen), by path."""
     prefix = os.path.join(out, "")
-    return {path for path, record in records.items() if not _as_recorded(prefix + path, record)}
+    looked = looked or {}
+    return {
+        path
+        for path, record in records.items()
+        if (looked[path] if path in looked else seen(prefix + path)) != (record.size, record.mtime_ns)
+    }
 
 
 def _as_recorded(file: str, record: Record) -> bool:
