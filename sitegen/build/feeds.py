@@ -150,8 +150,10 @@ def _urlset(rows: Sequence[tuple[str, date | None]], urls: Urls) -> bytes:
         '<?xml version="1.0" encoding="utf-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
+    # (Every page of the site, on every build: each day's element is made once.)
+    lastmods = {day: _lastmod(day) for day in {day for _, day in rows}}
     for path, day in rows:
-        out.append(f"  <url><loc>{_text(urls.absolute(path))}</loc>{_lastmod(day)}</url>")
+        out.append(f"  <url><loc>{_text(urls.absolute(path))}</loc>{lastmods[day]}</url>")
     out.append("</urlset>\n")
     return "\n".join(out).encode("utf-8")
 

@@ -300,7 +300,7 @@ def _tag_pages(tag: TagView, per_page: int, site_title: str) -> list[PlannedPage
             "pagination": pagination,
             "show_chart": number == 1,
         }
-        lastmod = max((p.latest for p in shown if p.latest and not p.draft), default=None)
+        lastmod = _lastmod(shown)
         out.append(PlannedPage("tag", path, "tag.html", context, items=shown, lastmod=lastmod))
     return out
 
@@ -353,7 +353,7 @@ def _author_index_pages(site: SiteView, site_title: str, latest: date | None) ->
         listed = dataclasses.replace(group, authors=members)
         # (Not the total: a new author elsewhere would make every group's page again.)
         context = {"page": meta, "author_count": None, "groups": [listed], "letters": letters}
-        lastmod = max((p.latest for a in members for p in a.papers if p.latest), default=None)
+        lastmod = max((d for a in members for p in a.papers if (d := p.latest)), default=None)
         out.append(PlannedPage("authors-letter", group.path, "authors.html", context, lastmod=lastmod))
     return out
 
@@ -380,7 +380,7 @@ def _author_pages(author: AuthorView, per_page: int) -> list[PlannedPage]:
             "first_index": start + 1,
             "pagination": pagination,
         }
-        lastmod = max((p.latest for p in shown if p.latest and not p.draft), default=None)
+        lastmod = _lastmod(shown)
         out.append(PlannedPage("author", path, "author.html", context, items=shown, lastmod=lastmod))
     return out
 
@@ -414,3 +414,8 @@ def counts_by_kind(pages: Sequence[PlannedPage]) -> dict[str, int]:
     for page in pages:
         counts[page.kind] = counts.get(page.kind, 0) + 1
     return counts
+
+
+def _lastmod(shown: Sequence[PaperView]) -> date | None:
+    """The latest digest of the papers a list page shows, drafts left out (its date in the sitemap)."""
+    return max((d for p in shown if (d := p.latest) and not p.draft), default=None)
