@@ -359,9 +359,7 @@ class Builder:
         previous, noted = self._previous_manifest(out)
         if not same(noted):
             return None
-        looked = None
-        if looking is not None and prior is not None and noted.get("prior") == prior.token:
-            looked = dict(zip(prior.files, looking.result(), strict=False))
+        looked = _looked(prior, looking) if prior is not None and noted.get("prior") == prior.token else None
         if output.touched(out, previous, looked):
             return None
         return _as_left(out, noted, report)
@@ -427,7 +425,7 @@ class Builder:
         papers may still be on their way), the others kept; then feeds, exports and static files. `owns`:
         each page's own inputs (context_key) by output file, where those of the other files are added."""
         make = functools.partial(self._make, g, staging, unchanged, owns, report, clock)
-        staging.expect(urls.output_file(page.path) for page in pages)
+        staging.expect(owns)  # (the pages' files: feeds and exports are added to it below)
         # While related papers are computed in another process, the work beside them leaves them a core.
         reserved = 1 if g.related_lists.running else 0
         done = make([p for p in pages if p.kind != "paper"], 0, len(pages), reserved)
@@ -500,10 +498,7 @@ class Builder:
         if table is None or len(prior.owns) != len(previous) or prior.table != table:
             return None
         unchanged = Unchanged(prior, g.versions, table, previous)
-        if looking is not None:
-            seen = looking.result()
-            if len(seen) == len(prior.files):
-                staging.seen = dict(zip(prior.files, seen, strict=True))
+        staging.seen = _looked(prior, looking) or {}
         if comparing is not None:
             unchanged.take(comparing.result())
         return unchanged
@@ -1060,6 +1055,14 @@ def _attach_once(index: SiteView, shared: Shared, related_lists: parallel.Job[Re
 def _brief_now(g: _Gathered, unchanged: Unchanged | None) -> Callable[[str], str]:
     """The version of a key now, as a Prior keeps it: the last build's for a key found unchanged."""
     return unchanged.brief if unchanged is not None else g.versions.brief
+
+
+def _looked(prior: Prior | None, looking: parallel.Job[list[Seen]] | None) -> dict[str, Seen] | None:
+    """What `looking` saw of each file of `prior` (see look), by path; None without it."""
+    if prior is None or looking is None:
+        return None
+    seen = looking.result()
+    return dict(zip(prior.files, seen, strict=True)) if len(seen) == len(prior.files) else None
 
 
 def _not_yet() -> None:

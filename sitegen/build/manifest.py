@@ -105,12 +105,26 @@ def load_manifest_notes(out: Path) -> dict[str, Any]:
     """What the last build noted about itself (see load_manifest), from the manifest's first line alone: a
     build needs it before it has read the records of ten thousand files."""
     try:
-        with open(out / MANIFEST, encoding="utf-8") as file:
-            head = json.loads(file.readline().rstrip().removesuffix(",") + "}")
-        build = head.get("build")
-        return build if isinstance(build, dict) else {}
-    except (OSError, ValueError, AttributeError):
+        with open(out / MANIFEST, "rb") as file:
+            head = _head(file.readline())
+    except OSError:
         return {}
+    return _notes(head) if head is not None else {}
+
+
+def _head(line: bytes) -> dict[str, Any] | None:
+    """The manifest's first line, read as the object it opens (see _text); None if it is not one."""
+    try:
+        head = json.loads(line.rstrip().removesuffix(b",") + b"}")
+    except ValueError:
+        return None
+    return head if type(head) is dict else None
+
+
+def _notes(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What the build that wrote a manifest (its head, or the whole of it) noted about itself."""
+    build = manifest.get("build")
+    return build if isinstance(build, dict) else {}
 
 
 def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
@@ -124,9 +138,7 @@ def load_manifest(out: Path) -> tuple[dict[str, Record], dict[str, Any]]:
             return checked
         text = data.decode("utf-8")
         files = json.loads(text)
-        records = _records(files["files"], files.get("reads", []), text)
-        build = files.get("build")
-        return records, build if isinstance(build, dict) else {}
+        return _records(files["files"], files.get("reads", []), text), _notes(files)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}, {}
 
@@ -137,11 +149,8 @@ def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
     split off its text, its reads left to be read when asked for (a build keeps most files, and tells which
     read a changed key from the rows' text, see readers). None for any other manifest (see _records)."""
     end = data.find(b"\n")
-    try:
-        head = json.loads(data[:end].rstrip().removesuffix(b",") + b"}") if end > 0 else None
-    except ValueError:
-        return None
-    check = head.get("check") if type(head) is dict else None
+    head = _head(data[:end]) if end > 0 else None
+    check = head.get("check") if head is not None else None
     if type(check) is not int or zlib.crc32(memoryview(data)[end + 1 :]) != check:
         return None
     body = data[end + 1 :].decode("utf-8")
@@ -161,8 +170,7 @@ def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
         records[row[1:start]] = Record(
             fingerprint_[1:-1], int(size), int(mtime_ns), key[1:-1], None, row, table
         )
-    build = head.get("build")
-    return records, build if isinstance(build, dict) else {}
+    return records, _notes(head)
 
 
 _FILES, _TABLE = '"files":{\n', '\n},\n"reads":'

@@ -163,13 +163,14 @@ def touched(out: Path, records: dict[str, Record], looked: dict[str, Seen] | Non
     return {
         path
         for path, record in records.items()
-        if (looked[path] if path in looked else seen(prefix + path)) != (record.size, record.mtime_ns)
+        if not _as_recorded(prefix + path, record, looked.get(path, _UNSEEN))
     }
 
 
-def _as_recorded(file: str, record: Record) -> bool:
-    """Whether the file is there with the size and mtime its record noted."""
-    return seen(file) == (record.size, record.mtime_ns)
+def _as_recorded(file: str, record: Record, looked: Seen | object) -> bool:
+    """Whether the file is there with the size and mtime its record noted; `looked`: what a look at it saw
+    during this build (see seen), or _UNSEEN to look now."""
+    return (seen(file) if looked is _UNSEEN else looked) == (record.size, record.mtime_ns)
 
 
 #: What a look at a file of the last build saw: its size and mtime, or None when it is not a file there.
@@ -230,7 +231,7 @@ class Staging:
         self._manifest_before: bytes | Literal[True] | None = None  # True: linked into the staging folder
         self._expected: set[str] = set()
         #: The size and mtime of files of the last build as another process saw them during this build (see
-        #: sitegen.build.prior.compare), or None for one that is not a file there: intact() need not look.
+        #: sitegen.build.prior.look), or None for one that is not a file there: intact() need not look.
         self.seen: dict[str, Seen] = {}
         self._out_existed = out.is_dir()
         self._count = 0
@@ -247,10 +248,7 @@ class Staging:
         record = self.previous.get(path)
         if record is None or not key or record.key != key:
             return None
-        looked = self.seen.get(path, _UNSEEN)
-        if looked is _UNSEEN:
-            return record if _as_recorded(self._prefix + path, record) else None
-        return record if looked == (record.size, record.mtime_ns) else None
+        return record if _as_recorded(self._prefix + path, record, self.seen.get(path, _UNSEEN)) else None
 
     def keep(self, path: str, record: Record) -> None:
         self.entries.append(Staged(path, record))
