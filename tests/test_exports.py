@@ -24,11 +24,13 @@ import yaml
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 from conftest import REPO, paper, static_server, write_site
+from hypothesis import given
+from hypothesis import strategies as st
 from test_bibtex import DECODER, fold
 from test_incremental import Sites, corpus
 
 from sitegen.build import Builder, BuildOptions, bibtex
-from sitegen.build.bibtex import citation_key, unique_keys
+from sitegen.build.bibtex import _letters, citation_key, unique_keys
 from sitegen.build.manifest import load_manifest
 from sitegen.content.model import Paper
 from sitegen.store.cache import CACHE_DIR, SHARDS, CacheFolder
@@ -243,6 +245,27 @@ def test_a_repeated_key_gets_a_letter_that_no_entry_of_the_file_has():
         "other",
     ]
     assert unique_keys(["k"] * 28)[25:] == ["kz", "kaa", "kab"]
+
+
+def unique_keys_by_definition(keys: list[str]) -> list[str]:
+    """Each repeat of a key gets the first letter suffix that no key of the file has (trying from "b")."""
+    taken, seen, out = set(keys), set(), []
+    for key in keys:
+        if key in seen:
+            n = 1
+            while key + _letters(n) in taken:
+                n += 1
+            key += _letters(n)
+            taken.add(key)
+        seen.add(key)
+        out.append(key)
+    return out
+
+
+@given(st.lists(st.sampled_from(["k", "kb", "kc", "kaa", "j", "jb", "kz"]), max_size=60))
+def test_unique_keys_are_the_first_free_letters(keys):
+    assert unique_keys(keys) == unique_keys_by_definition(keys)
+    assert len(set(unique_keys(keys))) == len(keys)
 
 
 def test_an_entry_under_a_new_key_is_the_entry_made_with_that_key():

@@ -246,12 +246,16 @@ def unique_keys(keys: Iterable[str]) -> list[str]:
     keys = list(keys)
     taken = set(keys)
     seen: set[str] = set()
+    # The letter each key's next repeat starts from: those before it are taken (and stay taken), so a key
+    # that comes back a thousand times costs a thousand tries, not half a million.
+    tried: dict[str, int] = {}
     out = []
     for key in keys:
         if key in seen:
-            n = 1
+            n = tried.get(key, 1)
             while (candidate := key + _letters(n)) in taken:
                 n += 1
+            tried[key] = n + 1
             key = candidate
             taken.add(key)
         seen.add(key)

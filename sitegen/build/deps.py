@@ -125,10 +125,10 @@ class Recording:
             self._reads.add(f"{obj.dep}#{facet}")
         value = getattr(obj, attribute)
         # (An export reads three attributes of each of thousands of papers: plain values go back as they are.)
-        return value if type(value) in _PLAIN else recording(value, self._reads)
+        return value if type(value) in _AS_IS else recording(value, self._reads)
 
 
-_PLAIN = frozenset({str, Markup, bool, int, float, type(None), date})
+_AS_IS = frozenset({str, Markup, bool, int, float, type(None), date})
 
 
 def recording(value: Any, reads: set[str]) -> Any:
