@@ -53,3 +53,21 @@ def test_texts_rendered_for_another_address_are_not_shown(tmp_path, monkeypatch)
     page = (tmp_path / "out/papers/p3/index.html").read_text(encoding="utf-8")
     assert "/elsewhere/papers/p4/" in page
     assert tree(tmp_path / "out") == cold_tree(tmp_path, root, "moved")
+
+
+def test_an_edit_of_the_front_matter_alone_renders_no_markdown(tmp_path, monkeypatch):
+    """The texts are kept by the body they are made of: a new title, tag or status leaves them as they are
+    (and the build need not import the Markdown parser)."""
+    root = write_site(tmp_path / "site", corpus())
+    assert not build(root, tmp_path / "out").failed
+    rendered = count_renders(monkeypatch)
+    path = root / "content/papers/p5.md"
+    text = path.read_text(encoding="utf-8")
+    assert "\ntitle: " in text
+    path.write_text(text.replace("\ntitle: ", "\ntitle: Retitled, ", 1), encoding="utf-8")
+    result = build(root, tmp_path / "out")
+    assert not result.failed
+    assert result.rendered >= 3  # its page, and the lists that show its title
+    assert rendered == []
+    assert "Retitled, " in (tmp_path / "out/papers/p5/index.html").read_text(encoding="utf-8")
+    assert tree(tmp_path / "out") == cold_tree(tmp_path, root, "retitled")

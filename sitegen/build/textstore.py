@@ -4,8 +4,10 @@ converter imported for them).
 
 One file per day of the papers' latest digest ("texts-<date>"): a list shows papers of a few neighbouring
 days, so a build after an edit reads a few small files, not the texts of every paper. Each holds, by the
-fingerprint of the paper's file, its texts as `render_texts` made them; the file's key names the settings
-the Markdown was rendered with (the code and the libraries are in every cache file's stamp).
+fingerprint of the paper's body (what `render_texts` makes them of: an edit of the title, tags or status
+leaves them as they are, and the parser need not even be imported), its texts as `render_texts` made them;
+the file's key names the settings the Markdown was rendered with (the code and the libraries are in every
+cache file's stamp).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from markupsafe import Markup
 from sitegen.build.dayfiles import DayFiles
 from sitegen.build.views import PaperTexts, PaperView
 from sitegen.store.cache import CacheFolder
+from sitegen.store.files import text_fingerprint
 
 Stored = dict[str, tuple[str, str, str, str]]
 
@@ -29,30 +32,39 @@ class TextStore:
         self._files = DayFiles(cache, "texts", key)
 
     def get(self, view: PaperView) -> PaperTexts | None:
-        """The texts of the paper of `view` as an earlier build rendered them from the same file."""
-        found = self._files.read(self._files.name(view)).get(view.paper.fingerprint)
+        """The texts of the paper of `view` as an earlier build rendered them from the same body."""
+        found = self._files.read(self._files.name(view)).get(_key(view))
         if type(found) is not tuple or len(found) != 4:
             return None
         abstract_html, notes_html, summary, description = found
         return PaperTexts(Markup(abstract_html), Markup(notes_html), summary, description)
 
     def save(self, views: Iterable[PaperView]) -> None:
-        """Write the files that lack the texts of a paper rendered this build, without the papers the build
-        no longer shows (by fingerprint: a paper whose latest digest changed is another file's)."""
+        """Write the files that lack the texts of a paper rendered this build, without the texts of bodies the
+        build no longer shows (a paper whose latest digest changed is another file's)."""
         views = list(views)
         added: dict[str, Stored] = {}
         for view in views:
             texts = view.texts
             if texts is None:
                 continue
-            name, fingerprint = self._files.name(view), view.paper.fingerprint
-            if fingerprint not in self._files.read(name):
+            name, key = self._files.name(view), _key(view)
+            if key not in self._files.read(name):
                 html = (str(texts.abstract_html), str(texts.notes_html))
-                added.setdefault(name, {})[fingerprint] = (*html, texts.summary, texts.description)
+                added.setdefault(name, {})[key] = (*html, texts.summary, texts.description)
         if not added:
             return
-        shown = {view.paper.fingerprint for view in views}
+        shown: dict[str, set[str]] = {name: set() for name in added}
+        for view in views:
+            kept = shown.get(self._files.name(view))
+            if kept is not None:
+                kept.add(_key(view))
         for name, entries in added.items():
-            new = {key: kept for key, kept in self._files.read(name).items() if key in shown}
+            new = {key: kept for key, kept in self._files.read(name).items() if key in shown[name]}
             new.update(entries)
             self._files.write(name, new)
+
+
+def _key(view: PaperView) -> str:
+    """What the texts of the paper of `view` are kept by: its body, all they are made of."""
+    return text_fingerprint(view.paper.body)
