@@ -44,11 +44,13 @@ class TextStore:
         build no longer shows (a paper whose latest digest changed is another file's)."""
         views = list(views)
         added: dict[str, Stored] = {}
+        keys: dict[int, str] = {}  # (each body hashed once)
         for view in views:
             texts = view.texts
             if texts is None:
                 continue
             name, key = self._files.name(view), _key(view)
+            keys[id(view)] = key
             if key not in self._files.read(name):
                 html = (str(texts.abstract_html), str(texts.notes_html))
                 added.setdefault(name, {})[key] = (*html, texts.summary, texts.description)
@@ -58,7 +60,8 @@ class TextStore:
         for view in views:
             kept = shown.get(self._files.name(view))
             if kept is not None:
-                kept.add(_key(view))
+                key = keys.get(id(view))
+                kept.add(key if key is not None else _key(view))
         for name, entries in added.items():
             new = {key: kept for key, kept in self._files.read(name).items() if key in shown[name]}
             new.update(entries)
