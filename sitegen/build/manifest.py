@@ -89,12 +89,19 @@ def _row_reads(row: str, table: list[str]) -> tuple[str, ...]:
     if not inner:
         return ()
     try:
-        numbers = list(map(int, inner.split(",")))
-        if min(numbers) < 0:
-            return _UNREADABLE
-        return itemgetter(*numbers)(table) if len(numbers) > 1 else (table[numbers[0]],)
+        return _named(list(map(int, inner.split(","))), table)
     except (ValueError, IndexError):
         return _UNREADABLE
+
+
+def _named(numbers: list[Any], table: list[str]) -> tuple[str, ...]:
+    """The names of `table` that a row's read numbers stand for; IndexError for a number that is not a place
+    in it (a negative one included), TypeError for one that is no number."""
+    # (itemgetter, which gives a tuple of two or more: the rows hold hundreds of thousands of numbers)
+    names = itemgetter(*numbers)(table) if len(numbers) > 1 else tuple(table[i] for i in numbers)
+    if numbers and min(numbers) < 0:
+        raise IndexError("a negative read number")
+    return names
 
 
 def read_manifest(out: Path) -> dict[str, Record]:
@@ -200,13 +207,10 @@ def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[st
             raise ValueError(f"bad manifest row for {path!r}")
         if not path.isascii():
             os.fsencode(path)  # (UnicodeEncodeError, a ValueError, for a lone surrogate)
-        # (itemgetter, which gives a tuple of two or more: the rows hold hundreds of thousands of numbers)
         try:
-            reads = itemgetter(*indices)(names) if len(indices) > 1 else tuple(names[i] for i in indices)
+            reads = _named(indices, names)
         except (IndexError, TypeError):  # not a number, or not one of the table's
             raise ValueError(f"bad manifest row for {path!r}") from None
-        if indices and min(indices) < 0:
-            raise ValueError(f"bad manifest row for {path!r}")
         records[path] = Record(fingerprint_, size, mtime_ns, key, reads, line, names if line else None)
     return records
 
