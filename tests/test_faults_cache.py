@@ -17,6 +17,7 @@ build, those of writers still at work are not.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -295,6 +296,22 @@ def test_killed_writers_leftovers_are_removed_and_live_writers_files_kept(tmp_pa
     assert live.wait() == 0
     assert (folder / "live.cache").read_bytes() == b"x" * 1000 + b"y"
     assert temps(root) == {old.name, recent.name}
+
+
+def test_a_manifest_naming_a_facet_this_version_does_not_have_makes_those_files_again(tmp_path, cold):
+    """A manifest written by another version of sitegen, whose views have a facet this one's do not: the
+    files that read it are made again (the build neither stops nor keeps them)."""
+    root = write_site(tmp_path / "site", sample_site())
+    out = tmp_path / "out"
+    same_tree(built(root, out), cold["original"])
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    foreign = [n for n, key in enumerate(manifest["reads"]) if key.startswith("p:") and key.endswith("#m")]
+    assert foreign
+    for n in foreign:
+        manifest["reads"][n] = manifest["reads"][n][:-1] + "q"
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    edit(root)
+    same_tree(built(root, out), cold["edited"])
 
 
 def test_the_code_fingerprint_covers_every_module_of_every_subpackage(tmp_path):

@@ -348,6 +348,9 @@ class Versions:
             except NotYet:
                 out[i] = LATER
                 continue
+            except UnknownFacet:
+                out[i] = CHANGED
+                continue
             if (value if len(value) <= BRIEF else brief(value)) != then:
                 out[i] = CHANGED
         return bytes(out)
@@ -371,12 +374,26 @@ class Versions:
 
 
 def _facet_version(obj: Tracked | None, facet: str) -> str:
-    return _gone(facet) if obj is None else obj.version(facet)
+    if obj is None:
+        return _gone(facet)
+    try:
+        return obj.version(facet)
+    except UnknownFacet:
+        return _UNKNOWN
+
+
+#: The version of a facet no view of this code has: no version a view works out is this text.
+_UNKNOWN = "\0unknown facet"
 
 
 def _gone(facet: str) -> str:
     """The version of any facet of an object that is gone: it cannot equal any earlier version."""
     return "-"
+
+
+class UnknownFacet(KeyError):
+    """A facet that no view of this code has: a manifest written by another version of sitegen names it (the
+    file that read it is made again)."""
 
 
 class NotYet(Exception):
