@@ -14,6 +14,7 @@ import pytest
 from conftest import paper, write_site
 
 from sitegen.build import Builder, BuildOptions, build_site
+from sitegen.build.deps import CONSTANT, UNKNOWN_FACET, Tracked
 from sitegen.build.templates import fragment_maker
 
 TAXONOMY = """\
@@ -792,6 +793,34 @@ def test_a_fragment_is_made_once_per_values_and_adds_what_it_read_to_each_page(s
         assert {"T:partials/stamp.html", "p:alpha#m"} <= env.reads.end()
     assert fragment("partials/stamp.html", paper=alpha).done
     assert not fragment("partials/stamp.html", paper=beta).done
+
+
+def test_every_facet_a_view_declares_has_a_version(site):
+    """Each facet named in a tracked class's FACETS is one its version() knows: a facet it lacks versions as
+    UNKNOWN_FACET (what a manifest of another version of sitegen may name), and a page that read it would be
+    made again by every build."""
+    files = mini_site()  # (alpha has a status: the reading queue has a list)
+    beta = files["content/papers/beta.md"]
+    files["content/papers/beta.md"] = beta.replace("\n---\n", '\nauthors: ["Ada Lovelace"]\n---\n', 1)
+    root = site(files)
+    builder = Builder(root, BuildOptions(search=False))
+    builder.retained = []
+    assert not builder.build().failed
+    gathered, pages = builder.retained[0][0], builder.retained[0][1]
+    index = gathered.index
+    views = [index, *index.papers, *index.tags, *index.digests, *index.queue, *index.authors]
+    views += [value for page in pages for value in page.context.values() if isinstance(value, Tracked)]
+    seen = set()
+    for view in views:
+        seen.add(type(view))
+        for facet in set(type(view).FACETS.values()) - {CONSTANT}:
+            assert view.version(facet) != UNKNOWN_FACET, (type(view).__name__, facet)
+    assert view.version("no such facet") == UNKNOWN_FACET
+
+    def subclasses(kind: type) -> set[type]:
+        return {sub for direct in kind.__subclasses__() for sub in {direct, *subclasses(direct)}}
+
+    assert subclasses(Tracked) <= seen
 
 
 def test_an_error_in_a_fragment_is_reported_at_its_line(site, run):

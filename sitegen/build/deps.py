@@ -33,6 +33,8 @@ from sitegen.store.files import text_fingerprint
 #: The facet of an attribute that shows nothing that can change between builds (a constant, or what the
 #: site-wide stamp covers): reading it records nothing.
 CONSTANT = ""
+#: A view's version of a facet it lacks (named by another sitegen's manifest): equal to no version, so remade.
+UNKNOWN_FACET = "\0unknown facet"
 
 
 class Tracked:
@@ -348,9 +350,6 @@ class Versions:
             except NotYet:
                 out[i] = LATER
                 continue
-            except UnknownFacet:
-                out[i] = CHANGED
-                continue
             if (value if len(value) <= BRIEF else brief(value)) != then:
                 out[i] = CHANGED
         return bytes(out)
@@ -374,26 +373,12 @@ class Versions:
 
 
 def _facet_version(obj: Tracked | None, facet: str) -> str:
-    if obj is None:
-        return _gone(facet)
-    try:
-        return obj.version(facet)
-    except UnknownFacet:
-        return _UNKNOWN
-
-
-#: The version of a facet no view of this code has: no version a view works out is this text.
-_UNKNOWN = "\0unknown facet"
+    return _gone(facet) if obj is None else obj.version(facet)
 
 
 def _gone(facet: str) -> str:
     """The version of any facet of an object that is gone: it cannot equal any earlier version."""
     return "-"
-
-
-class UnknownFacet(KeyError):
-    """A facet that no view of this code has: a manifest written by another version of sitegen names it (the
-    file that read it is made again)."""
 
 
 class NotYet(Exception):

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from markupsafe import Markup
 
 from sitegen.build import bibtex, charts
-from sitegen.build.deps import CONSTANT, Fragment, Tracked, UnknownFacet, text_fingerprint
+from sitegen.build.deps import CONSTANT, UNKNOWN_FACET, Fragment, Tracked, text_fingerprint
 from sitegen.content import rows
 from sitegen.content.model import STATUSES, Site, Tag, split_body
 from sitegen.content.slugs import author_group, author_slug, transliterate
@@ -133,7 +133,7 @@ class PaperView(Tracked):
         if facet == "w":
             # (The build's related lists hold only the papers it shows: its text is what `why_related` shows.)
             return self._related_text()
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     def _related_text(self) -> str:
         attach = self.shared.attach_related
@@ -339,7 +339,7 @@ class TagView(Tracked):
             return "\x1f".join(p.slug for p in self.papers)
         if facet == "g":
             return repr((self.name, self.timeline))
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     @property
     def path(self) -> str:
@@ -419,7 +419,7 @@ class AuthorView(Tracked):
             return str(len(self.papers))
         if facet == "p":
             return "\x1f".join(p.slug for p in self.papers)
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     @property
     def path(self) -> str:
@@ -464,7 +464,7 @@ class DigestView(Tracked):
             return f"{self.newer.date if self.newer else ''}|{self.older.date if self.older else ''}"
         if facet == "t":
             return "\x1f".join(f"{tag.slug}:{n}" for tag, n in self.tag_counts)
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     @property
     def path(self) -> str:
@@ -508,7 +508,7 @@ class StatusView(Tracked):
     def version(self, facet: str) -> str:
         if facet == "p":
             return "\x1f".join(p.slug for p in self.papers)
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     @property
     def label(self) -> str:
@@ -612,7 +612,7 @@ class SiteView(Tracked):
             return text_fingerprint("\x1f".join(f"{a.slug}\x1e{a.name}\x1e{a.count}" for a in self.authors))
         if facet == "U":
             return str(len(self.authors))
-        raise UnknownFacet(facet)
+        return UNKNOWN_FACET
 
     @property
     def queue(self) -> list[StatusView]:
