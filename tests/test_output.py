@@ -350,8 +350,9 @@ def _many(n: int, keys: int) -> dict[str, Record]:
     }
 
 
-def test_a_manifest_as_written_is_read_from_its_rows_and_reads_back_the_same(tmp_path):
-    records = _many(40, 30)
+@pytest.mark.parametrize("files", [40, 1, 0])
+def test_a_manifest_as_written_is_read_from_its_rows_and_reads_back_the_same(tmp_path, files):
+    records = _many(files, 30)
     _write_manifest(tmp_path, records, {"inputs": "x"})
     loaded, build = load_manifest(tmp_path)
     # (read from the rows' text: their reads are read when first asked for)
@@ -371,6 +372,34 @@ def test_a_manifest_whose_rows_were_edited_is_read_in_full(tmp_path):
     assert loaded["p3/index.html"].key == "k9" and loaded["p3/index.html"]._reads is not None
     path.write_text(text.replace(",[", ',["x",', 1))  # a row sitegen would not write: no manifest at all
     assert load_manifest(tmp_path) == ({}, {})
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda body: body.replace(b"]}\n", b"],1}\n"),  # (more after the table)
+        lambda body: body.replace(b'\n},\n"reads":', b'\n},\n"names":'),
+        lambda body: body.replace(b'"files":{\n', b'"files":{\n\n', 1),
+        lambda body: body.replace(b"\n},\n", b"\n},\n\n", 1),
+    ],
+)
+def test_a_checked_manifest_laid_out_otherwise_is_read_in_full(tmp_path, edit):
+    """A manifest whose checksum matches but whose text is not laid out as sitegen writes it (made by hand to
+    pass the checksum) is not read from its rows' text: it is parsed, and used only if it is valid JSON of
+    the right shape."""
+    records = _many(4, 9)
+    _write_manifest(tmp_path, records)
+    path = tmp_path / MANIFEST
+    head, body = path.read_bytes().split(b"\n", 1)
+    body = edit(body)
+    head = head.replace(
+        b'"check":' + str(zlib.crc32(path.read_bytes().split(b"\n", 1)[1])).encode(), b'"check":0'
+    )
+    assert b'"check":0' in head
+    path.write_bytes(head.replace(b'"check":0', b'"check":' + str(zlib.crc32(body)).encode()) + b"\n" + body)
+    loaded = load_manifest(tmp_path)[0]
+    assert loaded in ({}, records)
+    assert all(record._reads is not None for record in loaded.values())  # (not read from the rows' text)
 
 
 def test_a_checked_manifest_with_numbers_of_no_key_reads_as_a_key_no_page_read(tmp_path):

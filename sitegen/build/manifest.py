@@ -9,6 +9,7 @@ edited by hand) is not used at all: the build then compares bytes.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -160,18 +161,25 @@ def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
     check = head.get("check") if head is not None else None
     if type(check) is not int or zlib.crc32(memoryview(data)[end + 1 :]) != check:
         return None
-    body = data[end + 1 :].decode("utf-8")
-    last = body.rfind(_TABLE)
-    if not body.startswith(_FILES) or last < 0 or not body.endswith("}\n"):
+    # (Split where JSON text holds no line break: the rows, then the table. No slice of the megabytes of the
+    # text is taken: each copy would be fresh memory, a page fault per 4 KB.)
+    rows = str(memoryview(data)[end + 1 :], "utf-8").split(",\n")
+    tail = rows.pop()
+    if not (rows and rows[0].startswith(_FILES) and rows[-1].endswith("\n}") and tail.startswith(_READS)):
         return None
-    table = json.loads(body[last + len(_TABLE) : -2])
-    if type(table) is not list:
+    try:
+        table, stop = _DECODER.raw_decode(tail, len(_READS))
+    except ValueError:
         return None
+    if type(table) is not list or tail[stop:] != "}\n":
+        return None
+    rows[0] = rows[0][len(_FILES) :]
+    rows[-1] = rows[-1][:-2]
     records = {}
-    for row in body[len(_FILES) : last].split(",\n") if last > len(_FILES) else ():
+    for row in rows if rows != [""] else ():
         start = row.find('":["')
         fields = row[start + 3 :].split(",", 4)
-        if start < 0 or len(fields) != 5 or "\\" in row:
+        if start < 1 or row[0] != '"' or len(fields) != 5 or "\\" in row:
             return None  # (an escape in a path or key, or a row of odd types: rare, and read in full)
         fingerprint_, size, mtime_ns, key, _ = fields
         records[row[1:start]] = Record(
@@ -180,7 +188,8 @@ def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
     return records, _notes(head)
 
 
-_FILES, _TABLE = '"files":{\n', '\n},\n"reads":'
+_FILES, _TABLE, _READS = '"files":{\n', '\n},\n"reads":', '"reads":'
+_DECODER = json.JSONDecoder()
 
 
 def _records(files: dict[str, Any], names: list[str], text: str = "") -> dict[str, Record]:
@@ -266,19 +275,25 @@ def _rows(items: list[tuple[str, Record]], table: list[str], base: list[str] | N
     return rows
 
 
-def _text(build: dict[str, Any] | None, rows: list[str], table: list[str]) -> bytes:
-    """The manifest: its first line the head (what the build noted, and a checksum of the rest: see
-    _checked), then the rows and the table of read keys."""
-    names = json.dumps(table, separators=(",", ":"))
-    body = (_FILES + ",\n".join(rows) + _TABLE + names + "}\n").encode("utf-8")
+def _text(build: dict[str, Any] | None, rows: list[str], table: list[str]) -> list[bytes]:
+    """The manifest in parts: its first line the head (what the build noted, and a checksum of the rest: see
+    _checked), then the rows and the table of read keys. (Parts, each encoded once: a manifest of ten
+    thousand files is megabytes, and each copy of it is a fresh page of memory per 4 KB.)"""
+    body = [
+        _FILES.encode(),
+        ",\n".join(rows).encode("utf-8"),
+        _TABLE.encode(),
+        json.dumps(table, separators=(",", ":")).encode("utf-8"),
+        b"}\n",
+    ]
     head: dict[str, Any] = {
         "generator": "sitegen",
         "comment": "files written by sitegen; the next build removes those it no longer produces",
     }
     if build:
         head["build"] = build
-    head["check"] = zlib.crc32(body)
-    return json.dumps(head, separators=(",", ":"))[:-1].encode("utf-8") + b",\n" + body
+    head["check"] = functools.reduce(lambda crc, part: zlib.crc32(part, crc), body, 0)
+    return [json.dumps(head, separators=(",", ":"))[:-1].encode("utf-8") + b",\n", *body]
 
 
 def read_table(records: dict[str, Record]) -> list[str]:
