@@ -11,6 +11,7 @@ from test_incremental import corpus, tree
 
 from sitegen.build import Builder, BuildOptions
 from sitegen.build.deps import Versions
+from sitegen.build.manifest import read_manifest
 from sitegen.build.prior import Prior
 from sitegen.store.cache import CACHE_DIR, CacheFolder
 
@@ -83,3 +84,24 @@ def test_a_prior_saved_by_a_build_whose_commit_failed_is_not_used(tmp_path):
     assert not build(root, out).failed
     assert "A New Title" in (out / "papers/p5/index.html").read_text(encoding="utf-8")
     assert tree(out) == cold_tree(tmp_path, root, "after")
+
+
+def test_the_keys_a_build_with_the_prior_writes_are_those_of_a_build_without_it(tmp_path):
+    """A build that has the prior takes the versions of the keys it found unchanged from it when it works out
+    the keys of the files it makes (an export lists thousands of papers). Those keys are what a later build
+    without the prior goes by: a title edit and back, the second build without the prior, must remake the
+    pages and exports that show the title, as a cold build would."""
+    root = write_site(tmp_path / "site", corpus())
+    out = tmp_path / "out"
+    assert not build(root, out).failed
+    old = (root / "content/papers/p5.md").read_text(encoding="utf-8")
+    retitle(root, "p5", "A New Title")
+    assert not build(root, out).failed  # with the prior: the keys of what it made use its versions
+    written = {path: record.key for path, record in read_manifest(out).items()}
+    shutil.rmtree(root / CACHE_DIR)
+    assert not build(root, tmp_path / "fresh").failed  # without it: every key worked out
+    assert {path: record.key for path, record in read_manifest(tmp_path / "fresh").items()} == written
+    shutil.rmtree(root / CACHE_DIR)
+    (root / "content/papers/p5.md").write_text(old, encoding="utf-8")
+    assert not build(root, out).failed  # no prior: kept by key alone
+    assert tree(out) == cold_tree(tmp_path, root, "back")

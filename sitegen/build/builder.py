@@ -310,6 +310,8 @@ class Builder:
             # Each page's own inputs (see context_key), keyed while the last build's keys are still compared.
             owns = {urls.output_file(page.path): context_key(page.context) for page in pages}
             unchanged = self._unchanged(staging, g, prior, comparing, looking)
+            if unchanged is not None:  # (the versions of keys found unchanged need not be worked out)
+                g.versions.known = unchanged.known
             self._render(g, pages, staging, unchanged, owns, report, clock)
             self._checkpoint()
         except OSError as exc:  # a full disk, a read-only folder: nothing of this build stays in the output

@@ -299,15 +299,17 @@ def settle(reads: Iterable[str]) -> tuple[str, ...]:
 
 
 class Versions:
-    """The current version of every key a page can have read, worked out on first use: tracked objects'
-    facets by their `dep`, templates by their source."""
+    """The current version of every key a page can have read, worked out on first use (tracked objects'
+    facets by their `dep`, templates by their source)."""
 
     def __init__(self, objects: Callable[[str], Tracked | None], template: Callable[[str], str]):
         self._objects = objects
         self._template = template
         self._values: dict[str, str] = {}  # key -> its version
         self._briefs: dict[str, str] = {}  # key -> brief(its version)
-        self._pairs: dict[str, str] = {}  # key -> key and its version, as page keys hash them
+        self._pairs: dict[str, str] = {}  # key -> key and brief(its version), as page keys hash them
+        #: brief() of a key's version if known without working it out (see prior.Unchanged.known), or None.
+        self.known: Callable[[str], str | None] = dict[str, str]().get
 
     def _compute(self, key: str) -> str:
         if key.startswith("T:"):
@@ -330,9 +332,8 @@ class Versions:
 
     def verdicts(self, keys: Sequence[str], before: Sequence[str]) -> bytes:
         """For each of `keys`, whether its brief() is the one `before` gives in the same place (SAME), another
-        (CHANGED), or cannot be worked out yet (LATER: NotYet). Keeps nothing: it runs where nothing else
-        will ask for these versions (another process), and a table of keys comes grouped by object, each
-        looked up once."""
+        (CHANGED), or cannot be worked out yet (LATER: NotYet). Keeps nothing (it runs in another process);
+        a table of keys comes grouped by object, each looked up once."""
         out = bytearray(len(keys))
         objects, template = self._objects, self.version
         last, version = None, _gone
@@ -359,15 +360,15 @@ class Versions:
         return [key for key in keys if self.brief(key) != before(key)]
 
     def page_key(self, stamp: str, own: str, reads: Sequence[str]) -> str:
-        """The key of a page: the site-wide stamp, its own context and the versions of what it read (`reads`,
-        sorted, as the manifest keeps them)."""
-        pairs = self._pairs
+        """The key of a page: the site-wide stamp, its own context and the versions (brief()) of what it read
+        (`reads`, sorted, as the manifest keeps them), those `known` gives without working them out."""
+        pairs, known = self._pairs, self.known
         try:  # (a build works out the keys of all its pages: the loop stays in C where it can)
             parts = [pairs[key] for key in reads]
         except KeyError:
             for key in reads:
                 if key not in pairs:
-                    pairs[key] = key + "\x1f" + self.version(key)
+                    pairs[key] = key + "\x1f" + (known(key) or self.brief(key))
             parts = [pairs[key] for key in reads]
         return text_fingerprint("\x1f".join([stamp, own, *parts]))
 
@@ -395,6 +396,5 @@ def brief(text: str) -> str:
     return text if len(text) <= BRIEF else "#" + text_fingerprint(text)
 
 
-#: Texts longer than this a Prior keeps as their fingerprint (a paper page's own inputs are shorter, a related
-#: list's version longer).
+#: Texts longer than this a Prior keeps as their fingerprint (a page's own inputs are shorter).
 BRIEF = 160

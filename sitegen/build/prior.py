@@ -134,10 +134,12 @@ class Unchanged:
     def brief(self, key: str) -> str:
         """brief() of the version of `key` now: the prior's for a key compared and found the same (its
         version was worked out elsewhere, perhaps in another process)."""
-        before = self._before.get(key)
-        if before is not None and key not in self.stale and key not in self._unknown:
-            return before
-        return self._versions.brief(key)
+        return self.known(key) or self._versions.brief(key)
+
+    def known(self, key: str) -> str | None:
+        """brief() of the version of `key` now if the prior tells it (a key compared and found the same),
+        without working the version out; None otherwise."""
+        return None if key in self.stale or key in self._unknown else self._before.get(key)
 
     def versions_now(self) -> list[str]:
         """brief() of the version now of each key of `table`, in its order (what the next Prior keeps): the
