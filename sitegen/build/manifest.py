@@ -188,7 +188,9 @@ def _checked(data: bytes) -> tuple[dict[str, Record], dict[str, Any]] | None:
     return records, _notes(head)
 
 
-_FILES, _TABLE, _READS = '"files":{\n', '\n},\n"reads":', '"reads":'
+#: What opens the rows, what opens the table of read keys, and what comes between the last row and it.
+_FILES, _READS = '"files":{\n', '"reads":'
+_TABLE = "\n},\n" + _READS
 _DECODER = json.JSONDecoder()
 
 
