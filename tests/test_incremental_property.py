@@ -10,6 +10,7 @@ test_incremental.Sites).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import shutil
@@ -292,15 +293,21 @@ def test_the_preview_makes_open_pages_first_and_the_build_agrees(tmp_path):
     assert sites.live.preview({path}, open_files) == []
 
 
-def test_a_list_made_again_shows_the_items_of_its_other_papers_as_the_last_build_rendered_them(
+def test_the_live_builder_shows_the_items_it_rendered_last_time_and_a_one_shot_build_keeps_none(
     tmp_path, monkeypatch
 ):
-    """The list items of papers an edit did not reach are taken from the cache (sitegen.build.itemstore),
-    not rendered again: after an abstract edit, the lists that show the paper are made again, and the one
-    item rendered is the edited paper's."""
+    """The list items of papers an edit did not reach are shown, by the builder `serve` keeps, as its last
+    build rendered them (sitegen.build.itemmemo), not rendered again: after an abstract edit, the lists that
+    show the paper are made again, and the one item rendered is the edited paper's. A build of the command
+    line renders every item its lists show and keeps none: nothing of them goes to the cache folder."""
     root = write_site(tmp_path / "site", {**corpus(14, seed=5), **OWN_TEMPLATES})
-    options = BuildOptions(out=tmp_path / "out", search=False)
-    assert not Builder(root, options).build().failed
+    one_shot = Builder(root, BuildOptions(out=tmp_path / "once", search=False))
+    assert not one_shot.build().failed
+    assert one_shot._items is None
+    assert not [p.name for p in (root / CACHE_DIR).iterdir() if p.name.startswith("items")]
+    live = Builder(root, BuildOptions(out=tmp_path / "out", search=False))
+    live.write_guard = contextlib.nullcontext
+    assert not live.build().failed
     rendered: list[str] = []
     make = builder.item_maker
 
@@ -318,7 +325,7 @@ def test_a_list_made_again_shows_the_items_of_its_other_papers_as_the_last_build
     monkeypatch.setattr(builder, "item_maker", counting)
     page = root / "content/papers/p4.md"
     page.write_text(page.read_text(encoding="utf-8").replace("(method M4).", "(method M4, revised)."))
-    result = Builder(root, options).build()
+    result = live.build(changed={page})
     assert not result.failed
     lists = [path for path in result.written if not path.startswith("papers/") and path.endswith(".html")]
     assert lists and result.rendered >= 2, result.written

@@ -44,7 +44,7 @@ from sitegen.build.deps import (
     text_fingerprint,
 )
 from sitegen.build.exports import plan_exports
-from sitegen.build.itemstore import ItemStore
+from sitegen.build.itemmemo import ItemMemo
 from sitegen.build.manifest import Record, load_manifest, load_manifest_notes, read_table
 from sitegen.build.output import (
     Artifact,
@@ -189,7 +189,8 @@ class Builder:
         self._markdown_key: tuple[bool, str] | None = None
         self._texts: TextStore | None = None
         self._citations: CitationStore | None = None
-        self._items: ItemStore | None = None
+        #: The last build's list items, for the next (a builder that stays only: see itemmemo).
+        self._items: ItemMemo | None = None
         self._hashes = SourceHashes()
         self._manifest: dict[str, Record] | None = None
         self._manifest_build: dict[str, Any] = {}
@@ -328,6 +329,8 @@ class Builder:
             return self._result(BuildResult(report, True, out, counts=counts), clock), out, ""
         if self.write_guard is not None:  # (a builder that stays, as `serve`'s, which previews edits)
             self._last = _Last(out, g.index, g.env, {urls.output_file(page.path): page for page in pages})
+            if self._items is not None:
+                self._items.keep(g.index.papers, _brief_now(g, unchanged))
         clock.lap("write")
         if self.retained is not None:
             self.retained.append((g, pages, staging, written))
@@ -408,9 +411,10 @@ class Builder:
         set_globals(env, self._common_context(config, helpers, index), report)
         versions = Versions(_objects(index), functools.partial(template_version, env))
         stamp = self._site_stamp(config, static.assets)
-        if self._items is None or self._items.key != stamp:
-            self._items = ItemStore(self._cache, stamp)
-        self._items.begin()
+        if self.write_guard is not None and (self._items is None or self._items.key != stamp):
+            self._items = ItemMemo(stamp)
+        if self._items is not None:
+            self._items.begin()
         return _Gathered(config, link, site, index, shared, env, static, stamp, versions, related_lists)
 
     def _render(
@@ -537,22 +541,12 @@ class Builder:
                 token, g.stamp, table, versions, [brief(owns.get(path, "")) for path in files], files
             )
 
-        papers, brief_now = g.index.papers, _brief_now(g, unchanged)
-        # The items and citations a first build keeps are saved in a process of their own, beside the rest.
-        items = self._items.pending(papers) if self._items is not None else 0
-        apart = parallel.workers(items) > 1
-        saving = parallel.start(
-            functools.partial(self._save_caches, prior, papers, None if apart else brief_now), len(papers)
-        )
-        storing = (
-            parallel.start(functools.partial(self._save_stores, papers, brief_now), items) if apart else None
-        )
-        jobs += [job for job in (saving, storing) if job is not None]
+        papers = g.index.papers
+        saving = parallel.start(functools.partial(self._save_caches, prior, papers), len(papers))
+        jobs.append(saving)
         if report.has_errors(self.options.strict):
             staging.discard()
             saving.result()
-            if storing is not None:
-                storing.result()
             return None
         noting = {
             "inputs": inputs.stamp,
@@ -571,8 +565,6 @@ class Builder:
             return None
         finally:
             saving.result()
-            if storing is not None:
-                storing.result()
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
@@ -740,7 +732,6 @@ class Builder:
         self,
         prior: Callable[[], Prior] | None = None,
         papers: Sequence[PaperView] = (),
-        brief: Callable[[str], str] | None = None,
     ) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
@@ -756,20 +747,13 @@ class Builder:
             self._cache.save("prior", prior().as_data())
         if self._texts is not None:
             self._texts.save(papers)
-        if brief is not None:
-            self._save_stores(papers, brief)
+        if self._citations is not None:
+            self._citations.save(papers)
         if loaded is not None and loaded.changed:
             shards = {shard_of(name) for name in loaded.changed}
             data = loaded.to_data(lambda name: shard_of(name) in shards)
             if self._cache.save_sharded("content", data, shards):
                 loaded.changed = set()
-
-    def _save_stores(self, papers: Sequence[PaperView], brief: Callable[[str], str]) -> None:
-        """Keep the citations and list items of the build (see citestore, itemstore)."""
-        if self._citations is not None:
-            self._citations.save(papers)
-        if self._items is not None:
-            self._items.save(papers, brief)
 
     def _save_related(self) -> None:
         if self._related is not None and self._related.dirty:

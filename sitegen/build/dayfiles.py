@@ -1,7 +1,7 @@
 """Cache files of papers grouped by the day of their latest digest ("<prefix>-<date>", "<prefix>-undated"):
 the lists an edit reaches show papers of a few neighbouring days, so a build after an edit reads a few
 files, not what is kept of every paper; and a first build writes one file a day, not one a paper. The
-store of rendered Markdown (textstore) and that of list items (itemstore) keep their entries so."""
+store of rendered Markdown (textstore) keeps its entries so."""
 
 from __future__ import annotations
 

@@ -74,8 +74,8 @@ def prepare_papers(
 ) -> None:
     """Render, before the pages that need them, the Markdown of `shown` and the list items of `listed`,
     shared among processes when there are many (`reserved`: cores other work of the build keeps busy).
-    `restore` gives a paper its item as an earlier build rendered it, when it can: that item and its
-    Markdown are then not rendered (a page that shows the Markdown itself renders it when it does)."""
+    `restore` gives a paper its item as the last build rendered it, when it can (see itemmemo): that item
+    and its Markdown are then not rendered (a page that shows the Markdown itself renders it when it does)."""
     want_item = {
         id(v)
         for v in listed
