@@ -6,8 +6,9 @@ An item is kept with what it read while it rendered (sitegen.build.deps: the pap
 names, the templates) and the version of each then. It is shown again only if every one of those versions
 is the same now: the rule by which a page is kept, applied to the fragment.
 
-Only a builder that stays (`serve`'s) keeps them: a one-shot build would pay for keeping every item of the
-site and never use one, as the cache folder once did (see benchmarks/README.md).
+Only a builder that stays (`serve`'s) keeps them. A one-shot build never uses what it would keep, and
+keeping the items in the cache folder for the next build cost a first build more than it saved the edits
+after it (see benchmarks/README.md).
 """
 
 from __future__ import annotations
