@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import paper, wait_for, write_site
 
-from sitegen.build import BuildOptions, build_site
+from sitegen.build import BuildOptions, build_site, views
 from sitegen.store import parallel
 
 
@@ -135,3 +135,22 @@ def test_forked_checks_of_inputs_and_output_find_what_changed(tmp_path):
     assert touched.timings.keys() != {"load"} and touched.rendered == 0  # looked at again, the same
     again = build_site(root, BuildOptions(out=out, search=False))
     assert again.rendered == 0 and again.written == [] and again.timings.keys() == {"load"}
+
+
+@pytest.mark.slow
+def test_a_first_build_shared_among_processes_keeps_every_paper_s_texts(tmp_path, monkeypatch):
+    """A first build large enough to fork saves the papers' rendered Markdown in a process of its own, beside
+    the other caches: the build after an abstract edit renders the edited paper's Markdown alone, though the
+    lists it makes again show hundreds of papers."""
+    root = big_site(tmp_path)
+    out = tmp_path / "out"
+    assert not build_site(root, BuildOptions(out=out, search=False)).failed
+    rendered: list[str] = []
+    render_texts = views.render_texts
+    monkeypatch.setattr(views, "render_texts", lambda p, md: rendered.append(p.slug) or render_texts(p, md))
+    page = root / "content/papers/p9.md"
+    page.write_text(page.read_text().replace("Abstract 9 ", "Abstract nine "))
+    result = build_site(root, BuildOptions(out=out, search=False))
+    assert not result.failed, result.report.diagnostics
+    assert "digests/2026-03-14/index.html" in result.written  # (240 papers)
+    assert rendered == ["p9"]

@@ -542,11 +542,22 @@ class Builder:
             )
 
         papers = g.index.papers
-        saving = parallel.start(functools.partial(self._save_caches, prior, papers), len(papers))
-        jobs.append(saving)
+        # A first build saves the texts of every paper: in a process of their own, beside the rest.
+        apart = unchanged is None and self._texts is not None and parallel.workers(len(papers)) > 1
+        saving = parallel.start(
+            functools.partial(self._save_caches, prior, papers, texts=not apart), len(papers)
+        )
+        texting = (
+            parallel.start(functools.partial(self._texts.save, papers), len(papers))
+            if apart and self._texts is not None
+            else None
+        )
+        jobs += [job for job in (saving, texting) if job is not None]
         if report.has_errors(self.options.strict):
             staging.discard()
             saving.result()
+            if texting is not None:
+                texting.result()
             return None
         noting = {
             "inputs": inputs.stamp,
@@ -565,6 +576,8 @@ class Builder:
             return None
         finally:
             saving.result()
+            if texting is not None:
+                texting.result()
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
@@ -732,6 +745,7 @@ class Builder:
         self,
         prior: Callable[[], Prior] | None = None,
         papers: Sequence[PaperView] = (),
+        texts: bool = True,
     ) -> None:
         """Caches only save time: a site folder that cannot be written to still builds. Only the shards that
         hold changed entries are written. Within `serve` (the later builds of a Builder), where everything is
@@ -745,7 +759,7 @@ class Builder:
         self._save_related()
         if prior is not None:
             self._cache.save("prior", prior().as_data())
-        if self._texts is not None:
+        if texts and self._texts is not None:
             self._texts.save(papers)
         if self._citations is not None:
             self._citations.save(papers)
