@@ -543,14 +543,12 @@ class Builder:
 
         papers = g.index.papers
         # A first build saves the texts of every paper: in a process of their own, beside the rest.
-        apart = unchanged is None and self._texts is not None and parallel.workers(len(papers)) > 1
+        apart = self._texts if unchanged is None and parallel.workers(len(papers)) > 1 else None
         saving = parallel.start(
-            functools.partial(self._save_caches, prior, papers, texts=not apart), len(papers)
+            functools.partial(self._save_caches, prior, papers, texts=apart is None), len(papers)
         )
         texting = (
-            parallel.start(functools.partial(self._texts.save, papers), len(papers))
-            if apart and self._texts is not None
-            else None
+            parallel.start(functools.partial(apart.save, papers), len(papers)) if apart is not None else None
         )
         jobs += [job for job in (saving, texting) if job is not None]
         if report.has_errors(self.options.strict):
