@@ -6,8 +6,10 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
 
   cold         `sitegen build --no-search` into a fresh output folder, no cache
   no change    the same build again, nothing changed
-  <edit>       the build after one edit of each kind, one after the other (abstract, note, title, tags,
-               status: each of another paper)
+  <edit>       the build after one edit of each kind, one after the other (abstract, rewrite, note, title,
+               tags, status: each of another paper). "abstract" adds a sentence to the abstract; "rewrite"
+               replaces the whole abstract with another paper's (a curator pasting the right abstract over a
+               scraped one), which changes the weight of many terms for related papers
 
 each for both kinds of site (--sites): "theme", the corpus on the built-in theme, and "own", the same corpus
 with its own copy of the theme's templates, one line added to paper.html (as most users' sites are);
@@ -60,7 +62,7 @@ MANIFEST = ".sitegen-manifest.json"  # sitegen's own record of what it wrote; no
 CACHE_DIRS = (".sitegen-cache",)
 # Issue 7's targets. At 10,000 papers: times as ratios to Hugo's, and peak memory of the builds.
 TARGET_PAPERS = 10_000
-EDITS = ("abstract", "note", "title", "tags", "status")
+EDITS = ("abstract", "rewrite", "note", "title", "tags", "status")
 TARGETS = {"cold": 0.7, "no change": 0.1, **dict.fromkeys(EDITS, 0.1)}
 SITES = ("theme", "own")
 MEMORY_TARGET_MB = 1024
@@ -140,10 +142,30 @@ def edit_abstract(path: Path, revision: int) -> None:
     path.write_text(f"{head}{first}{marker}{revision}.\n{sep[1:] if sep else ''}{rest}", encoding="utf-8")
 
 
+def rewrite_abstract(path: Path, revision: int) -> None:
+    """Replace the abstract of one paper by another paper's (which one depends on `revision`), keeping the
+    notes and the file valid."""
+    papers = sorted(path.parent.glob("*.md"))
+    other = papers[(papers.index(path) + 1 + 7919 * revision) % len(papers)]
+    if other == path:
+        other = papers[(papers.index(path) + 1) % len(papers)]
+    _yaml, other_body, _line = split(other.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    _yaml, body, _line = split(text)
+    head = text[: len(text) - len(body)]
+    _first, sep, rest = body.partition("\n\n")
+    first = other_body.partition("\n\n")[0].rstrip("\n")
+    notes = f"{sep[1:] if sep else ''}{rest}"
+    path.write_text(f"{head}{first} Rewritten, revision {revision}.\n{notes}", encoding="utf-8")
+
+
 def edit(kind: str, path: Path, revision: int) -> None:
     """One edit of `kind` to the paper at `path`, keeping the file valid."""
     if kind == "abstract":
         edit_abstract(path, revision)
+        return
+    if kind == "rewrite":
+        rewrite_abstract(path, revision)
         return
     text = path.read_text(encoding="utf-8")
     if kind == "note":

@@ -201,6 +201,9 @@ OPTION_SETS = [
     RelatedOptions(k=3, max_terms=4, max_postings=3, max_df=0.3, max_df_floor=2),
     RelatedOptions(k=1, max_terms=2, max_postings=1, min_df=1),
     RelatedOptions(k=4, max_terms=6, max_postings=4, min_score=0.25, min_shared=3),
+    # Document frequencies exact, and kept to their highest binary digit (powers of two).
+    RelatedOptions(df_bits=0),
+    RelatedOptions(k=3, max_terms=5, df_bits=1),
 ]
 
 
@@ -218,22 +221,35 @@ def test_incremental_updates_equal_a_cold_computation(options, seed):
         assert index.row_texts() == cold.row_texts() == texts_of(cold)
 
 
-@pytest.mark.parametrize("options", OPTION_SETS)
-@pytest.mark.parametrize("seed", range(3))
-def test_rows_from_scratch_in_blocks_equal_each_paper_scored_alone(options, seed):
-    """The sparse products of a computation from scratch give, block by block, each paper's own row."""
+SPARSE_SEEDS = range(3)
+
+
+def rows_scored_alone(options: RelatedOptions, seed: int) -> tuple[RelatedIndex, list]:
+    """An index of a corpus of rarer terms than WORDS alone, and each paper's row scored alone."""
     rng = random.Random(200 + seed)
-    vocabulary = [f"{word}{n}" for word in WORDS for n in range(4)]  # rarer terms than WORDS alone
+    vocabulary = [f"{word}{n}" for word in WORDS for n in range(4)]
     papers = [
         make(f"p{i:03d}", " ".join(rng.choices(vocabulary, k=4)), " ".join(rng.choices(vocabulary, k=25)))
         for i in range(60)
     ]
     index = RelatedIndex(options)
     index.update(papers)
-    alone = [_rank(index._related_scores(i), options.k) for i in range(len(papers))]
-    assert any(alone) or options.max_postings == 1  # (one paper per term relates none)
+    return index, [_rank(index._related_scores(i), options.k) for i in range(len(papers))]
+
+
+@pytest.mark.parametrize("options", OPTION_SETS)
+@pytest.mark.parametrize("seed", SPARSE_SEEDS)
+def test_rows_from_scratch_in_blocks_equal_each_paper_scored_alone(options, seed):
+    """The sparse products of a computation from scratch give, block by block, each paper's own row."""
+    index, alone = rows_scored_alone(options, seed)
     for block in (1, 7, 4096):
         assert _all_rows(index._effective, options, block) == alone
+
+
+@pytest.mark.parametrize("options", [o for o in OPTION_SETS if o.max_postings > 1])
+def test_the_corpora_of_the_rows_test_relate_papers_under_each_option_set(options):
+    """(So that the test above compares rows that hold papers: one paper per term relates none.)"""
+    assert any(any(rows_scored_alone(options, seed)[1]) for seed in SPARSE_SEEDS)
 
 
 def fingerprinted(papers: list[Paper]) -> list[Paper]:
@@ -310,6 +326,30 @@ def test_one_edit_recomputes_only_what_it_reaches():
     assert index.stats["analyzed"] == 1
     assert 0 < index.stats["vectors"] < 100
     assert 0 < index.stats["rows"] < 100
+
+
+def test_an_abstract_rewritten_whole_recomputes_a_minority_of_the_vectors():
+    """Each term the new abstract adds or drops changes its document frequency by one. With the frequencies
+    kept coarse (the default), that moves the weight of few terms, and so few vectors; kept exact, it moves
+    every such term's weight in every paper that has it."""
+    rng = random.Random(3)
+    vocabulary = [f"term{n}x" for n in range(800)]
+    weights = [1 / (n + 10) for n in range(800)]  # a long tail, as the words of abstracts have
+
+    def text(k: int) -> str:
+        return " ".join(rng.choices(vocabulary, weights, k=k))
+
+    papers = [make(f"p{i:04d}", text(5), text(40)) for i in range(1500)]
+    rewritten = papers[:]
+    rewritten[7] = dataclasses.replace(papers[7], body=text(40) + "\n")
+    recomputed = {}
+    for options in (RelatedOptions(), RelatedOptions(df_bits=0)):
+        index = RelatedIndex(options)
+        index.update(papers)
+        assert index.update(rewritten) == RelatedIndex(options).update(rewritten)
+        recomputed[options.df_bits] = index.stats["vectors"]
+    assert recomputed[RelatedOptions().df_bits] < len(papers) / 3
+    assert recomputed[0] > len(papers) * 2 / 3
 
 
 def test_save_and_load_round_trip(tmp_path):
