@@ -189,6 +189,24 @@ def test_nothing_to_do_still_reports_the_warnings(tmp_path):
     assert result.written == ["index.html"]
 
 
+def test_a_paper_added_or_removed_makes_again_the_pages_that_show_it_not_the_whole_site(tmp_path):
+    """The built-in theme shows nothing of the whole collection on every page (a count of papers in each
+    page's footer would make every page again whenever a paper comes or goes, as on every day's import)."""
+    sites = Sites(tmp_path, corpus(40))
+    before = sites.check()
+    pages = len([k for k in before if k.endswith(".html")])
+    added = sites.write(
+        "content/papers/p99.md", paper("p99", "Added Paper 99", "Hello world.", digests="[2026-03-12]")
+    )
+    after = sites.check({added})
+    assert "papers/p99/index.html" in after
+    assert sites.last_fresh.rendered < pages // 3
+    added.unlink()
+    after = sites.check({added})
+    assert "papers/p99/index.html" not in after
+    assert sites.last_fresh.rendered < pages // 3
+
+
 @pytest.mark.parametrize("drafts", [False, True])
 def test_edits_of_every_kind_give_a_cold_build_s_output(tmp_path, drafts):
     sites = Sites(tmp_path, corpus(), drafts=drafts)
