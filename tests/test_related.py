@@ -328,16 +328,20 @@ def test_one_edit_recomputes_only_what_it_reaches():
     assert 0 < index.stats["rows"] < 100
 
 
+def long_tail_text(rng: random.Random, k: int) -> str:
+    """k words of a vocabulary with a long tail, as the words of abstracts have."""
+    vocabulary = [f"term{n}x" for n in range(800)]
+    return " ".join(rng.choices(vocabulary, [1 / (n + 10) for n in range(800)], k=k))
+
+
 def test_an_abstract_rewritten_whole_recomputes_a_minority_of_the_vectors():
     """Each term the new abstract adds or drops changes its document frequency by one. With the frequencies
     kept coarse (the default), that moves the weight of few terms, and so few vectors; kept exact, it moves
     every such term's weight in every paper that has it."""
     rng = random.Random(3)
-    vocabulary = [f"term{n}x" for n in range(800)]
-    weights = [1 / (n + 10) for n in range(800)]  # a long tail, as the words of abstracts have
 
     def text(k: int) -> str:
-        return " ".join(rng.choices(vocabulary, weights, k=k))
+        return long_tail_text(rng, k)
 
     papers = [make(f"p{i:04d}", text(5), text(40)) for i in range(1500)]
     rewritten = papers[:]
@@ -350,6 +354,21 @@ def test_an_abstract_rewritten_whole_recomputes_a_minority_of_the_vectors():
         recomputed[options.df_bits] = index.stats["vectors"]
     assert recomputed[RelatedOptions().df_bits] < len(papers) / 3
     assert recomputed[0] > len(papers) * 2 / 3
+
+
+def test_a_paper_added_or_removed_recomputes_a_minority_of_the_vectors():
+    """The weights read the number of papers coarsely too: a paper added or removed is an edit from or to no
+    text, not a computation from scratch (which recomputes every vector), and gives the same lists."""
+    rng = random.Random(4)
+    papers = [make(f"p{i:04d}", long_tail_text(rng, 5), long_tail_text(rng, 40)) for i in range(1500)]
+    index = RelatedIndex()
+    index.update(papers)
+    grown = [*papers, make("p0750a", long_tail_text(rng, 5), long_tail_text(rng, 40))]  # (numbered mid-way)
+    for changed in (grown, papers, papers[:-1]):
+        cold = RelatedIndex()
+        assert index.update(changed) == cold.update(changed)
+        assert index.row_texts() == cold.row_texts()
+        assert 0 < index.stats["vectors"] < len(papers) / 3
 
 
 def test_save_and_load_round_trip(tmp_path):

@@ -462,11 +462,13 @@ class RelatedIndex:
 
     - the term counts of every paper whose title and abstract are unchanged (content hash);
     - everything, when no paper's title or abstract changed and none was added or removed;
-    - after edits that keep the set of papers: the vectors of papers none of whose terms changed document
-      frequency, and the lists of papers that no changed vector reaches (see `_apply_edits`).
+    - after edits: the vectors of papers none of whose terms changed document frequency, and the lists of
+      papers that no changed vector reaches (see `_apply_edits`);
+    - papers added or removed, when few: each is an edit from or to no text (the weights read the number of
+      papers coarsely, as the frequencies).
 
-    Adding or removing a paper changes every IDF weight: vectors and lists are then recomputed, from the
-    cached counts of the papers already analysed.
+    Many papers added or removed at once, or a number of papers that moves into another step, recompute the
+    vectors and lists from scratch, from the cached counts of the papers already analysed.
     """
 
     def __init__(self, options: RelatedOptions | None = None) -> None:
@@ -523,19 +525,26 @@ class RelatedIndex:
                     paper.title, paper.abstract, seen.setdefault(slug, [])
                 )
                 self.stats["analyzed"] += 1
-        if hashes.keys() == old_hashes.keys() and self._rows:
-            edited = [slug for slug, h in hashes.items() if h != old_hashes[slug]]
+        added = hashes.keys() - old_hashes.keys()
+        removed = old_hashes.keys() - hashes.keys()
+        if self._rows and self._updatable(len(old_hashes), len(hashes), len(added) + len(removed)):
             self._ensure_derived()
+            if added:  # (numbered among the others, with nothing yet: the edit below gives them their text)
+                self._renumber(sorted([*self._slugs, *added]))
+            # A paper removed is edited to no text first: it leaves the postings and every list.
+            edited = [slug for slug, h in hashes.items() if h != old_hashes.get(slug)] + sorted(removed)
             before = list(self._rows)
             changed = self._apply_edits(edited, old_hashes, hashes)
             number = {slug: i for i, slug in enumerate(self._slugs)} if edited else {}
             stale = self._stale_why(before, changed | {number[slug] for slug in edited})
+            self._update_why(by_slug, stale, seen)
+            if removed:
+                self._renumber([slug for slug in self._slugs if slug not in removed])
         else:
             self._hashes = hashes
             self._compute_all()
-            stale = None
+            self._update_why(by_slug, None, seen)
         self._hashes = hashes
-        self._update_why(by_slug, stale, seen)
         live = set(hashes.values())
         if len(self._analyses) > len(live):  # forget texts no paper has any more
             self._analyses = {h: a for h, a in self._analyses.items() if h in live}
@@ -789,15 +798,58 @@ class RelatedIndex:
         slugs, k = self._slugs, self.options.k
         return {slug: [slugs[j] for _, j in row[:k]] for slug, row in zip(slugs, self._rows, strict=True)}
 
-    def _make_idf(self, df: Counter[str]) -> dict[str, float]:
-        n, options = len(self._slugs), self.options
-        cap = max(options.max_df * n, options.max_df_floor)
+    def _make_idf(self, df: Counter[str], papers: int) -> dict[str, float]:
+        options = self.options
         bits = options.df_bits
+        n = coarse(papers, bits)  # (as the frequencies: a paper added or removed seldom moves it)
+        cap = max(options.max_df * n, options.max_df_floor)
         return {
             term: math.log((1 + n) / (1 + coarse(count, bits))) + 1.0
             for term, count in df.items()
             if options.min_df <= count <= cap
         }
+
+    def _updatable(self, before: int, after: int, comings_and_goings: int) -> bool:
+        """Whether an update from `before` papers to `after` can redo only what changed: the weights depend on
+        the number of papers as they do on the frequencies (coarsely), so it must keep that number's step;
+        and papers added or removed are each worth an edit, so they must be few (else the lists from scratch,
+        as matrix products, cost less)."""
+        bits = self.options.df_bits
+        return coarse(before, bits) == coarse(after, bits) and comings_and_goings <= max(8, after // 800)
+
+    def _renumber(self, slugs: list[str]) -> None:
+        """Number the papers as `slugs` (sorted) does. A paper new to it starts with no vector and an empty
+        list; a paper left out of it must have none left (see refresh). The numbers keep their order, so every
+        list, postings list and tie keeps its order too."""
+        place = {slug: i for i, slug in enumerate(slugs)}
+        moved = [place.get(slug, -1) for slug in self._slugs]
+        n = len(slugs)
+        rows: list[Row] = [[] for _ in range(n)]
+        why: list[Why] = [()] * n
+        texts: list[tuple[Row, Why, str]] = [((), (), "")] * n
+        vectors: list[Vector] = [()] * n
+        effective: list[Vector] = [()] * n
+        kept_texts = len(self._texts) == len(self._rows)
+        for i, j in enumerate(moved):
+            if j < 0:
+                assert not self._rows[i] and not self._effective[i], "a paper left out still has a list"
+                continue
+            row = rows[j] = [(score, moved[k]) for score, k in self._rows[i]]
+            why[j] = self._why[i]
+            vectors[j], effective[j] = self._vectors[i], self._effective[i]
+            if kept_texts:
+                made_of, terms_of, text = self._texts[i]
+                if made_of is self._rows[i] and terms_of is self._why[i]:
+                    texts[j] = (row, why[j], text)  # (a text names slugs, not numbers: still true)
+        assert all(k >= 0 for row in rows for _, k in row), "a list holds a paper left out"
+        assert self._postings is not None
+        full = {
+            term: {moved[i]: weight for i, weight in entry.items()}
+            for term, entry in self._postings.full.items()
+        }
+        self._postings = _Postings(full, self.options.max_postings)
+        self._slugs, self._rows, self._why, self._texts = slugs, rows, why, texts
+        self._vectors, self._effective = vectors, effective
 
     def _ensure_derived(self) -> None:
         """Document frequencies, vectors and postings of the papers (after a load: from the cached body)."""
@@ -807,12 +859,12 @@ class RelatedIndex:
             vectors, effective, df = self._loaded
             self._loaded = None
             self._vectors, self._effective, self._df = vectors, effective, Counter(df)
-            self._idf = self._make_idf(self._df)
+            self._idf = self._make_idf(self._df, len(self._slugs))
             self._postings = _Postings.of(vectors, self.options.max_postings)
             return
         analyses = [self._analyses[self._hashes[slug]] for slug in self._slugs]
         self._df = Counter(itertools.chain.from_iterable(terms for terms, _ in analyses))
-        self._idf = self._make_idf(self._df)
+        self._idf = self._make_idf(self._df, len(self._slugs))
         max_terms = self.options.max_terms
         self._vectors = [make_vector(a, self._idf, max_terms) for a in analyses]
         self.stats["vectors"] += len(self._vectors)
@@ -834,22 +886,26 @@ class RelatedIndex:
         return _eligible(_scores(i, vector, self._postings), vector, self._effective, self.options)
 
     def _apply_edits(self, edited: list[str], old_hashes: dict[str, str], hashes: dict[str, str]) -> set[int]:
-        """Edits that keep the set of papers: redo only the vectors and rows the edits can reach.
+        """Edits: redo only the vectors and rows the edits can reach. A paper added is numbered already, with
+        no text before; a paper removed is still numbered, and edited to no text (see refresh).
 
-        With the number of papers fixed, a paper's vector changes only if its own counts changed or one of its
-        terms changed weight (document frequency). Its effective vector (what the postings carry) changes only
-        then, or when it moves in or out of a capped postings list. A score changes only if one side's
-        effective vector changed; so the row of a paper whose effective vector is unchanged changes only if a
-        changed paper was in it (rank that row again from scratch) or a changed paper's new score lets it in
-        (merge it: every paper outside the row kept its score, which was below the row's last).
+        With the number of papers in the same step (see _make_idf), a paper's vector changes only if its own
+        counts changed or one of its terms changed weight (document frequency). Its effective vector (what the
+        postings carry) changes only then, or when it moves in or out of a capped postings list. A score
+        changes only if one side's effective vector changed; so the row of a paper whose effective vector is
+        unchanged changes only if a changed paper was in it (rank that row again from scratch) or a changed
+        paper's new score lets it in (merge it: every paper outside the row kept its score, which was below
+        the row's last).
         """
         assert self._df is not None and self._postings is not None
         number = {slug: i for i, slug in enumerate(self._slugs)}
         df, postings = self._df, self._postings
         touched: set[str] = set()
+        analyses = self._analyses
+        none: Analysis = ((), ())  # (the text of a paper added, before; of a paper removed, after)
         for slug in edited:
-            before = set(self._analyses[old_hashes[slug]][0])
-            after = set(self._analyses[hashes[slug]][0])
+            before = set(analyses[old_hashes[slug]][0] if slug in old_hashes else ())
+            after = set(analyses[hashes[slug]][0] if slug in hashes else ())
             for term in before - after:
                 df[term] -= 1
                 if not df[term]:
@@ -857,19 +913,20 @@ class RelatedIndex:
             for term in after - before:
                 df[term] += 1
             touched |= before ^ after
-        idf = self._make_idf(df)
+        idf = self._make_idf(df, len(hashes))
         reweighted = {t for t in touched if idf.get(t) != self._idf.get(t)}
         self._idf = idf
         candidates = {number[slug] for slug in edited}
         if reweighted:
             for slug, i in number.items():
-                if not reweighted.isdisjoint(self._analyses[hashes[slug]][0]):
+                if slug in hashes and not reweighted.isdisjoint(analyses[hashes[slug]][0]):
                     candidates.add(i)
         max_terms = self.options.max_terms
         repost: set[str] = set()
         refresh: set[int] = set()
         for i in sorted(candidates):
-            vector = make_vector(self._analyses[hashes[self._slugs[i]]], idf, max_terms)
+            slug = self._slugs[i]
+            vector = make_vector(analyses[hashes[slug]] if slug in hashes else none, idf, max_terms)
             self.stats["vectors"] += 1
             if vector != self._vectors[i]:
                 repost |= postings.replace(i, self._vectors[i], vector)
