@@ -7,9 +7,10 @@ In one run, on one generated corpus (benchmarks/corpus.py; reused when DIR alrea
   cold         `sitegen build --no-search` into a fresh output folder, no cache
   no change    the same build again, nothing changed
   <edit>       the build after one edit of each kind, one after the other (abstract, rewrite, note, title,
-               tags, status: each of another paper). "abstract" adds a sentence to the abstract; "rewrite"
-               replaces the whole abstract with another paper's (a curator pasting the right abstract over a
-               scraped one), which changes the weight of many terms for related papers
+               tags, status, add: each of another paper). "abstract" adds a sentence to the abstract;
+               "rewrite" replaces the whole abstract with another paper's (a curator pasting the right
+               abstract over a scraped one), which changes the weight of many terms for related papers;
+               "add" writes a new paper file, a copy of the paper under another slug and title
 
 each for both kinds of site (--sites): "theme", the corpus on the built-in theme, and "own", the same corpus
 with its own copy of the theme's templates, one line added to paper.html (as most users' sites are);
@@ -62,7 +63,7 @@ MANIFEST = ".sitegen-manifest.json"  # sitegen's own record of what it wrote; no
 CACHE_DIRS = (".sitegen-cache",)
 # Issue 7's targets. At 10,000 papers: times as ratios to Hugo's, and peak memory of the builds.
 TARGET_PAPERS = 10_000
-EDITS = ("abstract", "rewrite", "note", "title", "tags", "status")
+EDITS = ("abstract", "rewrite", "note", "title", "tags", "status", "add")
 TARGETS = {"cold": 0.7, "no change": 0.1, **dict.fromkeys(EDITS, 0.1)}
 SITES = ("theme", "own")
 MEMORY_TARGET_MB = 1024
@@ -159,8 +160,20 @@ def rewrite_abstract(path: Path, revision: int) -> None:
     path.write_text(f"{head}{first} Rewritten, revision {revision}.\n{notes}", encoding="utf-8")
 
 
+def add_paper(path: Path, revision: int) -> None:
+    """A new paper file beside the one at `path`: a copy of it under another slug and title."""
+    text = path.read_text(encoding="utf-8")
+    slug = f"{path.stem}-copy-{revision}"
+    text = re.sub(r"^slug: .*$", f"slug: {slug}", text, count=1, flags=re.M)
+    text = re.sub(r'^(title: "?)(.*?)("?)$', rf"\1\2, copy {revision}\3", text, count=1, flags=re.M)
+    (path.parent / f"{slug}.md").write_text(text, encoding="utf-8")
+
+
 def edit(kind: str, path: Path, revision: int) -> None:
     """One edit of `kind` to the paper at `path`, keeping the file valid."""
+    if kind == "add":
+        add_paper(path, revision)
+        return
     if kind == "abstract":
         edit_abstract(path, revision)
         return
@@ -326,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         def restore() -> None:
             for kind, path in victims.items():
                 path.write_bytes(originals[kind])
+                for added in path.parent.glob(f"{path.stem}-copy-*.md"):  # (the "add" edit's)
+                    added.unlink()
 
         def run_hugo() -> None:
             if hugo_cmd is not None:
