@@ -61,7 +61,7 @@ from sitegen.store.files import fingerprint
 
 # Bump when analysis or weighting changes, or the text of a list (rows.encode): a cache of another version is
 # discarded, never misread.
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 # Fixed-point scale of vector weights: products of two weights and their sums stay small integers.
 SCALE = 1 << 15
 
