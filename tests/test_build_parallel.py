@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -79,6 +82,30 @@ def test_cores_reserved_for_a_running_job_are_left_to_it(tmp_path):
     assert job.result() == 42
     job.wait()
     assert not parallel.start(lambda: 1, 1).running  # not forked: it runs when asked for
+
+
+def test_jobs_whose_values_were_never_read_end_when_waited_for():
+    """A build that stops early (an error in the content) waits for its jobs without reading their values.
+    Each child's value fills its pipe, and the child forked second holds a copy of the first one's pipe: the
+    first must still end, and so the second. (In another process, so that a hang fails the test.)"""
+    code = (
+        "from sitegen.store import parallel\n"
+        "big = parallel.MIN_ITEMS * 4\n"
+        "first = parallel.start(lambda: b'x' * 1_000_000, big)\n"
+        "second = parallel.start(lambda: b'y' * 1_000_000, big)\n"
+        "assert first.forked and second.forked\n"
+        "first.wait()\n"
+        "second.wait()\n"
+    )
+    if parallel.workers(parallel.MIN_ITEMS * 4) == 1:
+        pytest.skip("one core: nothing forks")
+    run = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        assert run.wait(timeout=60) == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+        pytest.fail("the jobs never ended: each child blocked on a full pipe")
 
 
 def big_site(tmp_path: Path) -> Path:

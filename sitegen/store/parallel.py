@@ -157,8 +157,13 @@ class _Child:
 
     def wait(self) -> None:
         if self._read_end is not None:
-            os.close(self._read_end)
-            self._read_end = None
+            # Drained, not just closed: a child forked after this one holds a copy of the read end, so closing
+            # ours would leave this child blocked on a full pipe for as long as that one lives; and that one
+            # may be blocked the same way, on a pipe whose value this process has not read yet.
+            read_end, self._read_end = self._read_end, None
+            with os.fdopen(read_end, "rb") as pipe:
+                while pipe.read(1 << 20):
+                    pass
         if not self._ended:
             self._ended = True
             with contextlib.suppress(ChildProcessError):
