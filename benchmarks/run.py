@@ -130,34 +130,33 @@ def clear_caches(root: Path, trash: Trash) -> None:
     trash.put(*(root / name for name in CACHE_DIRS))
 
 
-def edit_abstract(path: Path, revision: int) -> None:
-    """Change the abstract (the body's first paragraph) of one paper, keeping the file valid."""
+def _abstract(path: Path) -> tuple[str, str, str]:
+    """(the file up to its body, the abstract: the body's first paragraph, the rest of the body after it)."""
     text = path.read_text(encoding="utf-8")
     _yaml, body, _line = split(text)
-    head = text[: len(text) - len(body)]
     first, sep, rest = body.partition("\n\n")
-    first = first.rstrip("\n")
+    return text[: len(text) - len(body)], first.rstrip("\n"), f"{sep[1:] if sep else ''}{rest}"
+
+
+def edit_abstract(path: Path, revision: int) -> None:
+    """Change the abstract (the body's first paragraph) of one paper, keeping the file valid."""
+    head, first, notes = _abstract(path)
     marker = " Revised for the benchmark, revision "
     if marker in first:
         first = first[: first.index(marker)]
-    path.write_text(f"{head}{first}{marker}{revision}.\n{sep[1:] if sep else ''}{rest}", encoding="utf-8")
+    path.write_text(f"{head}{first}{marker}{revision}.\n{notes}", encoding="utf-8")
 
 
 def rewrite_abstract(path: Path, revision: int) -> None:
     """Replace the abstract of one paper by another paper's (which one depends on `revision`), keeping the
     notes and the file valid."""
     papers = sorted(path.parent.glob("*.md"))
-    other = papers[(papers.index(path) + 1 + 7919 * revision) % len(papers)]
+    here = papers.index(path)
+    other = papers[(here + 1 + 7919 * revision) % len(papers)]
     if other == path:
-        other = papers[(papers.index(path) + 1) % len(papers)]
-    _yaml, other_body, _line = split(other.read_text(encoding="utf-8"))
-    text = path.read_text(encoding="utf-8")
-    _yaml, body, _line = split(text)
-    head = text[: len(text) - len(body)]
-    _first, sep, rest = body.partition("\n\n")
-    first = other_body.partition("\n\n")[0].rstrip("\n")
-    notes = f"{sep[1:] if sep else ''}{rest}"
-    path.write_text(f"{head}{first} Rewritten, revision {revision}.\n{notes}", encoding="utf-8")
+        other = papers[(here + 1) % len(papers)]
+    head, _first, notes = _abstract(path)
+    path.write_text(f"{head}{_abstract(other)[1]} Rewritten, revision {revision}.\n{notes}", encoding="utf-8")
 
 
 def add_paper(path: Path, revision: int) -> None:

@@ -547,15 +547,14 @@ class Builder:
         saving = parallel.start(
             functools.partial(self._save_caches, prior, papers, texts=apart is None), len(papers)
         )
-        texting = (
-            parallel.start(functools.partial(apart.save, papers), len(papers)) if apart is not None else None
-        )
-        jobs += [job for job in (saving, texting) if job is not None]
+        savers = [saving]
+        if apart is not None:
+            savers.append(parallel.start(functools.partial(apart.save, papers), len(papers)))
+        jobs += savers
         if report.has_errors(self.options.strict):
             staging.discard()
-            saving.result()
-            if texting is not None:
-                texting.result()
+            for job in savers:
+                job.result()
             return None
         noting = {
             "inputs": inputs.stamp,
@@ -573,9 +572,8 @@ class Builder:
             report.error(exc.filename or staging.out, exc.strerror or str(exc))
             return None
         finally:
-            saving.result()
-            if texting is not None:
-                texting.result()
+            for job in savers:
+                job.result()
         if self.options.search:
             self._held = staging  # until the search step is done (see build)
         self._manifest, self._manifest_build, self._manifest_out = written.records, noting, staging.out
